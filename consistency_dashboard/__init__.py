@@ -1,0 +1,1 @@
+"""consistency-dashboard: snapshot consistency for OpenStack, as a Horizon plugin."""

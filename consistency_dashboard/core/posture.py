@@ -1,0 +1,204 @@
+"""What a live snapshot of an instance booted from an image can be at best.
+
+The rules come from Nova's libvirt driver and compute API (DOMAIN.md, "What a
+snapshot actually does"):
+
+* without ``hw_qemu_guest_agent`` libvirt adds no ``org.qemu.guest_agent.0``
+  channel, so no freeze is possible (nova/virt/libvirt/driver.py
+  ``_can_quiesce`` raises QemuGuestAgentNotEnabled);
+* with the channel, image-backed live snapshots and volume-backed snapshots
+  try to freeze; if the agent does not answer they skip the freeze silently,
+  unless ``os_require_quiesce`` is set, which makes a volume-backed snapshot
+  fail (nova/compute/api.py ``snapshot_volume_backed``).  Image-backed live
+  snapshots skip silently even then since Nova 24.0.0 Xena (change
+  caf5faf556);
+* ``os_require_quiesce`` without the channel makes every live snapshot of a
+  running instance on a file or volume path fail.
+"""
+
+import dataclasses
+import enum
+
+from consistency_dashboard.core import properties as props
+
+
+class Posture(enum.Enum):
+    CRASH_ONLY = "crash-consistent only"
+    FILESYSTEM_IF_AGENT = "filesystem-consistent if the agent answers"
+    REFUSED = "snapshot refused unless the agent channel exists"
+
+
+class Fix(enum.Enum):
+    ENABLE_AGENT = "enable_agent"
+    REQUIRE_QUIESCE = "require_quiesce"
+    MAKE_CONSISTENT = "make_consistent"
+    REMOVE_DEAD_FSFREEZE = "remove_dead_fsfreeze"
+
+
+FIX_LABELS = {
+    Fix.ENABLE_AGENT: "Enable guest agent",
+    Fix.REQUIRE_QUIESCE: "Require quiesce",
+    Fix.MAKE_CONSISTENT: "Make snapshot-consistent",
+    Fix.REMOVE_DEAD_FSFREEZE: "Remove hw_require_fsfreeze",
+}
+
+FIX_DESCRIPTIONS = {
+    Fix.ENABLE_AGENT: "Sets hw_qemu_guest_agent=yes.",
+    Fix.REQUIRE_QUIESCE: "Sets os_require_quiesce=yes.",
+    Fix.MAKE_CONSISTENT:
+        "Sets hw_qemu_guest_agent=yes and os_require_quiesce=yes.",
+    Fix.REMOVE_DEAD_FSFREEZE:
+        "Removes hw_require_fsfreeze, which Nova never reads.",
+}
+
+# Nova keeps the properties captured at boot in system_metadata
+# (objects.ImageMeta.from_instance); only a rebuild re-reads the image.
+EXISTING_INSTANCES_WARNING = (
+    "Instances that already exist keep the properties they were booted with: "
+    "this change applies only to instances booted (or rebuilt) from the image "
+    "after it.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagePosture:
+    posture: Posture
+    reasons: tuple
+    needs_attention: bool
+    attention: tuple          # what is wrong, one sentence each
+    recommended_fix: object   # a Fix, or None
+    properties: props.ConsistencyProperties
+
+    @property
+    def label(self):
+        return self.posture.value
+
+
+def _value_notes(boolean):
+    if boolean.spelling is props.Spelling.UNPARSEABLE:
+        return ("%s=%r is not a boolean Nova understands, so Nova reads it as "
+                "false." % (boolean.name, str(boolean.raw)),)
+    return ()
+
+
+def image_posture(properties):
+    """Derive the posture of an image from a mapping of its properties."""
+    p = props.read_properties(properties)
+    agent = p.guest_agent.value
+    quiesce = p.require_quiesce.value
+    reasons = []
+    attention = list(_value_notes(p.guest_agent) +
+                     _value_notes(p.require_quiesce))
+    recommended = None
+
+    if agent:
+        posture = Posture.FILESYSTEM_IF_AGENT
+        reasons.append(
+            "hw_qemu_guest_agent is true: Nova gives instances booted from "
+            "this image the guest agent channel, and live snapshots ask the "
+            "agent to freeze the filesystems.")
+        reasons.append(
+            "The agent must be installed and running inside the guest; "
+            "Nova never reports whether the freeze happened on an "
+            "image-backed snapshot.")
+        if quiesce:
+            reasons.append(
+                "os_require_quiesce is true: a volume-backed snapshot fails "
+                "instead of skipping the freeze when the agent does not "
+                "answer (image-backed snapshots still skip it silently, "
+                "Nova 24 Xena and later).")
+        else:
+            reasons.append(
+                "os_require_quiesce is not true: when the agent does not "
+                "answer, snapshots skip the freeze silently.")
+            attention.append(
+                "os_require_quiesce is not set: a volume-backed snapshot "
+                "whose freeze fails is not reported.")
+            recommended = Fix.REQUIRE_QUIESCE
+    elif quiesce:
+        posture = Posture.REFUSED
+        reasons.append(
+            "os_require_quiesce is true but hw_qemu_guest_agent is not: "
+            "instances get no guest agent channel, so Nova refuses live "
+            "snapshots of running instances (image-backed: the snapshot "
+            "image is deleted; volume-backed: the request fails).")
+        reasons.append(
+            "Snapshots of stopped instances, and Ceph RBD direct snapshots, "
+            "are not affected.")
+        attention.append(
+            "Live snapshots fail: enable the guest agent (or stop the "
+            "instance before snapshotting).")
+        recommended = Fix.ENABLE_AGENT
+    else:
+        posture = Posture.CRASH_ONLY
+        reasons.append(
+            "hw_qemu_guest_agent is not true: instances get no guest agent "
+            "channel, so no freeze is possible; a live snapshot copies the "
+            "disk as it is, like pulling the power plug.")
+        attention.append(
+            "Snapshots of running instances are crash-consistent only.")
+        recommended = Fix.MAKE_CONSISTENT
+
+    if p.has_dead_fsfreeze:
+        reasons.append(props.DEAD_PROPERTY_REASON)
+        attention.append(
+            "hw_require_fsfreeze is set but has no effect in Nova.")
+        if recommended is None:
+            recommended = Fix.REMOVE_DEAD_FSFREEZE
+
+    return ImagePosture(
+        posture=posture,
+        reasons=tuple(reasons),
+        needs_attention=bool(attention),
+        attention=tuple(attention),
+        recommended_fix=recommended,
+        properties=p,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FixPlan:
+    """What a fix would change on one image."""
+    fix: Fix
+    applicable: bool
+    reason: str            # why not applicable, or what it does
+    set_properties: dict   # property -> value to write
+    remove_properties: tuple
+
+    @property
+    def changes_anything(self):
+        return bool(self.set_properties or self.remove_properties)
+
+
+def plan_fix(properties, fix):
+    """Which properties ``fix`` would write or remove on an image with
+    ``properties``, or why it does not apply."""
+    p = props.read_properties(properties)
+    to_set = {}
+    to_remove = ()
+    if fix is Fix.REMOVE_DEAD_FSFREEZE:
+        if not p.has_dead_fsfreeze:
+            return FixPlan(fix, False, "hw_require_fsfreeze is not set.",
+                           {}, ())
+        to_remove = (props.DEAD_FSFREEZE,)
+    else:
+        if fix in (Fix.ENABLE_AGENT, Fix.MAKE_CONSISTENT) \
+                and not p.guest_agent.value:
+            to_set[props.GUEST_AGENT] = props.FIX_VALUE
+        if fix in (Fix.REQUIRE_QUIESCE, Fix.MAKE_CONSISTENT) \
+                and not p.require_quiesce.value:
+            if fix is Fix.REQUIRE_QUIESCE and not p.guest_agent.value:
+                return FixPlan(
+                    fix, False,
+                    "Requiring quiesce without the guest agent would make "
+                    "live snapshots fail: enable the guest agent first, or "
+                    "use Make snapshot-consistent.", {}, ())
+            to_set[props.REQUIRE_QUIESCE] = props.FIX_VALUE
+        if not to_set:
+            return FixPlan(fix, False, "Already set: nothing to change.",
+                           {}, ())
+    return FixPlan(fix, True, FIX_DESCRIPTIONS[fix], to_set, to_remove)
+
+
+def available_fixes(properties):
+    """The fixes that would change something on this image, in menu order."""
+    return tuple(f for f in Fix if plan_fix(properties, f).applicable)
