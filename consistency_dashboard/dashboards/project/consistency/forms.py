@@ -1,0 +1,132 @@
+import dataclasses
+
+from django.utils.translation import gettext_lazy as _
+
+from horizon import exceptions
+from horizon import forms
+from horizon import messages
+
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency import tabs
+
+
+def list_images_by_id(request, image_ids):
+    """The images with these ids, in one Glance call (``id=in:``)."""
+    if not image_ids:
+        return {}
+    images, _more, _prev = api.glance.image_list_detailed(
+        request, filters={"id": "in:" + ",".join(image_ids),
+                          "visibility": "all"})
+    return {image.id: image for image in images}
+
+
+@dataclasses.dataclass
+class SelectedImage:
+    id: str
+    name: str
+    found: bool
+    row: object = None
+    plan: object = None
+    instance_count: object = None
+
+    @property
+    def will_change(self):
+        return bool(self.found and self.row.can_modify and
+                    self.plan.applicable)
+
+    @property
+    def why_not(self):
+        if not self.found:
+            return _("not found: it was deleted or is not visible to this "
+                     "project")
+        if not self.row.can_modify:
+            return self.row.change_reason
+        if not self.plan.applicable:
+            return self.plan.reason
+        return None
+
+    @property
+    def changes(self):
+        if not self.will_change:
+            return ""
+        parts = ["%s=%s" % kv for kv in sorted(self.plan.set_properties
+                                               .items())]
+        parts += [_("remove %s") % k for k in self.plan.remove_properties]
+        return ", ".join(str(p) for p in parts)
+
+
+def preview(request, fix, image_ids):
+    """What the fix would do to each selected image: two API calls (one
+    image list, one server list), whatever the number of images."""
+    try:
+        found = list_images_by_id(request, image_ids)
+    except Exception:
+        exceptions.handle(request, _("Unable to read the selected images "
+                                     "from Glance; nothing was changed."))
+        return []
+    servers = tabs.project_servers(request) if found else []
+    counts = (image_rows.count_instances_by_image(servers)
+              if servers is not None else {})
+    policy_allows = image_rows.may_modify_images(request)
+    selection = []
+    for image_id in image_ids:
+        image = found.get(image_id)
+        if image is None:
+            selection.append(SelectedImage(image_id, image_id, False))
+            continue
+        count = counts.get(image_id, 0) if servers is not None else "?"
+        row = image_rows.ImageRow(image, request, policy_allows, count)
+        selection.append(SelectedImage(image_id, row.name, True, row,
+                                       row.plan(fix), count))
+    return selection
+
+
+class ApplyFixForm(forms.SelfHandlingForm):
+    fix = forms.CharField(widget=forms.HiddenInput())
+    image_ids = forms.CharField(widget=forms.HiddenInput())
+
+    def __init__(self, request, *args, **kwargs):
+        self.fix_kind = kwargs.pop("fix")
+        super().__init__(request, *args, **kwargs)
+
+    def clean_image_ids(self):
+        ids = [i.strip() for i in self.cleaned_data["image_ids"].split(",")
+               if i.strip()]
+        if not ids:
+            raise forms.ValidationError(_("No image selected."))
+        return list(dict.fromkeys(ids))
+
+    def handle(self, request, data):
+        # Re-read the images now: the confirmation may be stale.
+        selection = preview(request, self.fix_kind, data["image_ids"])
+        if not selection:
+            return True
+        changed, unchanged, failed = [], [], []
+        for item in selection:
+            if not item.will_change:
+                unchanged.append("%s (%s)" % (item.name, item.why_not))
+                continue
+            try:
+                api.glance.image_update_properties(
+                    request, item.id,
+                    list(item.plan.remove_properties) or None,
+                    **item.plan.set_properties)
+            except Exception as exc:
+                _status, why = errors.explain(exc, _("Glance"))
+                failed.append("%s (%s)" % (item.name, why))
+            else:
+                changed.append("%s (%s)" % (item.name, item.changes))
+        if changed:
+            messages.success(request, _("Changed %(count)d image(s): "
+                                        "%(list)s.") % {
+                "count": len(changed), "list": "; ".join(changed)})
+        if unchanged:
+            messages.info(request, _("Not changed: %s.") %
+                          "; ".join(unchanged))
+        if failed:
+            messages.error(request, _("Failed, not changed: %s.") %
+                           "; ".join(failed))
+        return True

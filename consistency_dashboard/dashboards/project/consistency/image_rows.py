@@ -1,0 +1,92 @@
+"""Rows of the Images tab: a Glance image, what the core makes of its
+properties, whether this user may change it, and how many of the project's
+instances were booted from it.  No decisions here: the core decides."""
+
+from django.utils.translation import gettext_lazy as _
+
+from openstack_dashboard import policy
+
+from consistency_dashboard.core import posture as core_posture
+from consistency_dashboard.core import properties as core_props
+
+# Statuses whose properties Glance lets a user change and Nova can boot from.
+EDITABLE_STATUSES = ("active", "queued")
+
+
+def image_properties(image):
+    """The custom properties of a Horizon glance Image wrapper (Glance v2
+    custom properties are top-level keys of the resource)."""
+    props = getattr(image, "properties", None)
+    if props is None:
+        props = {}
+    return dict(props)
+
+
+def may_modify_images(request):
+    return policy.check((("image", "modify_image"),), request)
+
+
+class ImageRow(object):
+    def __init__(self, image, request, policy_allows, instance_count):
+        self.image = image
+        self.id = image.id
+        self.name = image.name or image.id
+        self.status = image.status
+        self.owner = getattr(image, "owner", None)
+        self.visibility = getattr(image, "visibility", None)
+        self.properties = image_properties(image)
+        self.posture = core_posture.image_posture(self.properties)
+        self.instance_count = instance_count
+        self.is_owner = self.owner == request.user.project_id
+        self.is_admin = request.user.is_superuser
+        self.change_reason = self._change_reason(policy_allows)
+        self.can_modify = self.change_reason is None
+
+    def _change_reason(self, policy_allows):
+        if not policy_allows:
+            return _("Your role may not change images (policy "
+                     "image:modify_image).")
+        if not (self.is_owner or self.is_admin):
+            return _("Owned by another project (%s image): ask its owner "
+                     "or a cloud administrator to change it.") % (
+                         self.visibility or _("shared"))
+        if self.status not in EDITABLE_STATUSES:
+            return _("The image is %s: Glance does not accept changes to "
+                     "it now.") % self.status
+        return None
+
+    @property
+    def guest_agent(self):
+        return self.posture.properties.guest_agent
+
+    @property
+    def require_quiesce(self):
+        return self.posture.properties.require_quiesce
+
+    @property
+    def dead_fsfreeze(self):
+        return self.posture.properties.dead_fsfreeze
+
+    @property
+    def needs_attention(self):
+        return self.posture.needs_attention
+
+    def plan(self, fix):
+        return core_posture.plan_fix(self.properties, fix)
+
+
+def count_instances_by_image(servers):
+    """Instances of the project per boot image id, from one server list."""
+    counts = {}
+    for server in servers:
+        image = getattr(server, "image", None)
+        image_id = image.get("id") if isinstance(image, dict) else None
+        if image_id:
+            counts[image_id] = counts.get(image_id, 0) + 1
+    return counts
+
+
+FIX_BY_SLUG = {fix.value: fix for fix in core_posture.Fix}
+
+# Re-exported so templates and tables use the core's words.
+DEAD_PROPERTY_REASON = core_props.DEAD_PROPERTY_REASON

@@ -1,0 +1,199 @@
+from urllib import parse
+
+from django import shortcuts
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from horizon import messages
+from horizon import tables
+
+from consistency_dashboard.core import posture as core_posture
+from consistency_dashboard.dashboards.project.consistency import image_rows
+
+INDEX_URL = "horizon:project:consistency:index"
+FIX_URL = "horizon:project:consistency:fix"
+
+
+def boolean_cell(boolean):
+    """Raw value beside what Nova reads, when they differ."""
+    if not boolean.present:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("not set (false)"))
+    parsed = _("true") if boolean.value else _("false")
+    if boolean.spelling.value == "unparseable":
+        return format_html(
+            '<code class="consistency-raw">{}</code> '
+            '<span class="label label-warning" title="{}">{}</span>',
+            str(boolean.raw),
+            _("Not a boolean Nova understands; Nova reads it as false."),
+            _("unparseable: false"))
+    if boolean.raw_differs:
+        return format_html('<code class="consistency-raw">{}</code> &rarr; {}',
+                           str(boolean.raw), parsed)
+    return format_html('{}', parsed)
+
+
+def guest_agent_cell(row):
+    return boolean_cell(row.guest_agent)
+
+
+def require_quiesce_cell(row):
+    return boolean_cell(row.require_quiesce)
+
+
+def dead_property_cell(row):
+    if row.dead_fsfreeze is None:
+        return format_html('<span class="text-muted">{}</span>', "-")
+    return format_html(
+        '<code class="consistency-raw consistency-dead">{}</code> '
+        '<span class="label label-default" title="{}">{}</span>',
+        str(row.dead_fsfreeze), image_rows.DEAD_PROPERTY_REASON,
+        _("no effect in Nova"))
+
+
+def posture_cell(row):
+    badge = ("consistency-badge-attention" if row.needs_attention
+             else "consistency-badge-ok")
+    return format_html(
+        '<div class="consistency-posture"><span class="label {}">{}</span>'
+        '<ul class="consistency-reasons">{}</ul></div>',
+        badge, row.posture.label,
+        format_html_join("", "<li>{}</li>",
+                         ((r,) for r in row.posture.reasons)))
+
+
+def attention_cell(row):
+    if not row.needs_attention:
+        return _("No")
+    return format_html_join("", '<div class="text-danger">{}</div>',
+                            ((a,) for a in row.posture.attention))
+
+
+def instances_cell(row):
+    url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+        {"tab": "consistency__instances", "image": row.id}))
+    return format_html('<a href="{}">{}</a>', url, row.instance_count)
+
+
+def can_change_cell(row):
+    if row.can_modify:
+        return _("Yes (owner)") if row.is_owner else _("Yes (admin)")
+    return format_html('<span class="text-muted">{}</span>',
+                       row.change_reason)
+
+
+def visibility_cell(row):
+    if row.is_owner:
+        return _("Own (%s)") % row.visibility
+    return row.visibility or "-"
+
+
+class FixImage(tables.LinkAction):
+    """One-click fix on one image, through a confirmation."""
+    fix = None
+    classes = ("ajax-modal",)
+    policy_rules = (("image", "modify_image"),)
+
+    def get_link_url(self, datum=None):
+        return "%s?%s" % (reverse(FIX_URL, args=(self.fix.value,)),
+                          parse.urlencode({"image_id": datum.id}))
+
+    def allowed(self, request, row=None):
+        if row is None:
+            return False
+        return row.can_modify and row.plan(self.fix).applicable
+
+
+def _fix_action(fix):
+    return type("Fix_%s" % fix.value, (FixImage,), {
+        "name": "fix_%s" % fix.value,
+        "verbose_name": core_posture.FIX_LABELS[fix],
+        "fix": fix,
+        "icon": "wrench",
+    })
+
+
+class BulkFix(tables.Action):
+    """The same fix on the selected images: goes to the confirmation page
+    with the selection (nothing changes before the user confirms)."""
+    fix = None
+    requires_input = True
+    policy_rules = (("image", "modify_image"),)
+
+    def handle(self, data_table, request, object_ids):
+        if not object_ids:
+            messages.info(request, _("Select one or more images first."))
+            return shortcuts.redirect(reverse(INDEX_URL))
+        query = parse.urlencode([("image_id", i) for i in object_ids])
+        return shortcuts.redirect("%s?%s" % (
+            reverse(FIX_URL, args=(self.fix.value,)), query))
+
+
+def _bulk_action(fix):
+    return type("BulkFix_%s" % fix.value, (BulkFix,), {
+        "name": "bulk_%s" % fix.value,
+        "verbose_name": core_posture.FIX_LABELS[fix],
+        "verbose_name_plural": core_posture.FIX_LABELS[fix],
+        "fix": fix,
+        "icon": "wrench",
+    })
+
+
+FIX_ROW_ACTIONS = tuple(_fix_action(f) for f in core_posture.Fix)
+FIX_BULK_ACTIONS = tuple(_bulk_action(f) for f in core_posture.Fix)
+
+
+class ImageNameFilter(tables.FilterAction):
+    filter_type = "server"
+    filter_choices = (("name", _("Image Name ="), True),)
+
+
+class AttentionFilter(tables.LinkAction):
+    """Toggle between all images and the ones that need attention."""
+    name = "attention"
+    verbose_name = _("Needs attention only")
+    icon = "filter"
+
+    def get_link_url(self, datum=None):
+        query = {"tab": "consistency__images"}
+        if self.table.request.GET.get("attention") != "1":
+            query["attention"] = "1"
+        return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(query))
+
+    def allowed(self, request, datum=None):
+        # The label says what a click does next.
+        if request.GET.get("attention") == "1":
+            self.verbose_name = _("Show all images")
+        else:
+            self.verbose_name = _("Needs attention only")
+        return True
+
+
+class ImagesTable(tables.DataTable):
+    name = tables.WrappingColumn("name", verbose_name=_("Image"))
+    visibility = tables.Column(visibility_cell, verbose_name=_("Visibility"))
+    guest_agent = tables.Column(guest_agent_cell,
+                                verbose_name=_("hw_qemu_guest_agent"))
+    require_quiesce = tables.Column(require_quiesce_cell,
+                                    verbose_name=_("os_require_quiesce"))
+    dead_property = tables.Column(dead_property_cell,
+                                  verbose_name=_("hw_require_fsfreeze"))
+    posture = tables.Column(posture_cell,
+                            verbose_name=_("Best live snapshot"))
+    attention = tables.Column(attention_cell,
+                              verbose_name=_("Needs attention"))
+    instances = tables.Column(instances_cell, verbose_name=_("Instances"),
+                              help_text=_("Instances of this project booted "
+                                          "from the image"))
+    can_change = tables.Column(can_change_cell, verbose_name=_("Can change"))
+
+    class Meta(object):
+        name = "images"
+        verbose_name = _("Images")
+        pagination_param = "images_marker"
+        prev_pagination_param = "images_prev_marker"
+        table_actions = ((ImageNameFilter, AttentionFilter) +
+                         FIX_BULK_ACTIONS)
+        row_actions = FIX_ROW_ACTIONS

@@ -1,0 +1,90 @@
+from django.utils.translation import gettext_lazy as _
+
+from horizon import exceptions
+from horizon import messages
+from horizon import tabs
+
+from openstack_dashboard import api
+
+from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency import tables
+
+
+def project_servers(request):
+    """The project's servers in one list call; None when Nova failed (the
+    caller shows what it has and says what is missing)."""
+    try:
+        servers, _more = api.nova.server_list(request)
+        return servers
+    except Exception:
+        exceptions.handle(request, _("Unable to list this project's "
+                                     "instances: instance counts are not "
+                                     "shown."))
+        return None
+
+
+class ImagesTab(tabs.TableTab):
+    name = _("Images")
+    slug = "images"
+    table_classes = (tables.ImagesTable,)
+    template_name = "horizon/common/_detail_table.html"
+    preload = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._has_more = False
+        self._has_prev = False
+
+    def has_more_data(self, table):
+        return self._has_more
+
+    def has_prev_data(self, table):
+        return self._has_prev
+
+    def _marker(self):
+        meta = tables.ImagesTable._meta
+        prev_marker = self.request.GET.get(meta.prev_pagination_param)
+        if prev_marker:
+            return prev_marker, True
+        return self.request.GET.get(meta.pagination_param), False
+
+    def get_images_data(self):
+        request = self.request
+        marker, reversed_order = self._marker()
+        # visibility=all: own, public, shared and community images in one
+        # paginated list (Glance images API v2.5).
+        filters = {"visibility": "all"}
+        table = self._tables["images"]
+        name = table.get_filter_string() if table.get_filter_field() == \
+            "name" else ""
+        if name:
+            filters["name"] = name
+        try:
+            images, self._has_more, self._has_prev = \
+                api.glance.image_list_detailed(
+                    request, marker=marker, paginate=True, filters=filters,
+                    sort_dir="asc", sort_key="name",
+                    reversed_order=reversed_order)
+        except Exception:
+            exceptions.handle(request, _("Unable to retrieve images from "
+                                         "Glance."))
+            return []
+        servers = project_servers(request) if images else []
+        counts = (image_rows.count_instances_by_image(servers)
+                  if servers is not None else None)
+        policy_allows = image_rows.may_modify_images(request)
+        rows = [image_rows.ImageRow(
+            image, request, policy_allows,
+            counts.get(image.id, 0) if counts is not None else "?")
+            for image in images]
+        if request.GET.get("attention") == "1":
+            rows = [row for row in rows if row.needs_attention]
+            messages.info(request, _("Showing only the images on this page "
+                                     "that need attention."))
+        return rows
+
+
+class ConsistencyTabs(tabs.TabGroup):
+    slug = "consistency"
+    tabs = (ImagesTab,)
+    sticky = True

@@ -1,0 +1,339 @@
+"""The Images tab and the one-click fixes, mocked at the
+openstack_dashboard.api boundary as Horizon's own tests are."""
+from unittest import mock
+
+from django.test.utils import override_settings
+from django.urls import reverse
+from glanceclient import exc as glance_exc
+
+from openstack_dashboard import api
+from openstack_dashboard.test import helpers as test
+
+from tests import fixtures
+
+INDEX_URL = reverse("horizon:project:consistency:index")
+IMAGES_TAB = INDEX_URL + "?tab=consistency__images"
+
+
+def fix_url(fix):
+    return reverse("horizon:project:consistency:fix", args=(fix,))
+
+
+def deny_image_changes(actions, request, target=None):
+    return not any(tuple(rule) == ("image", "modify_image")
+                   for rule in actions)
+
+
+class ImagesTabTests(test.TestCase):
+
+    def _list(self, images, more=False, prev=False):
+        self.mock_image_list_detailed.return_value = (images, more, prev)
+
+    def _rows(self, response):
+        table = response.context["tab_group"].get_tab("images")._tables[
+            "images"]
+        return {row.name: row for row in table.data}
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_rows_show_raw_values_parsed_values_and_posture(self):
+        images = fixtures.story_images()
+        by_name = {i.name: i for i in images}
+        self._list(images)
+        self.mock_server_list.return_value = ([
+            fixtures.make_server("vm1", by_name["neither"].id),
+            fixtures.make_server("vm2", by_name["neither"].id),
+            fixtures.make_server("vm3", by_name["agent-only"].id),
+            fixtures.make_server("volume-backed", None),
+        ], False)
+
+        res = self.client.get(IMAGES_TAB)
+
+        self.assertTemplateUsed(res, "consistency_dashboard/project/index.html")
+        rows = self._rows(res)
+        self.assertEqual(len(images), len(rows))
+        self.assertEqual("crash-consistent only", rows["neither"].posture.label)
+        self.assertEqual(2, rows["neither"].instance_count)
+        self.assertEqual(1, rows["agent-only"].instance_count)
+        self.assertEqual(0, rows["agent-and-quiesce"].instance_count)
+        self.assertFalse(rows["agent-and-quiesce"].needs_attention)
+        self.assertEqual("snapshot refused unless the agent channel exists",
+                         rows["quiesce-without-agent"].posture.label)
+        content = res.content.decode()
+        # Raw spelling beside what Nova reads when they differ.
+        self.assertIn('<code class="consistency-raw">True</code> &rarr; true',
+                      content)
+        self.assertIn('<code class="consistency-raw">enabled</code>', content)
+        self.assertIn("unparseable: false", content)
+        self.assertIn("no effect in Nova", content)
+        self.assertIn("nothing in Nova, Glance or Horizon reads it", content)
+        # Exactly one image list and one server list, whatever the rows.
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), marker=None, paginate=True,
+            filters={"visibility": "all"}, sort_dir="asc", sort_key="name",
+            reversed_order=False)
+        self.mock_server_list.assert_called_once_with(test.IsHttpRequest())
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_api_calls_do_not_grow_with_rows(self):
+        for count in (1, 40):
+            self.mock_image_list_detailed.reset_mock()
+            self.mock_server_list.reset_mock()
+            images = [fixtures.make_image("img-%03d" % i) for i in range(count)]
+            self._list(images)
+            self.mock_server_list.return_value = (
+                [fixtures.make_server("vm%d" % i, images[i].id)
+                 for i in range(count)], False)
+            res = self.client.get(IMAGES_TAB)
+            self.assertEqual(count, len(self._rows(res)))
+            self.assertEqual(1, self.mock_image_list_detailed.call_count)
+            self.assertEqual(1, self.mock_server_list.call_count)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_pagination_links_and_marker(self):
+        images = [fixtures.make_image("img-%d" % i) for i in range(3)]
+        self._list(images, more=True, prev=True)
+        self.mock_server_list.return_value = ([], False)
+
+        res = self.client.get(IMAGES_TAB + "&images_marker=" + images[0].id)
+
+        content = res.content.decode()
+        self.assertIn("images_marker=%s" % images[-1].id, content)
+        self.assertIn("images_prev_marker=%s" % images[0].id, content)
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), marker=images[0].id, paginate=True,
+            filters={"visibility": "all"}, sort_dir="asc", sort_key="name",
+            reversed_order=False)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_previous_page_reverses_order(self):
+        images = [fixtures.make_image("img-%d" % i) for i in range(2)]
+        self._list(images, more=True)
+        self.mock_server_list.return_value = ([], False)
+        self.client.get(IMAGES_TAB + "&images_prev_marker=" + images[0].id)
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), marker=images[0].id, paginate=True,
+            filters={"visibility": "all"}, sort_dir="asc", sort_key="name",
+            reversed_order=True)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_attention_filter_keeps_only_images_that_need_it(self):
+        self._list(fixtures.story_images())
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB + "&attention=1")
+        names = set(self._rows(res))
+        self.assertNotIn("agent-and-quiesce", names)
+        self.assertEqual({"agent-only", "neither", "quiesce-without-agent",
+                          "dead-fsfreeze", "unparseable-agent",
+                          "someone-elses"}, names)
+        self.assertContains(res, "Show all images")
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_fix_actions_offered_only_where_they_apply_and_are_allowed(self):
+        images = fixtures.story_images()
+        by_name = {i.name: i for i in images}
+        self._list(images)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB)
+        content = res.content.decode()
+
+        def offered(fix, name):
+            return ("%s?image_id=%s" % (fix_url(fix), by_name[name].id)
+                    in content)
+
+        self.assertTrue(offered("make_consistent", "neither"))
+        self.assertTrue(offered("enable_agent", "neither"))
+        # Requiring quiesce without the agent would make snapshots fail.
+        self.assertFalse(offered("require_quiesce", "neither"))
+        self.assertTrue(offered("require_quiesce", "agent-only"))
+        self.assertTrue(offered("enable_agent", "quiesce-without-agent"))
+        self.assertTrue(offered("remove_dead_fsfreeze", "dead-fsfreeze"))
+        self.assertFalse(offered("make_consistent", "agent-and-quiesce"))
+        # Not the owner: nothing offered, the reason shown instead.
+        for fix in ("make_consistent", "enable_agent"):
+            self.assertFalse(offered(fix, "someone-elses"))
+        self.assertContains(res, "Owned by another project (public image)")
+
+    @override_settings(POLICY_CHECK_FUNCTION=deny_image_changes)
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_policy_forbids_changes(self):
+        images = fixtures.story_images()
+        self._list(images)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB)
+        self.assertNotContains(res, fix_url("make_consistent") + "?image_id=")
+        self.assertContains(res, "policy image:modify_image")
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_glance_down_page_still_renders_with_a_message(self):
+        self.mock_image_list_detailed.side_effect = \
+            glance_exc.CommunicationError("connection refused")
+        res = self.client.get(IMAGES_TAB)
+        self.assertEqual(200, res.status_code)
+        self.assertEqual({}, self._rows(res))
+        self.assertMessageCount(res, error=1)
+        self.mock_server_list.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_nova_down_shows_images_without_counts(self):
+        images = fixtures.story_images()
+        self._list(images)
+        self.mock_server_list.side_effect = self.exceptions.nova
+        res = self.client.get(IMAGES_TAB)
+        rows = self._rows(res)
+        self.assertEqual(len(images), len(rows))
+        self.assertEqual("?", rows["neither"].instance_count)
+        self.assertMessageCount(res, error=1)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_html_in_names_and_values_is_shown_as_text(self):
+        evil = "<img src=x onerror=alert(1)>"
+        self._list([fixtures.make_image(evil, hw_qemu_guest_agent=evil,
+                                        hw_require_fsfreeze="<b>x</b>")])
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB)
+        content = res.content.decode()
+        self.assertNotIn(evil, content)
+        self.assertNotIn("<b>x</b>", content)
+        self.assertIn("&lt;img src=x onerror=alert(1)&gt;", content)
+        self.assertIn("&lt;b&gt;x&lt;/b&gt;", content)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_bulk_action_goes_to_confirmation_with_selection(self):
+        images = fixtures.story_images()
+        self._list(images)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.post(IMAGES_TAB, {
+            "action": "images__bulk_make_consistent",
+            "object_ids": [images[1].id, images[2].id]})
+        self.assertRedirectsNoFollow(
+            res, "%s?image_id=%s&image_id=%s" % (
+                fix_url("make_consistent"), images[1].id, images[2].id))
+
+
+class ApplyFixTests(test.TestCase):
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_confirmation_names_instances_and_boot_time_warning(self):
+        neither = fixtures.make_image("neither")
+        agent_only = fixtures.make_image("agent-only",
+                                         hw_qemu_guest_agent="yes")
+        self.mock_image_list_detailed.return_value = (
+            [neither, agent_only], False, False)
+        self.mock_server_list.return_value = ([
+            fixtures.make_server("a", neither.id),
+            fixtures.make_server("b", neither.id),
+            fixtures.make_server("c", agent_only.id)], False)
+
+        res = self.client.get("%s?image_id=%s&image_id=%s" % (
+            fix_url("make_consistent"), neither.id, agent_only.id))
+
+        self.assertTemplateUsed(res, "consistency_dashboard/project/fix.html")
+        self.assertContains(res, "keep the properties they were booted with")
+        self.assertContains(res, "These 2 instances keep their boot-time "
+                                 "properties")
+        self.assertContains(res, "This instance keeps its boot-time "
+                                 "properties")
+        self.assertContains(res, "hw_qemu_guest_agent=yes, "
+                                 "os_require_quiesce=yes")
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), filters={
+                "id": "in:%s,%s" % (neither.id, agent_only.id),
+                "visibility": "all"})
+        self.mock_server_list.assert_called_once_with(test.IsHttpRequest())
+
+    @test.create_mocks({api.glance: ("image_list_detailed",
+                                     "image_update_properties"),
+                        api.nova: ("server_list",)})
+    def test_apply_reports_exactly_what_changed_and_why_not(self):
+        ok = fixtures.make_image("ok-image")
+        already = fixtures.make_image("already", hw_qemu_guest_agent="yes",
+                                      os_require_quiesce="yes")
+        forbidden = fixtures.make_image("forbidden")
+        protected = fixtures.make_image("protected")
+        down = fixtures.make_image("glance-down")
+        foreign = fixtures.make_image("foreign", owner="other")
+        gone_id = "0000-gone"
+        self.mock_image_list_detailed.return_value = (
+            [ok, already, forbidden, protected, down, foreign], False, False)
+        self.mock_server_list.return_value = ([], False)
+
+        def update(request, image_id, remove_props=None, **kwargs):
+            if image_id == forbidden.id:
+                raise glance_exc.HTTPForbidden("forbidden")
+            if image_id == protected.id:
+                raise glance_exc.HTTPConflict("Image is protected")
+            if image_id == down.id:
+                raise glance_exc.CommunicationError("refused")
+            return None
+        self.mock_image_update_properties.side_effect = update
+
+        ids = [ok.id, already.id, forbidden.id, protected.id, down.id,
+               foreign.id, gone_id]
+        res = self.client.post(fix_url("make_consistent"), {
+            "fix": "make_consistent", "image_ids": ",".join(ids)})
+
+        self.assertNoFormErrors(res)
+        self.assertRedirectsNoFollow(res, INDEX_URL)
+        # Only images that need it and may be changed are written.
+        self.assertEqual(
+            [mock.call(test.IsHttpRequest(), i, None,
+                       hw_qemu_guest_agent="yes", os_require_quiesce="yes")
+             for i in (ok.id, forbidden.id, protected.id, down.id)],
+            self.mock_image_update_properties.call_args_list)
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        changed = [m for m in msgs if m.startswith("Changed")]
+        unchanged = [m for m in msgs if m.startswith("Not changed")]
+        failed = [m for m in msgs if m.startswith("Failed")]
+        self.assertEqual(1, len(changed))
+        self.assertIn("Changed 1 image(s): ok-image (hw_qemu_guest_agent=yes,"
+                      " os_require_quiesce=yes)", changed[0])
+        self.assertIn("already (Already set: nothing to change.)",
+                      unchanged[0])
+        self.assertIn("foreign (Owned by another project", unchanged[0])
+        self.assertIn("0000-gone (not found", unchanged[0])
+        self.assertIn("forbidden (not allowed (403)", failed[0])
+        self.assertIn("protected (refused (409)", failed[0])
+        self.assertIn("glance-down (Glance could not be reached", failed[0])
+
+    @test.create_mocks({api.glance: ("image_list_detailed",
+                                     "image_update_properties"),
+                        api.nova: ("server_list",)})
+    def test_remove_dead_property(self):
+        dead = fixtures.make_image("dead", hw_qemu_guest_agent="yes",
+                                   hw_require_fsfreeze="true")
+        self.mock_image_list_detailed.return_value = ([dead], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.post(fix_url("remove_dead_fsfreeze"), {
+            "fix": "remove_dead_fsfreeze", "image_ids": dead.id})
+        self.assertNoFormErrors(res)
+        self.mock_image_update_properties.assert_called_once_with(
+            test.IsHttpRequest(), dead.id, ["hw_require_fsfreeze"])
+
+    @test.create_mocks({api.glance: ("image_list_detailed",
+                                     "image_update_properties"),
+                        api.nova: ("server_list",)})
+    def test_glance_down_before_apply_changes_nothing(self):
+        self.mock_image_list_detailed.side_effect = \
+            glance_exc.CommunicationError("refused")
+        res = self.client.post(fix_url("enable_agent"), {
+            "fix": "enable_agent", "image_ids": "a,b"})
+        self.assertRedirectsNoFollow(res, INDEX_URL)
+        self.mock_image_update_properties.assert_not_called()
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        self.assertTrue(any("nothing was changed" in m for m in msgs), msgs)
+
+    def test_unknown_fix_is_refused(self):
+        res = self.client.get(fix_url("hw_require_fsfreeze"))
+        self.assertEqual(404, res.status_code)
