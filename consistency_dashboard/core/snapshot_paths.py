@@ -1,0 +1,565 @@
+"""What Nova will do when an instance is snapshotted now, and how to fix it.
+
+One function, :func:`predict`, applies DOMAIN.md "What a snapshot actually
+does (libvirt driver)" to the plain facts about one instance.  The rules, and
+where Nova implements them (nova 34.0.0):
+
+* image-backed: ``LibvirtDriver.snapshot`` (nova/virt/libvirt/driver.py)
+  first tries the image backend's ``direct_snapshot``: on Ceph RBD
+  (``Rbd.direct_snapshot``, nova/virt/libvirt/imagebackend.py) that is an RBD
+  snapshot + clone with no freeze at all, whatever the properties say;
+* it takes a live snapshot only when the backend is not LVM, ephemeral
+  storage is not encrypted, ``workarounds.disable_libvirt_livesnapshot`` is
+  off and the guest is not shut down; otherwise the guest is suspended for
+  a cold copy (no freeze);
+* ``_live_snapshot`` calls ``_can_quiesce``: without ``hw_qemu_guest_agent``
+  (QemuGuestAgentNotEnabled) or on a virt_type other than kvm/qemu
+  (InstanceQuiesceNotSupported) it fails only when ``os_require_quiesce`` is
+  set; the freeze itself failing is always skipped silently ("Skipping
+  quiescing instance", change caf5faf556, Nova 24.0.0 Xena);
+* volume-backed: ``API.snapshot_volume_backed`` (nova/compute/api.py)
+  quiesces only a guest whose vm_state is ACTIVE; when quiescing fails and
+  ``os_require_quiesce`` is set the API call itself fails (409
+  InstanceQuiesceFailed, 400 QemuGuestAgentNotEnabled), so a success proves
+  the freeze.
+
+Nova reads the properties captured at boot (``objects.ImageMeta.from_instance``
+over system_metadata), never the image's current ones: see captured.py.
+"""
+
+import dataclasses
+import enum
+import re
+
+from consistency_dashboard.core import microversions
+from consistency_dashboard.core import posture
+from consistency_dashboard.core import properties as props
+
+
+class BootSource(enum.Enum):
+    IMAGE = "image"
+    VOLUME = "volume"
+
+
+class Power(enum.Enum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
+    OTHER = "other"
+
+
+class Storage(enum.Enum):
+    """Where the compute host keeps image-backed root disks (an operator
+    setting or hint; tenants usually cannot see it)."""
+    FILE = "file"                            # qcow2 / raw / flat / ploop
+    RBD = "rbd"                              # Ceph RBD: direct snapshot
+    NO_LIVE_SNAPSHOT = "no_live_snapshot"    # LVM, encrypted, workaround
+    UNKNOWN = "unknown"
+
+
+class VirtDriver(enum.Enum):
+    LIBVIRT = "libvirt"      # with virt_type kvm or qemu
+    OTHER = "other"          # another driver, or libvirt with another type
+    UNKNOWN = "unknown"      # treated as libvirt, the common case
+
+
+class Outcome(enum.Enum):
+    # The same words as posture.Posture where the meaning is the same.
+    FAILS = "snapshot fails"
+    CRASH_CONSISTENT = posture.Posture.CRASH_ONLY.value
+    FILESYSTEM_IF_AGENT = posture.Posture.FILESYSTEM_IF_AGENT.value
+    FILESYSTEM_ENFORCED = "filesystem-consistent, enforced by Nova"
+    CONSISTENT_IF_CLEAN_SHUTDOWN = "consistent if the guest shut down cleanly"
+    UNKNOWN = "unknown"
+
+
+# How much a live snapshot of a running instance guarantees; used to decide
+# whether a fix would change anything.
+_RANK = {
+    Outcome.FAILS: 0,
+    Outcome.CRASH_CONSISTENT: 1,
+    Outcome.UNKNOWN: 2,
+    Outcome.FILESYSTEM_IF_AGENT: 2,
+    Outcome.CONSISTENT_IF_CLEAN_SHUTDOWN: 2,
+    Outcome.FILESYSTEM_ENFORCED: 3,
+}
+
+
+class FixOption(enum.Enum):
+    """The ways to fix an instance (DOMAIN.md "Properties are captured at
+    boot"), in menu order."""
+    REBUILD_FROM_IMAGE = "rebuild_from_image"
+    REBUILD_FROM_OWN_SNAPSHOT = "rebuild_from_own_snapshot"
+    VOLUME_RECREATE = "volume_recreate"
+    OPERATOR_NOVA_MANAGE = "operator_nova_manage"
+    TEST_SNAPSHOT = "test_snapshot"
+
+
+FIX_OPTION_LABELS = {
+    FixOption.REBUILD_FROM_IMAGE: "Rebuild from the image",
+    FixOption.REBUILD_FROM_OWN_SNAPSHOT: "Rebuild from its own snapshot",
+    FixOption.VOLUME_RECREATE: "Recreate from the boot volume",
+    FixOption.OPERATOR_NOVA_MANAGE: "Operator: nova-manage image_property",
+    FixOption.TEST_SNAPSHOT: "Test snapshot",
+}
+
+FIX_OPTION_TRADEOFFS = {
+    FixOption.REBUILD_FROM_IMAGE: (
+        "Keeps the instance ID, IP addresses and attached volumes. Replaces "
+        "the root disk and the ephemeral disks: data on them is lost."),
+    FixOption.REBUILD_FROM_OWN_SNAPSHOT: (
+        "Keeps the instance ID, IP addresses, attached volumes and the root "
+        "disk data as of the snapshot. The instance is stopped first; "
+        "ephemeral disks are recreated empty."),
+    FixOption.VOLUME_RECREATE: (
+        "Keeps the data on the boot volume. The new server gets a new ID and "
+        "may get new IP addresses; the old server must be deleted with its "
+        "volume kept. Rebuilding a volume-backed server would re-image the "
+        "volume and lose its data."),
+    FixOption.OPERATOR_NOVA_MANAGE: (
+        "No data loss and the ID and IP addresses are kept. Needs an "
+        "operator on a control-plane host (Nova 25.0.0 Yoga or later); the "
+        "instance is stopped during the change."),
+    FixOption.TEST_SNAPSHOT: (
+        "Creates a test snapshot image; the snapshot inherits the properties "
+        "the instance was booted with, so it shows what Nova will use."),
+}
+
+
+def _coerce(enum_class, value):
+    if isinstance(value, enum_class):
+        return value
+    return enum_class(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceFacts:
+    """Plain facts about one instance.  Strings are accepted for the enums.
+
+    ``captured`` None means the boot-time properties are unknown;
+    ``current_image_properties`` None means the image is unknown (deleted,
+    not visible, or a volume without image metadata).
+    ``stale_suspected`` is captured.py's heuristic (image changed after the
+    instance was created), meaningful only while ``captured`` is None.
+    """
+    instance_id: str = ""
+    boot_source: BootSource = BootSource.IMAGE
+    captured: props.ConsistencyProperties = None
+    current_image_properties: dict = None
+    power: Power = Power.RUNNING
+    storage: Storage = Storage.UNKNOWN
+    virt_driver: VirtDriver = VirtDriver.UNKNOWN
+    nova_max_microversion: str = None
+    nova_major: int = None      # explicit release hint, wins if given
+    stale_suspected: bool = False
+
+    def __post_init__(self):
+        for name, enum_class in (("boot_source", BootSource),
+                                 ("power", Power),
+                                 ("storage", Storage),
+                                 ("virt_driver", VirtDriver)):
+            object.__setattr__(self, name,
+                               _coerce(enum_class, getattr(self, name)))
+        if isinstance(self.captured, dict):
+            object.__setattr__(self, "captured",
+                               props.read_properties(self.captured))
+
+
+@dataclasses.dataclass(frozen=True)
+class NextStep:
+    option: FixOption
+    applicable: bool
+    note: str                    # why (not) applicable, what to do first
+    set_properties: dict         # what the fix writes, property -> value
+    commands: tuple = ()         # operator commands, ready to copy
+
+    @property
+    def label(self):
+        return FIX_OPTION_LABELS[self.option]
+
+    @property
+    def tradeoff(self):
+        return FIX_OPTION_TRADEOFFS[self.option]
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    outcome: Outcome
+    cause: str               # the short cause, for the one-line summary
+    reasons: tuple           # sentences, the why in full
+    rebuild_needed: bool     # booted before a fix: the image is better now
+    captured_differs: bool   # captured values differ from the image's
+    action_needed: bool
+    badge: str               # short badge text when action_needed, else None
+    next_steps: tuple        # NextStep, menu order
+    facts: InstanceFacts
+
+    @property
+    def label(self):
+        return self.outcome.value
+
+    @property
+    def summary(self):
+        """One line for a table cell, e.g. "crash-consistent only: booted
+        without the guest agent channel; rebuild needed"."""
+        text = self.label
+        if self.cause:
+            text += ": " + self.cause
+        if self.rebuild_needed:
+            text += "; rebuild needed"
+        return text
+
+    @property
+    def applicable_next_steps(self):
+        return tuple(s for s in self.next_steps if s.applicable)
+
+
+# Sentences shared by several rows of the table.
+_NO_CHANNEL = "booted without the guest agent channel"
+_REASON_NO_CHANNEL = (
+    "The instance was booted without hw_qemu_guest_agent, so libvirt gave "
+    "it no org.qemu.guest_agent.0 channel and no freeze is possible.")
+_REASON_REFUSED = (
+    "os_require_quiesce is set but the instance was booted without "
+    "hw_qemu_guest_agent: Nova cannot freeze it and refuses the live "
+    "snapshot ({where}).")
+_REASON_RBD = (
+    "Root disks on Ceph RBD are snapshotted with an RBD snapshot and clone "
+    "(Rbd.direct_snapshot): Nova never freezes the guest on this path, and "
+    "os_require_quiesce has no effect.")
+_REASON_NO_LIVE = (
+    "Live snapshots are not available for this instance's storage (LVM, "
+    "encrypted ephemeral storage or disable_libvirt_livesnapshot): Nova "
+    "suspends the guest during the copy without freezing it, and "
+    "os_require_quiesce has no effect.")
+_REASON_STOPPED = (
+    "The instance is stopped: Nova copies the disk without freezing "
+    "(nothing to freeze). The copy is consistent if the guest shut down "
+    "cleanly; Nova forces the power off when the guest does not stop within "
+    "the shutdown timeout.")
+_REASON_SKIP_SILENT = (
+    "If the agent is not running or does not answer, Nova skips the freeze "
+    "silently and the snapshot still succeeds (Nova 24 Xena and later), and "
+    "Nova never reports whether the freeze happened: only the guest probe "
+    "can tell.")
+_REASON_STORAGE_UNKNOWN = (
+    "This assumes file-based root disks; if the cloud keeps instance disks "
+    "on Ceph RBD the snapshot is crash-consistent only. A test snapshot "
+    "tells.")
+_REASON_CAPTURED_UNKNOWN = (
+    "The properties this instance was booted with are not known (this "
+    "cloud's API is older than microversion 2.98 and no snapshot of the "
+    "instance is visible): run a test snapshot to reveal them.")
+_REASON_STALE = (
+    "The image was changed after this instance was created: the instance "
+    "may have been booted with different properties than the image has "
+    "now.")
+
+
+def _running_outcome(facts, captured):
+    """(outcome, cause, reasons) for ``facts`` with ``captured`` properties
+    (a ConsistencyProperties or None), following DOMAIN.md's table."""
+    agent = captured.guest_agent.value if captured is not None else None
+    quiesce = captured.require_quiesce.value if captured is not None else None
+    power = facts.power
+
+    if power is Power.STOPPED:
+        # Image-backed: cold snapshot (LibvirtDriver.snapshot, live_snapshot
+        # False for SHUTDOWN).  Volume-backed: quiesce only for vm_state
+        # ACTIVE (API.snapshot_volume_backed).
+        return (Outcome.CONSISTENT_IF_CLEAN_SHUTDOWN, "instance stopped",
+                [_REASON_STOPPED])
+
+    if facts.boot_source is BootSource.VOLUME:
+        if power is not Power.RUNNING:
+            return (Outcome.CRASH_CONSISTENT,
+                    "%s instance: Nova does not quiesce it" % power.value,
+                    ["Nova quiesces a volume-backed instance only while it "
+                     "is active; a %s instance's volumes are snapshotted "
+                     "as they are." % power.value])
+        if facts.virt_driver is VirtDriver.OTHER:
+            if quiesce:
+                return (Outcome.FAILS,
+                        "quiesce not supported by this hypervisor",
+                        ["This hypervisor cannot quiesce "
+                         "(InstanceQuiesceNotSupported) and "
+                         "os_require_quiesce is set: the createImage request "
+                         "fails."])
+            return (Outcome.CRASH_CONSISTENT,
+                    "quiesce not supported by this hypervisor",
+                    ["This hypervisor cannot quiesce: Nova snapshots the "
+                     "volumes without a freeze."])
+        if captured is None:
+            return (Outcome.UNKNOWN, "boot-time properties unknown",
+                    [_REASON_CAPTURED_UNKNOWN])
+        if not agent:
+            if quiesce:
+                return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
+                        [_REASON_REFUSED.format(
+                            where="HTTP 400 QemuGuestAgentNotEnabled from "
+                                  "createImage")])
+            return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL,
+                    [_REASON_NO_CHANNEL])
+        if quiesce:
+            return (Outcome.FILESYSTEM_ENFORCED,
+                    "volume-backed with os_require_quiesce",
+                    ["Volume-backed with hw_qemu_guest_agent and "
+                     "os_require_quiesce: Nova freezes the guest before the "
+                     "volume snapshots and fails the request (HTTP 409) if "
+                     "the freeze fails, so a successful snapshot proves the "
+                     "freeze."])
+        return (Outcome.FILESYSTEM_IF_AGENT, "freeze not enforced",
+                ["Volume-backed with hw_qemu_guest_agent: Nova asks the "
+                 "agent to freeze before the volume snapshots.",
+                 "os_require_quiesce is not set: if the agent does not "
+                 "answer, Nova skips the freeze silently. Setting it makes "
+                 "a failed freeze fail the request, so success proves the "
+                 "freeze."])
+
+    # Image-backed.
+    if facts.storage is Storage.RBD:
+        return (Outcome.CRASH_CONSISTENT, "Ceph RBD direct snapshot",
+                [_REASON_RBD])
+    if facts.storage is Storage.NO_LIVE_SNAPSHOT:
+        return (Outcome.CRASH_CONSISTENT, "live snapshot unavailable",
+                [_REASON_NO_LIVE])
+    if power is Power.SUSPENDED:
+        return (Outcome.CRASH_CONSISTENT, "instance suspended",
+                ["The instance is suspended: its memory is saved to disk "
+                 "and the root disk is copied without a freeze, with "
+                 "unwritten data still in the saved memory."])
+    if power is Power.OTHER:
+        return (Outcome.UNKNOWN, "instance in an unusual state",
+                ["The instance is neither running, stopped, paused nor "
+                 "suspended: Nova may refuse the snapshot (HTTP 409)."])
+    if facts.virt_driver is VirtDriver.OTHER:
+        if quiesce:
+            return (Outcome.FAILS, "quiesce not supported by this hypervisor",
+                    ["This hypervisor cannot quiesce "
+                     "(InstanceQuiesceNotSupported) and os_require_quiesce "
+                     "is set: the snapshot fails."])
+        return (Outcome.CRASH_CONSISTENT,
+                "quiesce not supported by this hypervisor",
+                ["This hypervisor cannot quiesce: snapshots copy the disk "
+                 "without a freeze."])
+    if captured is None:
+        return (Outcome.UNKNOWN, "boot-time properties unknown",
+                [_REASON_CAPTURED_UNKNOWN])
+    if not agent:
+        if quiesce:
+            return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
+                    [_REASON_REFUSED.format(
+                        where="the snapshot image is deleted about a second "
+                              "after the request")])
+        return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL, [_REASON_NO_CHANNEL])
+    if power is Power.PAUSED:
+        return (Outcome.CRASH_CONSISTENT, "instance paused",
+                ["The instance is paused: the agent cannot run, so Nova "
+                 "skips the freeze silently and copies the disk as it is."])
+    reasons = ["Booted with hw_qemu_guest_agent: Nova asks the agent to "
+               "freeze the filesystems once the disk copy is mirrored.",
+               _REASON_SKIP_SILENT]
+    if quiesce:
+        reasons.append(
+            "os_require_quiesce does not change this for image-backed "
+            "instances: it only makes Nova fail when the agent channel is "
+            "missing.")
+    if facts.storage is Storage.UNKNOWN:
+        reasons.append(_REASON_STORAGE_UNKNOWN)
+    return Outcome.FILESYSTEM_IF_AGENT, "agent channel present", reasons
+
+
+_IDEAL = props.read_properties({props.GUEST_AGENT: props.FIX_VALUE,
+                                props.REQUIRE_QUIESCE: props.FIX_VALUE})
+
+
+def properties_to_set(captured):
+    """The properties a fix must write so the instance gets both the agent
+    channel and required quiesce: ``{name: "yes"}``, only those not already
+    true.  Unknown captured properties: both (writing them is harmless)."""
+    to_set = {}
+    if captured is None or not captured.guest_agent.value:
+        to_set[props.GUEST_AGENT] = props.FIX_VALUE
+    if captured is None or not captured.require_quiesce.value:
+        to_set[props.REQUIRE_QUIESCE] = props.FIX_VALUE
+    return to_set
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                   r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def operator_commands(instance_id, captured=None, power=Power.RUNNING):
+    """The exact commands an operator runs to give an existing instance the
+    properties, without data loss (nova-manage image_property set, Nova
+    25.0.0 Yoga and later; it needs the instance stopped or shelved).
+
+    Returns a tuple of command lines: stop, nova-manage, start; only the
+    nova-manage line when the instance is already stopped (it is left
+    stopped); an empty tuple when nothing needs setting.  ``instance_id`` must
+    be a UUID (the lines are meant to be pasted into a root shell).
+    """
+    if not _UUID.match(str(instance_id or "")):
+        raise ValueError("not an instance UUID: %r" % (instance_id,))
+    to_set = properties_to_set(captured)
+    if not to_set:
+        return ()
+    manage = "nova-manage image_property set %s %s" % (
+        instance_id,
+        " ".join("--property %s=%s" % (k, v) for k, v in to_set.items()))
+    if _coerce(Power, power) is Power.STOPPED:
+        return (manage,)
+    return ("openstack server stop %s" % instance_id,
+            manage,
+            "openstack server start %s" % instance_id)
+
+
+def _weaker(captured, current):
+    """Whether a boolean Nova reads as true on the image is not true in the
+    captured copy."""
+    return ((current.guest_agent.value and not captured.guest_agent.value) or
+            (current.require_quiesce.value
+             and not captured.require_quiesce.value))
+
+
+def _next_steps(facts, action_needed, rebuild_needed, current):
+    captured = facts.captured
+    to_set = properties_to_set(captured)
+    steps = []
+    if facts.boot_source is BootSource.IMAGE:
+        if rebuild_needed:
+            steps.append(NextStep(
+                FixOption.REBUILD_FROM_IMAGE, True,
+                "The image has the properties now; rebuilding re-reads them.",
+                {}))
+        else:
+            if not action_needed:
+                note = "Nothing to fix."
+            elif current is None:
+                note = "The image is not known: use another option."
+            else:
+                note = ("The image does not have the properties either: "
+                        "fix the image first (Images tab), then rebuild.")
+            steps.append(NextStep(FixOption.REBUILD_FROM_IMAGE, False, note,
+                                  {}))
+        steps.append(NextStep(
+            FixOption.REBUILD_FROM_OWN_SNAPSHOT, action_needed,
+            ("Stop the instance, snapshot it, set %s on the snapshot, "
+             "rebuild from the snapshot, start it." % ", ".join(
+                 "%s=%s" % kv for kv in to_set.items()))
+            if action_needed else "Nothing to fix.",
+            to_set if action_needed else {}))
+    else:
+        steps.append(NextStep(
+            FixOption.VOLUME_RECREATE, action_needed,
+            ("Set %s in the boot volume's image metadata, then create a new "
+             "server from the volume and delete the old one keeping the "
+             "volume." % ", ".join("%s=%s" % kv for kv in to_set.items()))
+            if action_needed else "Nothing to fix.",
+            to_set if action_needed else {}))
+
+    available = microversions.nova_manage_image_property_available(
+        facts.nova_max_microversion, facts.nova_major)
+    commands = ()
+    if action_needed and _UUID.match(facts.instance_id or ""):
+        commands = operator_commands(facts.instance_id, captured, facts.power)
+    if not action_needed:
+        steps.append(NextStep(FixOption.OPERATOR_NOVA_MANAGE, False,
+                              "Nothing to fix.", {}))
+    elif available is False:
+        steps.append(NextStep(
+            FixOption.OPERATOR_NOVA_MANAGE, False,
+            "This cloud's Nova is older than 25.0.0 Yoga: nova-manage "
+            "image_property does not exist there.", {}))
+    else:
+        note = ("An operator runs these commands on a control-plane host; "
+                "wait until the server is SHUTOFF before nova-manage.")
+        if available is None:
+            note += " Needs Nova 25.0.0 Yoga or later."
+        steps.append(NextStep(FixOption.OPERATOR_NOVA_MANAGE, True, note,
+                              to_set, commands))
+
+    if captured is None:
+        steps.append(NextStep(
+            FixOption.TEST_SNAPSHOT, True,
+            "A test snapshot reveals the properties the instance was booted "
+            "with.", {}))
+    return tuple(steps)
+
+
+def predict(facts):
+    """The :class:`Prediction` for a snapshot of this instance taken now."""
+    if not isinstance(facts, InstanceFacts):
+        raise TypeError("predict() takes InstanceFacts")
+    captured = facts.captured
+    outcome, cause, reasons = _running_outcome(facts, captured)
+    reasons = list(reasons)
+
+    current = None
+    if facts.current_image_properties is not None:
+        current = props.read_properties(facts.current_image_properties)
+
+    # "Action needed" means a fix would change the outcome of a live snapshot
+    # of the running instance (a stopped instance will be started again).
+    running = dataclasses.replace(facts, power=Power.RUNNING)
+    rebuild_needed = False
+    captured_differs = False
+    action_needed = False
+    badge = None
+    if captured is not None:
+        now_rank = _RANK[_running_outcome(running, captured)[0]]
+        ideal_rank = _RANK[_running_outcome(running, _IDEAL)[0]]
+        if current is not None:
+            captured_differs = (
+                captured.guest_agent.value != current.guest_agent.value or
+                captured.require_quiesce.value
+                != current.require_quiesce.value)
+            # Rebuilding re-images a volume-backed server's volume (data
+            # lost), so "rebuild needed" is said of image-backed ones only.
+            rebuild_needed = (
+                facts.boot_source is BootSource.IMAGE and
+                _weaker(captured, current) and
+                _RANK[_running_outcome(running, current)[0]] > now_rank)
+        action_needed = rebuild_needed or ideal_rank > now_rank
+        if captured_differs and not rebuild_needed and _weaker(captured,
+                                                                current):
+            reasons.append(
+                "The image has properties this instance lacks, but on this "
+                "snapshot path they would not change the outcome.")
+        if rebuild_needed:
+            reasons.append(
+                "The image has been fixed since this instance was booted: "
+                "Nova keeps the properties captured at boot, so only a "
+                "rebuild (or an operator's nova-manage) gives the instance "
+                "the new ones.")
+        if captured.has_dead_fsfreeze:
+            reasons.append(props.DEAD_PROPERTY_REASON)
+    elif facts.stale_suspected:
+        reasons.append(_REASON_STALE)
+        action_needed = True
+
+    if action_needed:
+        running_outcome = _running_outcome(running, captured)[0]
+        if captured is None:
+            badge = "check needed: image changed after boot"
+        elif running_outcome is Outcome.FAILS:
+            badge = "action needed: snapshots fail"
+        elif rebuild_needed:
+            badge = "action needed: rebuild needed"
+        elif running_outcome is Outcome.CRASH_CONSISTENT:
+            badge = "action needed: crash-consistent only"
+        else:
+            badge = "action needed: freeze not enforced"
+
+    return Prediction(
+        outcome=outcome,
+        cause=cause,
+        reasons=tuple(reasons),
+        rebuild_needed=rebuild_needed,
+        captured_differs=captured_differs,
+        action_needed=action_needed,
+        badge=badge,
+        next_steps=_next_steps(facts, action_needed, rebuild_needed, current),
+        facts=facts,
+    )
