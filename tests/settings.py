@@ -1,6 +1,7 @@
 """Test settings: Horizon's own test settings plus this plugin, applied the
 way Horizon applies an enabled/ package."""
 import os
+import tempfile
 
 from openstack_dashboard.test.settings import *  # noqa: F401,F403
 from openstack_dashboard.test import settings as _base
@@ -39,5 +40,7 @@ if not os.path.isdir(os.path.join(
     STATICFILES_DIRS = list(STATICFILES_DIRS) + [  # noqa: F405
         os.path.join(REPO_ROOT, "static")]
 
-# Fresh per run; Horizon's default /tmp/ is shared.
-COMPRESS_ROOT = os.environ.get("CONSISTENCY_COMPRESS_ROOT", "/tmp/")
+# Not Horizon's shared /tmp/.
+COMPRESS_ROOT = os.environ.get(
+    "CONSISTENCY_COMPRESS_ROOT",
+    os.path.join(tempfile.gettempdir(), "consistency-dashboard-compress"))

@@ -141,8 +141,12 @@ def _bulk_action(fix):
     })
 
 
-FIX_ROW_ACTIONS = tuple(_fix_action(f) for f in core_posture.Fix)
-FIX_BULK_ACTIONS = tuple(_bulk_action(f) for f in core_posture.Fix)
+# The complete fix first: it is the one most rows need.
+FIX_ORDER = (core_posture.Fix.MAKE_CONSISTENT, core_posture.Fix.ENABLE_AGENT,
+             core_posture.Fix.REQUIRE_QUIESCE,
+             core_posture.Fix.REMOVE_DEAD_FSFREEZE)
+FIX_ROW_ACTIONS = tuple(_fix_action(f) for f in FIX_ORDER)
+FIX_BULK_ACTIONS = tuple(_bulk_action(f) for f in FIX_ORDER)
 
 
 class ImageNameFilter(tables.FilterAction):
@@ -185,6 +189,7 @@ class ImagesTable(tables.DataTable):
     attention = tables.Column(attention_cell,
                               verbose_name=_("Needs attention"))
     instances = tables.Column(instances_cell, verbose_name=_("Instances"),
+                              classes=("consistency-instances",),
                               help_text=_("Instances of this project booted "
                                           "from the image"))
     can_change = tables.Column(can_change_cell, verbose_name=_("Can change"))
@@ -192,6 +197,7 @@ class ImagesTable(tables.DataTable):
     class Meta(object):
         name = "images"
         verbose_name = _("Images")
+        multi_select = True
         pagination_param = "images_marker"
         prev_pagination_param = "images_prev_marker"
         table_actions = ((ImageNameFilter, AttentionFilter) +
