@@ -1,0 +1,198 @@
+"""The guest kit against a real qemu-guest-agent in a real QEMU guest.
+
+One VM for the whole module (booting costs 20-40 s under TCG); the tests run
+in file order and leave the guest thawed, the agent running and the test
+hook off. The agent-stopped test is last: it takes the agent away for a
+while."""
+
+import time
+
+import pytest
+
+from consistency_dashboard.core import probe
+from tests.qga.agent import AgentError, AgentTimeout, fields
+from tests.qga.conftest import TIMINGS
+
+pytestmark = pytest.mark.qga
+
+LINE_WAIT = 20   # seconds for a kernel log line to reach the serial log
+
+
+def new_probe_lines(vm, offset, event=None):
+    out = [fields(line) for line in vm.probe_lines(after=offset)]
+    return [f for f in out if event is None or f['event'] == event]
+
+
+def wait_for_event(vm, offset, event, seq=None):
+    def seen(_text):
+        return any(seq is None or f['seq'] == str(seq)
+                   for f in new_probe_lines(vm, offset, event))
+    assert vm.wait_console(seen, LINE_WAIT) is not None, (
+        'no %s line (seq %s) in the console; tail:\n%s'
+        % (event, seq, vm.console_text()[offset:][-3000:]))
+    return [f for f in new_probe_lines(vm, offset, event)
+            if seq is None or f['seq'] == str(seq)][-1]
+
+
+def set_testapp(vm, mode):
+    if mode is None:
+        command = 'rm -f /run/consistency-probe/testapp.mode'
+    else:
+        command = ('mkdir -p /run/consistency-probe && echo %s > '
+                   '/run/consistency-probe/testapp.mode' % mode)
+    assert vm.agent.run(['/bin/sh', '-c', command]) == 0
+
+
+def freeze_thaw(vm, timings_key=None):
+    t0 = time.monotonic()
+    frozen = vm.agent.execute('guest-fsfreeze-freeze', timeout=120)
+    t1 = time.monotonic()
+    try:
+        status = vm.agent.execute('guest-fsfreeze-status')
+    finally:
+        thawed = vm.agent.execute('guest-fsfreeze-thaw', timeout=120)
+    t2 = time.monotonic()
+    if timings_key:
+        TIMINGS[timings_key + '_freeze_s'] = round(t1 - t0, 2)
+        TIMINGS[timings_key + '_thaw_s'] = round(t2 - t1, 2)
+    return frozen, status, thawed
+
+
+def test_freeze_and_thaw_write_matching_probe_lines(vm):
+    before = vm.console_text()
+    offset = len(before)
+    frozen, status, thawed = freeze_thaw(vm, 'first')
+    assert frozen == 1            # the ext4 root; the vfat disk is skipped
+    assert status == 'frozen'
+    assert thawed == 1
+    assert vm.agent.execute('guest-fsfreeze-status') == 'thawed'
+    freeze = wait_for_event(vm, offset, 'freeze')
+    thaw = wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+    # The image carries the kit's database hooks too: no database in the
+    # guest, so they report "skipped" (the test hook is off: not listed).
+    assert freeze['apps'] == 'mysql:skipped,postgresql:skipped'
+    assert thaw['apps'] == 'mysql:skipped,postgresql:skipped'
+    duration = float(thaw['mono']) - float(freeze['mono'])
+    TIMINGS['first_guest_frozen_s'] = round(duration, 2)
+    assert 0 < duration < 60
+    assert abs(float(freeze['wall']) - time.time()) < 3600
+    # The dashboard's parser reads the same real log the same way.
+    report = probe.parse_console(vm.console_text(), before)
+    assert [p.seq for p in report.clean_pairs] == [int(freeze['seq'])]
+    assert not report.may_still_be_frozen
+    assert report.counts.malformed == 0
+
+
+def test_each_freeze_gets_the_next_seq(vm):
+    offset = len(vm.console_text())
+    seqs = []
+    for _ in range(2):
+        freeze_thaw(vm)
+        seqs.append(int(wait_for_event(vm, offset, 'thaw')['seq']))
+        offset = len(vm.console_text())
+    assert seqs[1] == seqs[0] + 1
+
+
+def test_guest_is_really_frozen_in_between(vm):
+    vm.agent.execute('guest-fsfreeze-freeze', timeout=120)
+    try:
+        # The agent refuses guest-exec while frozen (it could write).
+        with pytest.raises(AgentError):
+            vm.agent.execute('guest-exec', {'path': '/bin/true'})
+    finally:
+        assert vm.agent.execute('guest-fsfreeze-thaw', timeout=120) == 1
+    assert vm.agent.run(['/bin/true']) == 0
+
+
+def test_failing_application_hook_shows_as_failure(vm):
+    set_testapp(vm, 'fail')
+    try:
+        offset = len(vm.console_text())
+        frozen, _, _ = freeze_thaw(vm)
+        # Debian's dispatcher ignores the failing hook: the freeze succeeds...
+        assert frozen == 1
+        freeze = wait_for_event(vm, offset, 'freeze')
+        thaw = wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+        # ...and only the probe line tells.
+        assert freeze['apps'] == 'mysql:skipped,postgresql:skipped,testapp:fail'
+        assert thaw['apps'] == 'mysql:skipped,postgresql:skipped,testapp:fail'
+        [app_line] = [f for f in new_probe_lines(vm, offset, 'app')
+                      if f['phase'] == 'freeze' and f['app'] == 'testapp']
+        assert (app_line['app'], app_line['result'], app_line['rc'],
+                app_line['seq']) == ('testapp', 'fail', '1', freeze['seq'])
+        report = probe.parse_console(vm.console_text()[offset:])
+        [pair] = report.clean_pairs
+        assert not pair.application_consistent
+
+        set_testapp(vm, 'ok')
+        offset = len(vm.console_text())
+        freeze_thaw(vm)
+        freeze = wait_for_event(vm, offset, 'freeze')
+        wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+        assert freeze['apps'] == 'mysql:skipped,postgresql:skipped,testapp:ok'
+        report = probe.parse_console(vm.console_text()[offset:])
+        [pair] = report.clean_pairs
+        assert pair.application_consistent
+    finally:
+        set_testapp(vm, None)
+
+
+def test_vfat_mount_is_skipped(vm):
+    fsinfo = vm.agent.execute('guest-get-fsinfo')
+    types = {fs['mountpoint']: fs['type'] for fs in fsinfo}
+    assert types.get('/mnt/vfat') == 'vfat', types
+    offset = len(vm.console_text())
+    frozen, _, _ = freeze_thaw(vm)
+    assert frozen == len([t for t in types.values() if t != 'vfat']) == 1
+    # Freezing only the vfat mount freezes nothing, and still succeeds
+    # (the hooks run all the same: the probe says a freeze was asked for).
+    assert vm.agent.execute('guest-fsfreeze-freeze-list',
+                            {'mountpoints': ['/mnt/vfat']}) == 0
+    vm.agent.execute('guest-fsfreeze-thaw')
+    wait_for_event(vm, offset, 'thaw')
+
+
+def test_freeze_without_thaw_is_detected_by_the_parser(vm):
+    before = vm.console_text()
+    offset = len(before)
+    vm.agent.execute('guest-fsfreeze-freeze', timeout=120)
+    try:
+        freeze = wait_for_event(vm, offset, 'freeze')
+        report = probe.parse_console(vm.console_text(), before)
+        assert [p.seq for p in report.unmatched_freezes] == [
+            int(freeze['seq'])]
+        assert report.may_still_be_frozen
+        assert report.clean_pairs == ()
+    finally:
+        vm.agent.execute('guest-fsfreeze-thaw', timeout=120)
+    wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+    report = probe.parse_console(vm.console_text(), before)
+    assert not report.may_still_be_frozen
+    assert [p.seq for p in report.clean_pairs] == [int(freeze['seq'])]
+
+
+def test_agent_stopped_gives_no_lines_and_is_seen_at_once(vm):
+    pause = 12
+    vm.qmp.drain()
+    offset = len(vm.console_text())
+    assert vm.agent.run(['/bin/sh', '-c', 'echo %d > '
+                         '/run/consistency-agent.pause' % pause]) == 0
+    # QEMU tells the host the guest closed the agent port: libvirt turns that
+    # into "QEMU guest agent is not connected" and fails the quiesce at once.
+    closed = vm.qmp.wait_event('VSERPORT_CHANGE', 10, id='channel0',
+                               open=False)
+    assert closed is not None, vm.qmp.events
+    start = time.monotonic()
+    with pytest.raises(AgentTimeout):
+        vm.agent.execute('guest-fsfreeze-freeze', timeout=4)
+    assert time.monotonic() - start < 30
+    time.sleep(1)
+    assert new_probe_lines(vm, offset) == []
+    # The supervisor brings the agent back; nothing froze meanwhile (only
+    # guest-sync requests were sent while it was away, never the freeze).
+    assert vm.qmp.wait_event('VSERPORT_CHANGE', pause + 60, open=True)
+    TIMINGS['agent_back_after_pause_s'] = round(time.monotonic() - start, 1)
+    vm.agent.close()
+    vm.agent.sync(timeout=60)
+    assert vm.agent.execute('guest-fsfreeze-status') == 'thawed'
+    assert new_probe_lines(vm, offset) == []
