@@ -337,3 +337,29 @@ class ApplyFixTests(test.TestCase):
     def test_unknown_fix_is_refused(self):
         res = self.client.get(fix_url("hw_require_fsfreeze"))
         self.assertEqual(404, res.status_code)
+
+
+def test_templates_and_static_come_from_where_the_plugin_is_installed():
+    """From a wheel (the wheel test sets CONSISTENCY_EXPECT_INSTALLED_IN) the
+    panel's templates and static files come from inside the installed
+    package; from a source checkout, from the top-level folders."""
+    import os
+
+    from django.contrib.staticfiles import finders
+    from django.template import loader
+
+    import consistency_dashboard
+
+    installed_in = os.environ.get("CONSISTENCY_EXPECT_INSTALLED_IN")
+    if installed_in:
+        expected = os.path.join(installed_in, "consistency_dashboard")
+    else:
+        expected = os.path.dirname(os.path.dirname(
+            os.path.abspath(consistency_dashboard.__file__)))
+    assert os.path.abspath(consistency_dashboard.__file__).startswith(
+        expected if installed_in else expected)
+    template = loader.get_template("consistency_dashboard/project/_fix.html")
+    assert os.path.abspath(template.origin.name).startswith(expected), \
+        template.origin.name
+    static = finders.find("consistency_dashboard/css/consistency.scss")
+    assert static and os.path.abspath(static).startswith(expected), static
