@@ -6,8 +6,14 @@ from horizon import tabs
 
 from openstack_dashboard import api
 
+from consistency_dashboard.dashboards.project.consistency.guest_setup \
+    import tabs as guest_setup_tabs
 from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency.instances \
+    import tabs as instances_tabs
 from consistency_dashboard.dashboards.project.consistency import tables
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import tabs as test_snapshots_tabs
 
 
 def project_servers(request):
@@ -86,5 +92,7 @@ class ImagesTab(tabs.TableTab):
 
 class ConsistencyTabs(tabs.TabGroup):
     slug = "consistency"
-    tabs = (ImagesTab,)
+    tabs = (ImagesTab, instances_tabs.InstancesTab,
+            test_snapshots_tabs.TestSnapshotsTab,
+            guest_setup_tabs.GuestSetupTab)
     sticky = True

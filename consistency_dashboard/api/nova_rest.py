@@ -1,0 +1,94 @@
+"""Compute API calls that ``openstack_dashboard.api.nova`` does not make.
+
+python-novaclient (and so Horizon) stops at microversion 2.96, but from 2.98
+``GET /servers/detail`` and ``GET /servers/{id}`` return ``image.properties``:
+the properties Nova captured at boot (nova/api/openstack/compute/views/
+servers.py ``_get_image``).  These calls use the user's token from Horizon's
+session against the compute endpoint of the service catalog, with a
+keystoneauth session, and return plain dicts (the core reads plain values).
+"""
+from urllib import parse
+
+from django.conf import settings
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+
+from horizon.utils import functions as horizon_utils
+from openstack_dashboard.api import base
+
+from consistency_dashboard.core import microversions
+
+SESSION_CACHE_KEY = "consistency_compute_versions"
+
+
+def _endpoint(request):
+    return base.url_for(request, "compute").rstrip("/")
+
+
+def _session(request):
+    auth = token_endpoint.Token(_endpoint(request), request.user.token.id)
+    cacert = getattr(settings, "OPENSTACK_SSL_CACERT", None)
+    insecure = getattr(settings, "OPENSTACK_SSL_NO_VERIFY", False)
+    return ks_session.Session(auth=auth,
+                              verify=cacert or not insecure,
+                              timeout=getattr(settings, "API_TIMEOUT", 60))
+
+
+def _headers(microversion):
+    return {"OpenStack-API-Version": "compute %s" % microversion,
+            "X-OpenStack-Nova-API-Version": microversion,
+            "Accept": "application/json"}
+
+
+def compute_version_range(request):
+    """``(min_version, max_version)`` the compute API advertises, e.g.
+    ``("2.1", "2.104")``; one call per endpoint and login session (cached in
+    the Django session).  ``(None, None)`` if the API does not say."""
+    endpoint = _endpoint(request)
+    cache = request.session.get(SESSION_CACHE_KEY) or {}
+    if endpoint in cache:
+        return tuple(cache[endpoint])
+    response = _session(request).get(endpoint + "/",
+                                     headers={"Accept": "application/json"})
+    version = (response.json() or {}).get("version") or {}
+    found = (version.get("min_version") or None,
+             version.get("version") or None)
+    cache[endpoint] = list(found)
+    request.session[SESSION_CACHE_KEY] = cache
+    return found
+
+
+def supports_image_properties(request):
+    _min, maximum = compute_version_range(request)
+    return bool(microversions.at_least(
+        maximum, microversions.SERVER_IMAGE_PROPERTIES))
+
+
+def server_list_page(request, marker=None, search_opts=None,
+                     microversion=microversions.SERVER_IMAGE_PROPERTIES,
+                     page_size=None):
+    """One page of ``GET /servers/detail`` at ``microversion`` (default 2.98,
+    with ``image.properties``), as plain dicts, newest first, like
+    Horizon's paginated server list.  Returns ``(servers, has_more)``."""
+    page_size = page_size or horizon_utils.get_page_size(request)
+    query = dict(search_opts or {})
+    query.setdefault("project_id", request.user.project_id)
+    query["limit"] = page_size + 1
+    if marker:
+        query["marker"] = marker
+    query["sort_key"] = ["created_at", "display_name", "uuid"]
+    query["sort_dir"] = ["desc", "desc", "desc"]
+    url = "%s/servers/detail?%s" % (_endpoint(request),
+                                    parse.urlencode(query, doseq=True))
+    response = _session(request).get(url, headers=_headers(microversion))
+    servers = (response.json() or {}).get("servers", [])
+    has_more = len(servers) > page_size
+    return servers[:page_size], has_more
+
+
+def server_get(request, server_id,
+               microversion=microversions.SERVER_IMAGE_PROPERTIES):
+    """``GET /servers/{id}`` at ``microversion`` as a plain dict."""
+    url = "%s/servers/%s" % (_endpoint(request), parse.quote(server_id))
+    response = _session(request).get(url, headers=_headers(microversion))
+    return (response.json() or {}).get("server", {})
