@@ -1,0 +1,502 @@
+"""Issue 5's verdict rules: one case per failure signal of DOMAIN.md "Where
+a failure shows up", per row of the snapshot-path table, and per probe
+pattern, then the verdict stored on the image."""
+
+import datetime
+import os
+
+import pytest
+
+from consistency_dashboard.core import poll
+from consistency_dashboard.core import probe
+from consistency_dashboard.core import verdict as v
+
+L = v.Level
+F = poll.ImageFate
+UTC = datetime.timezone.utc
+DATA = os.path.join(os.path.dirname(__file__), "data")
+REQUESTED = datetime.datetime.fromtimestamp(1763790011, UTC)
+SETTLED = REQUESTED + datetime.timedelta(seconds=8)
+
+NONE = {}
+AGENT = {"hw_qemu_guest_agent": "yes"}
+QUIESCE = {"os_require_quiesce": "yes"}
+BOTH = {"hw_qemu_guest_agent": "yes", "os_require_quiesce": "yes"}
+OK = v.NovaAnswer(202, "", "img-1")
+
+
+def log(name):
+    with open(os.path.join(DATA, name), newline="") as f:
+        return f.read()
+
+
+BOOT = log("boot_prefix.txt")
+
+
+def report(name):
+    """The console after the snapshot, read against a baseline taken after
+    boot (so every probe line of the file counts by position)."""
+    return probe.parse_console(log(name), BOOT)
+
+
+def evidence(**kw):
+    kw.setdefault("captured", BOTH)
+    kw.setdefault("captured_source", "server")
+    kw.setdefault("nova", OK)
+    kw.setdefault("image_fate", F.ACTIVE)
+    kw.setdefault("image_status", "active")
+    kw.setdefault("storage", "file")
+    kw.setdefault("requested_at", REQUESTED)
+    kw.setdefault("settled_at", SETTLED)
+    kw.setdefault("max_microversion", "2.104")
+    return v.Evidence(**kw)
+
+
+def decide(**kw):
+    return v.decide(evidence(**kw))
+
+
+def sources(verdict):
+    return [item.source for item in verdict.evidence]
+
+
+# --- failure signals ----------------------------------------------------
+
+FAILURES = [
+    ("sync-400-agent-not-enabled", dict(
+        boot_source="volume", captured=QUIESCE,
+        nova=v.NovaAnswer(400, "QEMU guest agent is not enabled")),
+     L.FAILED, "booted without the guest agent channel"),
+    ("sync-409-quiesce-failed", dict(
+        boot_source="volume",
+        nova=v.NovaAnswer(409, "Failed to quiesce instance: Error from "
+                               "libvirt while quiescing")),
+     L.FAILED, "did not freeze the filesystems"),
+    ("sync-409-task-state", dict(
+        nova=v.NovaAnswer(409, "Cannot 'createImage' instance x while it is "
+                               "in task_state image_snapshot")),
+     L.FAILED, "busy with another task"),
+    ("sync-400-quiesce-not-supported", dict(
+        boot_source="volume", virt_driver="other",
+        nova=v.NovaAnswer(400, "Quiescing is not supported in instance x")),
+     L.FAILED, "cannot freeze guests"),
+    ("sync-403-quota", dict(
+        nova=v.NovaAnswer(403, "Quota exceeded for resources: ['snapshots']")),
+     L.FAILED, "Over quota"),
+    ("sync-403-policy", dict(
+        nova=v.NovaAnswer(403, "Policy doesn't allow create_image")),
+     L.FAILED, "Not allowed"),
+    ("sync-404-instance-gone", dict(
+        nova=v.NovaAnswer(404, "Instance x could not be found.")),
+     L.FAILED, "no longer exists"),
+    ("sync-500", dict(nova=v.NovaAnswer(500, "Unexpected API Error.")),
+     L.FAILED, "HTTP 500"),
+    ("no-answer-no-image", dict(
+        nova=v.NovaAnswer(None, "timed out"), image_fate=None),
+     L.FAILED, "did not answer"),
+    ("image-vanished-nova33-success-event-predicted-cause", dict(
+        captured=QUIESCE, image_fate=F.VANISHED, image_status=None,
+        max_microversion="2.103",
+        events=({"event": "compute_snapshot_instance", "result": "Success"},)),
+     L.FAILED, "Predicted cause"),
+    ("image-vanished-nova32-error-event-details", dict(
+        image_fate=F.VANISHED, max_microversion="2.100",
+        events=({"event": "compute_snapshot_instance", "result": "Error",
+                 "details": "No space left on device"},)),
+     L.FAILED, "Nova reported: No space left on device"),
+    ("error-event-before-image-vanishes", dict(
+        image_fate=F.PENDING, image_status="saving",
+        max_microversion="2.96",
+        events=({"event": "compute_snapshot_instance", "result": "Error",
+                 "details": "Connection to glance failed"},)),
+     L.FAILED, "Connection to glance failed"),
+    ("error-event-without-details-before-2.84", dict(
+        image_fate=F.VANISHED, max_microversion="2.79",
+        events=({"event": "compute_snapshot_instance", "result": "Error"},)),
+     L.FAILED, "2.84"),
+    ("image-status-deleted", dict(image_fate=F.DELETED,
+                                  image_status="deleted"),
+     L.FAILED, "without saying why"),
+    ("image-killed", dict(image_fate=F.KILLED, image_status="killed"),
+     L.FAILED, "upload failed"),
+    ("instance-deleted-while-snapshotting", dict(
+        image_fate=F.VANISHED, instance_deleted=True),
+     L.FAILED, "deleted while it was being snapshotted"),
+    ("still-queued-after-poll-bound-is-not-failed", dict(
+        image_fate=F.TIMED_OUT, image_status="queued"),
+     L.IN_PROGRESS, "not a failure"),
+    ("still-saving", dict(image_fate=F.PENDING, image_status="saving"),
+     L.IN_PROGRESS, "taking the snapshot"),
+    ("glance-unreachable-while-polling", dict(image_fate=F.UNREACHABLE,
+                                              image_status=None),
+     L.IN_PROGRESS, "did not answer"),
+    ("volume-snapshot-error", dict(
+        boot_source="volume", volume_snapshot_statuses=("available",
+                                                        "error")),
+     L.FAILED, "Cinder volume snapshot failed"),
+    ("volume-snapshot-still-creating", dict(
+        boot_source="volume", volume_snapshot_statuses=("creating",)),
+     L.IN_PROGRESS, "still creating"),
+    ("deactivated-image", dict(image_fate=F.DEACTIVATED,
+                               image_status="deactivated"),
+     L.UNKNOWN, "deactivated"),
+]
+
+
+@pytest.mark.parametrize("kw,level,cause", [f[1:] for f in FAILURES],
+                         ids=[f[0] for f in FAILURES])
+def test_failure_signals(kw, level, cause):
+    verdict = decide(**kw)
+    assert verdict.level is level
+    assert cause in verdict.cause
+    assert verdict.next_step
+    assert verdict.final is (level is not L.IN_PROGRESS)
+    assert verdict.cause.endswith(".")
+
+
+def test_sync_failure_quotes_nova():
+    verdict = decide(nova=v.NovaAnswer(409, "Failed to quiesce instance: x"))
+    assert verdict.evidence[-1] == v.EvidenceItem(
+        "HTTP 409: Failed to quiesce instance: x", v.SRC_NOVA)
+
+
+def test_nova33_success_event_is_explained_not_believed():
+    verdict = decide(captured=QUIESCE, image_fate=F.VANISHED,
+                     max_microversion="2.103",
+                     events=({"event": "compute_snapshot_instance",
+                              "result": "Success"},))
+    texts = [i.text for i in verdict.evidence]
+    assert any("says Success even when the snapshot fails" in t
+               for t in texts)
+    assert v.SRC_PREDICTION in sources(verdict)
+
+
+def test_no_answer_but_image_found_by_marker_is_judged():
+    verdict = decide(nova=v.NovaAnswer(None, "timed out", "img-9"),
+                     probe=report("fs_verified.log"), captured=AGENT)
+    assert verdict.level is L.FILESYSTEM_CONSISTENT
+
+
+# --- consistency of an active image: snapshot-path table and probe --------
+
+ACTIVE = [
+    ("volume-backed/agent+quiesce-enforced-by-nova", dict(
+        boot_source="volume", probe=report("clean_poweroff.log")),
+     L.FILESYSTEM_CONSISTENT, "nova", "Nova froze the filesystems"),
+    ("volume-backed/enforced-plus-app-hooks", dict(
+        boot_source="volume", probe=report("app_consistent.log")),
+     L.APPLICATION_CONSISTENT, "nova", "every application hook"),
+    ("volume-backed/agent-only-no-probe", dict(
+        boot_source="volume", captured=AGENT), L.UNKNOWN, None,
+     "without os_require_quiesce"),
+    ("volume-backed/agent-only-probe-pair", dict(
+        boot_source="volume", captured=AGENT, probe=report("fs_verified.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "guest reported the freeze"),
+    ("volume-backed/no-agent", dict(boot_source="volume", captured=NONE),
+     L.CRASH_CONSISTENT, None, "without the guest agent channel"),
+    ("volume-backed/paused", dict(boot_source="volume",
+                                  power_at_request="paused"),
+     L.CRASH_CONSISTENT, None, "paused"),
+    ("image-file-live/probe-freeze-thaw", dict(
+        captured=AGENT, probe=report("fs_verified.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "seq 1, 0.71 s frozen"),
+    ("image-file-live/probe-app-hooks-ok", dict(
+        probe=report("app_consistent.log")),
+     L.APPLICATION_CONSISTENT, "guest", "postgresql"),
+    ("image-file-live/agent-stopped-probe-installed-no-freeze", dict(
+        probe=probe.parse_console(log("fs_verified.log") + BOOT[:0] +
+                                  "[  900.000000] sshd[300]: Accepted\n",
+                                  log("fs_verified.log"))),
+     L.CRASH_CONSISTENT, None, "reported no freeze for this snapshot"),
+    ("image-file-live/no-probe-kit", dict(probe=probe.parse_console(
+        BOOT + "[  100.000000] sshd[300]: Server listening\n", BOOT)),
+     L.UNKNOWN, None, "never reports whether"),
+    ("image-file-live/no-agent-channel", dict(captured=NONE),
+     L.CRASH_CONSISTENT, None, "without the guest agent channel"),
+    ("image-file-live/props-added-after-boot", dict(
+        captured=NONE, image_properties=BOTH), L.CRASH_CONSISTENT, None,
+     "without the guest agent channel"),
+    ("image-rbd/storage-setting", dict(storage="rbd"),
+     L.CRASH_CONSISTENT, None, "Ceph RBD"),
+    ("image-rbd/rbd-location-seen", dict(
+        storage="unknown",
+        image_locations=("rbd://fsid/images/img-1/snap",)),
+     L.CRASH_CONSISTENT, None, "Ceph RBD"),
+    ("image-rbd-location-but-guest-froze", dict(
+        storage="unknown", image_locations=({"url": "rbd://f/p/i/snap"},),
+        probe=report("fs_verified.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "guest reported"),
+    ("image-cold-stopped/clean-power-off", dict(
+        power_at_request="stopped", probe=report("clean_poweroff.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "clean power-off"),
+    ("image-cold-stopped/no-power-off-seen", dict(
+        power_at_request="stopped", probe=report("freeze_no_thaw.log")),
+     L.UNKNOWN, None, "consistent if the guest shut down cleanly"),
+    ("image-no-live-snapshot", dict(storage="no_live_snapshot",
+                                    probe=report("fs_verified.log")),
+     L.CRASH_CONSISTENT, None, "Live snapshots are not available"),
+    ("image-paused", dict(power_at_request="paused"),
+     L.CRASH_CONSISTENT, None, "paused"),
+    ("non-libvirt", dict(virt_driver="other", captured=AGENT),
+     L.CRASH_CONSISTENT, None, "cannot freeze"),
+    ("probe/hook-failed-strict-dispatcher", dict(
+        probe=report("hook_failed_strict.log")),
+     L.CRASH_CONSISTENT, None, "application hook failed (mysql)"),
+    ("probe/freeze-without-thaw", dict(probe=report("freeze_no_thaw.log")),
+     L.UNKNOWN, None, "freeze but no thaw"),
+    ("probe/guard-then-late-thaw", dict(
+        probe=report("guard_then_late_thaw.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "Not every application hook"),
+    ("probe/interleaved-clean-pair-used", dict(
+        probe=report("interleaved.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "seq 10"),
+    ("probe/forged-only-clean-pair-used", dict(probe=report("forged.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "seq 15"),
+    ("probe/garbage", dict(probe=report("garbage.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "seq 2"),
+    ("probe/future-version-only-v1-read", dict(
+        probe=report("future_and_malformed.log")),
+     L.FILESYSTEM_CONSISTENT, "guest", "seq 20"),
+    ("console-disabled-501", dict(console_error="501: not implemented"),
+     L.UNKNOWN, None, "501"),
+    ("console-404-volume-backed-agent-only", dict(
+        boot_source="volume", captured=AGENT,
+        console_error="404: console log not found"), L.UNKNOWN, None, "404"),
+    ("captured-unknown-no-evidence", dict(captured=None,
+                                          captured_source=None),
+     L.UNKNOWN, None, "not known"),
+]
+
+
+@pytest.mark.parametrize("kw,level,verified_by,cause",
+                         [a[1:] for a in ACTIVE], ids=[a[0] for a in ACTIVE])
+def test_active_image_consistency(kw, level, verified_by, cause):
+    verdict = decide(**kw)
+    assert verdict.level is level, verdict.cause
+    assert verdict.verified_by == verified_by
+    assert cause in verdict.cause
+    assert verdict.next_step
+    if verified_by == "guest":
+        assert v.SRC_GUEST in sources(verdict)
+    if level is L.FILESYSTEM_CONSISTENT and verified_by == "guest" and \
+            kw.get("power_at_request") != "stopped":
+        assert verdict.freeze_seconds is not None
+    else:
+        assert (verdict.freeze_seconds is not None) is (
+            verified_by is not None and level is L.APPLICATION_CONSISTENT)
+
+
+def test_freeze_duration_from_guest():
+    verdict = decide(probe=report("fs_verified.log"))
+    assert verdict.freeze_seconds == pytest.approx(0.71)
+    assert v.EvidenceItem("freeze seq 1 then thaw seq 1, 0.71 s frozen",
+                          v.SRC_GUEST) in verdict.evidence
+
+
+@pytest.mark.parametrize("name", ["freeze_no_thaw.log",
+                                  "hook_failed_strict.log"])
+def test_loud_warning_when_guest_may_still_be_frozen(name):
+    verdict = decide(probe=report(name))
+    assert verdict.warnings[0] == v.LOUD_STILL_FROZEN
+
+
+def test_no_loud_warning_when_reboot_ended_the_freeze():
+    verdict = decide(probe=probe.parse_console(
+        log("reboot_seq_restart.log"), BOOT))
+    assert v.LOUD_STILL_FROZEN not in verdict.warnings
+
+
+def test_guard_warning():
+    verdict = decide(probe=report("guard_then_late_thaw.log"))
+    assert any("gave up waiting" in w for w in verdict.warnings)
+
+
+def test_forged_lines_warn():
+    verdict = decide(probe=report("forged.log"))
+    assert any("conflicting probe lines (seq 11, 12, 9, 13, 14)" in w
+               for w in verdict.warnings)
+
+
+def test_only_disputed_pairs_is_not_verified():
+    text = ("CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.0 "
+            "wall=1763790012.0 apps=-\n"
+            "CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.1 "
+            "wall=1763790012.1 apps=-\n"
+            "CONSISTENCY-PROBE v1 event=thaw seq=4 mono=1.5 "
+            "wall=1763790012.5 apps=-\n")
+    verdict = decide(probe=probe.parse_console(text, ""))
+    assert verdict.level is L.UNKNOWN
+    assert any("conflicting" in w for w in verdict.warnings)
+
+
+def test_future_version_warns_to_update():
+    verdict = decide(probe=report("future_and_malformed.log"))
+    assert any("newer probe format" in w for w in verdict.warnings)
+
+
+def test_rbd_location_with_freeze_explains():
+    verdict = decide(storage="unknown",
+                     image_locations=("rbd://f/p/i/snap",),
+                     probe=report("fs_verified.log"))
+    assert any("live snapshot path" in w for w in verdict.warnings)
+
+
+def test_exact_no_agent_beats_a_guest_freeze():
+    verdict = decide(captured=NONE, probe=report("fs_verified.log"))
+    assert verdict.level is L.CRASH_CONSISTENT
+    assert any("somewhere else" in w for w in verdict.warnings)
+
+
+WINDOW = [
+    ("no-baseline-freeze-inside-window", 0, L.FILESYSTEM_CONSISTENT),
+    ("no-baseline-freeze-hours-before", -7200, L.UNKNOWN),
+    ("no-baseline-freeze-after-settle", 3600, L.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize("shift,level", [w[1:] for w in WINDOW],
+                         ids=[w[0] for w in WINDOW])
+def test_without_baseline_the_guest_clock_places_lines(shift, level):
+    text = log("fs_verified.log").replace(
+        "wall=17637900", "wall=XX").replace(
+        "wall=XX12.41", "wall=%.2f" % (1763790012.41 + shift)).replace(
+        "wall=XX13.12", "wall=%.2f" % (1763790013.12 + shift))
+    verdict = decide(probe=probe.parse_console(text))
+    assert verdict.level is level
+
+
+def test_with_baseline_position_wins_over_a_wrong_guest_clock():
+    text = log("fs_verified.log").replace("wall=1763790012.41",
+                                          "wall=1700000000.00")
+    verdict = decide(probe=probe.parse_console(text, BOOT))
+    assert verdict.level is L.FILESYSTEM_CONSISTENT
+    assert any("clock disagrees" in w for w in verdict.warnings)
+
+
+def test_captured_from_test_snapshot_image_when_unknown():
+    verdict = decide(captured=None, captured_source=None,
+                     image_properties={"hw_qemu_guest_agent": "no",
+                                       "image_type": "snapshot"})
+    assert verdict.level is L.CRASH_CONSISTENT
+    assert "inherited by the test snapshot image from the instance" in \
+        sources(verdict)
+
+
+def test_evidence_names_its_sources():
+    verdict = decide(probe=report("app_consistent.log"))
+    assert sources(verdict)[:4] == [
+        "properties captured at boot, as Nova reports them for the server",
+        v.SRC_NOVA, v.SRC_SERVER, v.SRC_GLANCE]
+    assert sources(verdict).count(v.SRC_GUEST) == 2
+
+
+# --- stored on the image --------------------------------------------------
+
+def test_marker_metadata_and_is_test_snapshot():
+    baseline = probe.baseline_from_console(log("fs_verified.log"))
+    meta = v.marker_metadata(REQUESTED, "6f1c5a3e-2b7d-4c1e-9a0b-1d2e3f405162",
+                             baseline)
+    assert meta[v.TEST_SNAPSHOT_MARKER] == "v1"
+    assert meta[v.REQUESTED_AT] == "2025-11-22T05:40:11Z"
+    assert probe.Baseline.from_property(meta[v.BASELINE]) == baseline
+    assert all(len(x) <= 255 for x in meta.values())
+    assert v.is_test_snapshot(meta)
+    assert v.is_test_snapshot({"properties": meta})
+    assert not v.is_test_snapshot({})
+    assert not v.is_test_snapshot(None)
+    assert not v.is_test_snapshot({v.TEST_SNAPSHOT_MARKER: "yes"})
+
+
+@pytest.mark.parametrize("kw", [
+    dict(probe=report("app_consistent.log")),
+    dict(probe=report("freeze_no_thaw.log")),
+    dict(nova=v.NovaAnswer(409, "Failed to quiesce instance: " + "x" * 400)),
+    dict(image_fate=F.TIMED_OUT),
+], ids=["application-consistent", "loud-warning", "long-cause-clipped",
+        "still-running"])
+def test_verdict_round_trip_through_image_properties(kw):
+    verdict = decide(**kw)
+    stored_props = v.image_properties_for(verdict, SETTLED)
+    assert all(k.startswith("consistency_") for k in stored_props)
+    assert all(len(val) <= 255 for val in stored_props.values())
+    back = v.verdict_from_image_properties(dict(
+        stored_props, **v.marker_metadata(REQUESTED)))
+    assert back.level is verdict.level and back.label == verdict.label
+    assert back.checked_at == SETTLED
+    assert back.requested_at == REQUESTED
+    assert back.verified_by == verdict.verified_by
+    if len(verdict.cause) <= 255:
+        assert back.cause == verdict.cause
+    else:
+        assert back.cause.endswith("\u2026") and len(back.cause) == 255
+        assert verdict.cause.startswith(back.cause[:-1])
+    if verdict.freeze_seconds is not None:
+        assert back.freeze_seconds == pytest.approx(verdict.freeze_seconds)
+    joined = " | ".join(i.text for i in verdict.evidence)
+    if len(joined) <= 255:
+        assert back.evidence == tuple(i.text for i in verdict.evidence)
+    else:
+        assert back.evidence[0] == verdict.evidence[0].text
+    for stored, original in zip(back.warnings, verdict.warnings):
+        assert original.startswith(stored.rstrip("\u2026"))
+
+
+@pytest.mark.parametrize("props_", [None, {}, {"consistency_verdict": "great"},
+                                    {"hw_qemu_guest_agent": "yes"}])
+def test_no_stored_verdict(props_):
+    assert v.verdict_from_image_properties(props_) is None
+
+
+# --- polling ----------------------------------------------------------------
+
+POLL = [
+    ("accepted-pending", 1, "queued", "image_snapshot_pending", None, True,
+     poll.Stage.REQUESTED, "requested"),
+    ("compute-snapshotting", 3, "queued", "image_snapshot", None, True,
+     poll.Stage.SNAPSHOTTING, "snapshotting"),
+    ("pending-upload", 4, "queued", "image_pending_upload", None, True,
+     poll.Stage.SNAPSHOTTING, "snapshotting"),
+    ("uploading", 5, "saving", "image_uploading", None, True,
+     poll.Stage.UPLOADING, "uploading"),
+    ("saving-task-cleared", 6, "saving", None, None, True,
+     poll.Stage.UPLOADING, "uploading"),
+    ("active-done", 7, "active", None, None, False, poll.Stage.DONE, "done"),
+    ("vanished-404-done", 2, None, None, 404, False, poll.Stage.DONE, "done"),
+    ("deleted-done", 2, "deleted", None, None, False, poll.Stage.DONE,
+     "done"),
+    ("slow-after-bound-still-running", 901, "saving", "image_uploading",
+     None, False, poll.Stage.UPLOADING, "still running"),
+    ("glance-5xx-retry", 10, None, "image_uploading", 503, True,
+     poll.Stage.UPLOADING,
+     "uploading (the image service did not answer; retrying)"),
+]
+
+
+@pytest.mark.parametrize("elapsed,status,task,http,keep,stage,label",
+                         [p[1:] for p in POLL], ids=[p[0] for p in POLL])
+def test_poll_state(elapsed, status, task, http, keep, stage, label):
+    state = poll.poll_state(elapsed, status, task, http)
+    assert state.keep_polling is keep
+    assert state.stage is stage
+    assert state.label == label
+    assert (state.next_poll_seconds is not None) is keep
+
+
+def test_poll_volume_backed_waits_for_cinder():
+    state = poll.poll_state(3, "active", None,
+                            volume_snapshot_statuses=("creating",))
+    assert state.keep_polling and state.stage is poll.Stage.UPLOADING
+    state = poll.poll_state(3, "active", None,
+                            volume_snapshot_statuses=("available",))
+    assert not state.keep_polling and state.final
+
+
+def test_poll_unreachable_past_bound_stops_without_failing():
+    state = poll.poll_state(1000, None, None, reachable=False)
+    assert not state.keep_polling and state.fate is F.TIMED_OUT
+    assert not state.fate.failed and state.label == "still running"
+
+
+def test_poll_backs_off():
+    assert [poll.next_interval(t) for t in (0, 29, 30, 119, 120)] == [
+        2.0, 2.0, 5.0, 5.0, 15.0]
