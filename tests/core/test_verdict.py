@@ -500,3 +500,36 @@ def test_poll_unreachable_past_bound_stops_without_failing():
 def test_poll_backs_off():
     assert [poll.next_interval(t) for t in (0, 29, 30, 119, 120)] == [
         2.0, 2.0, 5.0, 5.0, 15.0]
+
+
+def test_baseline_lost_warns_that_the_guest_clock_was_used():
+    fresh = probe.baseline_from_console("[ 1.0] unrelated line\n" * 3)
+    report_ = probe.parse_console(log("fs_verified.log"), fresh)
+    assert report_.baseline_match is probe.BaselineMatch.NOT_FOUND
+    verdict = decide(probe=report_)
+    assert verdict.level is L.FILESYSTEM_CONSISTENT
+    assert any("guest's clock was used" in w for w in verdict.warnings)
+
+
+def test_thaw_phase_failure_warns():
+    text = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
+            "wall=1763790012.0 apps=mysql:ok\n"
+            "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
+            "wall=1763790012.5 apps=mysql:fail\n")
+    verdict = decide(probe=probe.parse_console(text, ""))
+    assert verdict.level is L.APPLICATION_CONSISTENT
+    assert any("failed on thaw (mysql)" in w for w in verdict.warnings)
+
+
+def test_second_freeze_in_window_is_mentioned():
+    text = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
+            "wall=1763790012.0 apps=-\n"
+            "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
+            "wall=1763790012.5 apps=-\n"
+            "CONSISTENCY-PROBE v1 event=freeze seq=2 mono=3.0 "
+            "wall=1763790014.0 apps=-\n"
+            "CONSISTENCY-PROBE v1 event=thaw seq=2 mono=3.2 "
+            "wall=1763790014.2 apps=-\n")
+    verdict = decide(probe=probe.parse_console(text, ""))
+    assert verdict.freeze_seconds == pytest.approx(0.5)
+    assert any("1 more freeze" in w for w in verdict.warnings)
