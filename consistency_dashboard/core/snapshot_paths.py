@@ -133,11 +133,29 @@ def _coerce(enum_class, value):
     return enum_class(value)
 
 
+# Nova's server ``status`` (as listed) -> Power.
+_STATUS_POWER = {
+    "ACTIVE": Power.RUNNING,
+    "SHUTOFF": Power.STOPPED,
+    "PAUSED": Power.PAUSED,
+    "SUSPENDED": Power.SUSPENDED,
+}
+
+
+def power_from_status(status):
+    """The Power of a server from its API ``status`` (ACTIVE, SHUTOFF,
+    PAUSED, SUSPENDED; anything else, e.g. SHELVED_OFFLOADED or ERROR, is
+    OTHER)."""
+    return _STATUS_POWER.get(str(status or "").upper(), Power.OTHER)
+
+
 @dataclasses.dataclass(frozen=True)
 class InstanceFacts:
     """Plain facts about one instance.  Strings are accepted for the enums.
 
-    ``captured`` None means the boot-time properties are unknown;
+    ``captured`` (a ConsistencyProperties, a plain property dict, or a
+    captured.CapturedProperties) None means the boot-time properties are
+    unknown;
     ``current_image_properties`` None means the image is unknown (deleted,
     not visible, or a volume without image metadata).
     ``stale_suspected`` is captured.py's heuristic (image changed after the
@@ -161,6 +179,15 @@ class InstanceFacts:
                                  ("virt_driver", VirtDriver)):
             object.__setattr__(self, name,
                                _coerce(enum_class, getattr(self, name)))
+        resolved = self.captured
+        if hasattr(resolved, "source") and hasattr(resolved,
+                                                   "stale_suspected"):
+            # A captured.CapturedProperties: take its properties and its
+            # staleness heuristic.
+            object.__setattr__(self, "captured", resolved.properties)
+            object.__setattr__(self, "stale_suspected",
+                               bool(self.stale_suspected or
+                                    resolved.stale_suspected))
         if isinstance(self.captured, dict):
             object.__setattr__(self, "captured",
                                props.read_properties(self.captured))

@@ -115,6 +115,11 @@ class Evidence:
         if self.image_fate is not None and \
                 not isinstance(self.image_fate, ImageFate):
             object.__setattr__(self, "image_fate", ImageFate(self.image_fate))
+        if isinstance(self.captured, captured_mod.CapturedProperties):
+            if self.captured_source is None:
+                object.__setattr__(self, "captured_source",
+                                   self.captured.source)
+            object.__setattr__(self, "captured", self.captured.properties)
         if isinstance(self.captured, dict):
             object.__setattr__(self, "captured",
                                props.read_properties(self.captured))
@@ -245,29 +250,44 @@ class _Guest:
         return None
 
 
+def _describe(captured):
+    return "hw_qemu_guest_agent %s, os_require_quiesce %s" % (
+        captured.guest_agent.describe(), captured.require_quiesce.describe())
+
+
 def _captured(ev, items):
-    """The captured properties to use, noting where they came from."""
-    captured = ev.captured
-    if captured is not None:
+    """(captured properties to use, exact?), noting where they came from.
+
+    The test snapshot image is the best source: Nova copies the instance's
+    captured properties into it when it creates the image
+    (nova/compute/utils.py initialize_instance_snapshot_metadata, used by
+    both API.snapshot and API.snapshot_volume_backed), so they are exact for
+    the moment of the snapshot.  If neither key is on the image, the operator
+    may have listed them in non_inheritable_image_properties, so the
+    properties resolved for the instance (captured.py) win.
+    """
+    inherited = None
+    if ev.image_properties is not None:
+        found = captured_mod.image_properties(ev.image_properties)
+        inherited = props.read_properties(found)
+        if props.GUEST_AGENT in found or props.REQUIRE_QUIESCE in found:
+            items.append(EvidenceItem(
+                _describe(inherited),
+                "inherited by the test snapshot image from the instance"))
+            return inherited, True
+    if ev.captured is not None:
         items.append(EvidenceItem(
-            "hw_qemu_guest_agent %s, os_require_quiesce %s" % (
-                captured.guest_agent.describe(),
-                captured.require_quiesce.describe()),
+            _describe(ev.captured),
             SRC_CAPTURED + (", " + _SOURCE_NAMES[ev.captured_source]
                             if ev.captured_source else "")))
-        return captured
-    if ev.image_properties is not None:
-        # A snapshot inherits the instance's captured properties
-        # (nova/compute/utils.py initialize_instance_snapshot_metadata).
-        captured = props.read_properties(
-            captured_mod.image_properties(ev.image_properties))
+        return ev.captured, (ev.captured_source is
+                             captured_mod.CapturedSource.SERVER)
+    if inherited is not None:
         items.append(EvidenceItem(
-            "hw_qemu_guest_agent %s, os_require_quiesce %s" % (
-                captured.guest_agent.describe(),
-                captured.require_quiesce.describe()),
+            _describe(inherited),
             "inherited by the test snapshot image from the instance"))
-        return captured
-    return None
+        return inherited, False
+    return None, False
 
 
 def _rbd_location(ev):
@@ -482,7 +502,7 @@ def decide(ev):
         raise TypeError("decide() takes Evidence")
     items = []
     warnings = []
-    captured = _captured(ev, items)
+    captured, exact = _captured(ev, items)
     facts = paths.InstanceFacts(
         boot_source=ev.boot_source, captured=captured,
         power=ev.power_at_request, storage=ev.storage,
@@ -559,9 +579,8 @@ def decide(ev):
     elif ev.console_error:
         items.append(EvidenceItem("console output unavailable: %s" %
                                   ev.console_error, SRC_CONSOLE))
-    level, cause, step, verified_by = _consistency(ev, captured, guest,
-                                                   prediction, items,
-                                                   warnings)
+    level, cause, step, verified_by = _consistency(ev, captured, exact,
+                                                   guest, items, warnings)
     freeze = None
     if verified_by == "guest" or (verified_by == "nova" and guest.pair):
         freeze = guest.pair.duration if guest.pair else None
@@ -588,7 +607,7 @@ def _in_progress(ev, fate, items, cause=None):
     return Verdict(Level.IN_PROGRESS, cause, tuple(items), step)
 
 
-def _consistency(ev, captured, guest, prediction, items, warnings):
+def _consistency(ev, captured, exact, guest, items, warnings):
     """(level, cause, next step, verified_by) for an active image."""
     pair = guest.pair
     power = ev.power_at_request
@@ -642,8 +661,7 @@ def _consistency(ev, captured, guest, prediction, items, warnings):
     # Exact facts that rule out a freeze by Nova on this path.
     contradicted = (
         (not volume and ev.storage is paths.Storage.RBD) or
-        (agent is False and ev.captured is not None and
-         ev.captured_source is captured_mod.CapturedSource.SERVER))
+        (agent is False and exact))
     if pair is not None and not contradicted and \
             power is paths.Power.RUNNING and \
             ev.virt_driver is not paths.VirtDriver.OTHER and \

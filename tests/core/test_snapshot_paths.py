@@ -295,3 +295,25 @@ def test_facts_accept_strings_and_reject_unknown_words():
     assert f.captured.guest_agent.value is True
     with pytest.raises(ValueError):
         sp.InstanceFacts(power="hibernating")
+
+
+@pytest.mark.parametrize("status,power", [
+    ("ACTIVE", sp.Power.RUNNING), ("SHUTOFF", sp.Power.STOPPED),
+    ("PAUSED", sp.Power.PAUSED), ("SUSPENDED", sp.Power.SUSPENDED),
+    ("SHELVED_OFFLOADED", sp.Power.OTHER), ("ERROR", sp.Power.OTHER),
+    (None, sp.Power.OTHER), ("active", sp.Power.RUNNING)])
+def test_power_from_status(status, power):
+    assert sp.power_from_status(status) is power
+
+
+def test_facts_take_resolved_captured_properties():
+    from consistency_dashboard.core import captured as cap
+    unknown = cap.resolve_captured("image",
+                                   instance_created_at="2026-01-01T00:00:00Z",
+                                   image_updated_at="2026-02-01T00:00:00Z")
+    p = sp.predict(sp.InstanceFacts(captured=unknown, storage="file"))
+    assert p.facts.captured is None and p.facts.stale_suspected
+    assert p.badge == "check needed: image changed after boot"
+    known = cap.resolve_captured("image", server_image_properties=AGENT)
+    p = sp.predict(sp.InstanceFacts(captured=known, storage="file"))
+    assert p.outcome is O.FILESYSTEM_IF_AGENT

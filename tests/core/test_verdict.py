@@ -214,8 +214,13 @@ ACTIVE = [
     ("image-file-live/no-agent-channel", dict(captured=NONE),
      L.CRASH_CONSISTENT, None, "without the guest agent channel"),
     ("image-file-live/props-added-after-boot", dict(
-        captured=NONE, image_properties=BOTH), L.CRASH_CONSISTENT, None,
-     "without the guest agent channel"),
+        captured=NONE, image_properties={"image_type": "snapshot"}),
+     L.CRASH_CONSISTENT, None, "without the guest agent channel"),
+    ("volume-backed/metadata-fixed-but-not-recreated", dict(
+        boot_source="volume", captured=BOTH, captured_source="boot_volume",
+        image_properties={"image_type": "snapshot",
+                          "hw_qemu_guest_agent": "yes"}),
+     L.UNKNOWN, None, "without os_require_quiesce"),
     ("image-rbd/storage-setting", dict(storage="rbd"),
      L.CRASH_CONSISTENT, None, "Ceph RBD"),
     ("image-rbd/rbd-location-seen", dict(
@@ -533,3 +538,31 @@ def test_second_freeze_in_window_is_mentioned():
     verdict = decide(probe=probe.parse_console(text, ""))
     assert verdict.freeze_seconds == pytest.approx(0.5)
     assert any("1 more freeze" in w for w in verdict.warnings)
+
+
+def test_evidence_takes_resolved_captured_properties():
+    from consistency_dashboard.core import captured as cap
+    resolved = cap.resolve_captured("volume",
+                                    boot_volume_image_metadata=BOTH)
+    ev = v.Evidence(boot_source="volume", captured=resolved, nova=OK,
+                    image_fate=F.ACTIVE)
+    assert ev.captured_source is cap.CapturedSource.BOOT_VOLUME
+    assert v.decide(ev).verified_by == "nova"
+
+
+def test_snapshot_image_without_the_keys_defers_to_resolved_properties():
+    # non_inheritable_image_properties may strip the keys from snapshots.
+    verdict = decide(boot_source="volume", captured=BOTH,
+                     captured_source="server",
+                     image_properties={"image_type": "snapshot"})
+    assert verdict.verified_by == "nova"
+    assert sources(verdict)[0] == ("properties captured at boot, as Nova "
+                                   "reports them for the server")
+
+
+def test_snapshot_image_keys_are_exact():
+    verdict = decide(captured=None, captured_source=None,
+                     image_properties={"hw_qemu_guest_agent": "no"},
+                     probe=report("fs_verified.log"))
+    assert verdict.level is L.CRASH_CONSISTENT
+    assert any("somewhere else" in w for w in verdict.warnings)
