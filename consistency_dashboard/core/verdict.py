@@ -494,7 +494,7 @@ def _unknown_step(ev):
             "freeze on the console, which settles it.")
 
 
-# --- the verdict --------------------------------------------------------------
+# --- the verdict ------------------------------------------------------------
 
 def decide(ev):
     """The :class:`Verdict` for one test snapshot."""
@@ -554,8 +554,8 @@ def decide(ev):
         warnings.append("Nova's event says Error although the image is "
                         "active; the image was kept.")
 
-    items.append(EvidenceItem("image %s is active" % (ev.nova.image_id or ""),
-                              SRC_GLANCE))
+    items.append(EvidenceItem("image %s is active" % (
+        ev.nova.image_id or "(id not known)"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     if ev.boot_source is paths.BootSource.VOLUME:
         statuses = [(s or "").lower() for s in ev.volume_snapshot_statuses]
@@ -767,7 +767,7 @@ def _consistency(ev, captured, exact, guest, items, warnings):
     return Level.UNKNOWN, cause, _unknown_step(ev), None
 
 
-# --- image properties ---------------------------------------------------------
+# --- image properties -------------------------------------------------------
 
 TEST_SNAPSHOT_MARKER = "consistency_test_snapshot"
 TEST_SNAPSHOT_VERSION = "v1"

@@ -25,7 +25,8 @@ SERVER_VOLUME = {"id": "i1", "image": ""}
     (SERVER_VOLUME, "2.98", None),
     (SERVER_298, None, None),
 ], ids=["2.98-exact", "2.100", "2.98-image-without-properties",
-        "2.96-novaclient-max", "properties-missing", "volume-backed-empty-image",
+        "2.96-novaclient-max", "properties-missing",
+        "volume-backed-empty-image",
         "microversion-unknown"])
 def test_server_image_properties(server, mv, expected):
     assert cap.server_image_properties(server, mv) == expected

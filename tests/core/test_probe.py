@@ -166,7 +166,8 @@ def test_incomplete_last_line_is_not_read():
      "apps=-", A.INTERRUPTED),
     ("CONSISTENCY-PROBE v1 event=freeze seq=3 mono=1.0 wall=2.0 apps=-"
      "CONSISTENCY-PROBE v1 event=thaw", A.INTERRUPTED),
-    ("CONSISTENCY-PROBE v1 event=freeze seq=3 mono=1.0 wall=2.0 apps=a:ok,a:ok",
+    ("CONSISTENCY-PROBE v1 event=freeze seq=3 mono=1.0 wall=2.0 "
+     "apps=a:ok,a:ok",
      A.MALFORMED),
     ("CONSISTENCY-PROBE v1 event=freeze seq=3 mono=1.0 wall=2.0 apps=a:ok,",
      A.MALFORMED),

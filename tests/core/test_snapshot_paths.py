@@ -210,7 +210,8 @@ def test_next_steps_volume_backed():
     assert sp.FixOption.REBUILD_FROM_OWN_SNAPSHOT not in steps
     assert steps[sp.FixOption.VOLUME_RECREATE].applicable
     assert steps[sp.FixOption.VOLUME_RECREATE].set_properties == QUIESCE
-    assert "re-image the volume" in steps[sp.FixOption.VOLUME_RECREATE].tradeoff
+    assert "re-image the volume" in \
+        steps[sp.FixOption.VOLUME_RECREATE].tradeoff
     assert steps[sp.FixOption.OPERATOR_NOVA_MANAGE].commands[1] == (
         "nova-manage image_property set %s --property os_require_quiesce=yes"
         % UUID)
