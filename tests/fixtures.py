@@ -31,7 +31,8 @@ def make_image(name, owner=PROJECT_ID, visibility="private",
     return api.glance.Image(glance_data.APIResourceV2(data))
 
 
-def make_server(name, image_id=None, server_id=None, status="ACTIVE"):
+def make_server(name, image_id=None, server_id=None, status="ACTIVE",
+                metadata=None, task_state=None):
     info = {
         "id": server_id or str(uuid.uuid4()),
         "name": name,
@@ -39,6 +40,8 @@ def make_server(name, image_id=None, server_id=None, status="ACTIVE"):
         "tenant_id": PROJECT_ID,
         "image": {"id": image_id} if image_id else "",
         "created": "2026-11-02T10:00:00Z",
+        "metadata": dict(metadata or {}),
+        "OS-EXT-STS:task_state": task_state,
     }
     return api.nova.Server(nova_servers.Server(
         nova_servers.ServerManager(None), info), None)
@@ -58,3 +61,32 @@ def story_images():
         make_image("someone-elses", owner="other-project",
                    visibility="public"),
     ]
+
+
+def server_dict(name, image_id=None, captured=None, status="ACTIVE",
+                server_id=None, created="2026-11-02T10:00:00Z",
+                task_state=None):
+    """A server as GET /servers/detail returns it at microversion 2.98:
+    ``image.properties`` holds what Nova captured at boot."""
+    image = ""
+    if image_id:
+        image = {"id": image_id, "properties": dict(captured or {})}
+    return {
+        "id": server_id or str(uuid.uuid4()),
+        "name": name,
+        "status": status,
+        "created": created,
+        "image": image,
+        "metadata": {},
+        "OS-EXT-STS:task_state": task_state,
+    }
+
+
+class Volume(object):
+    def __init__(self, server_id, image_metadata, name="boot-vol",
+                 device="/dev/vda", volume_id=None):
+        self.id = volume_id or str(uuid.uuid4())
+        self.name = name
+        self.bootable = "true"
+        self.attachments = [{"server_id": server_id, "device": device}]
+        self.volume_image_metadata = dict(image_metadata)

@@ -34,7 +34,7 @@ class ImagesTab(tabs.TableTab):
     slug = "images"
     table_classes = (tables.ImagesTable,)
     template_name = "horizon/common/_detail_table.html"
-    preload = True
+    preload = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,0 +1,225 @@
+from urllib import parse
+
+from django import shortcuts
+from django.urls import NoReverseMatch
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from horizon import tables
+
+from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.dashboards.project.consistency \
+    import tables as image_tables
+
+INDEX_URL = "horizon:project:consistency:index"
+TAB = "consistency__instances"
+
+
+def _booleans(props):
+    if props is None:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("unknown"))
+    return format_html(
+        '<div>hw_qemu_guest_agent: {}</div><div>os_require_quiesce: {}</div>',
+        image_tables.boolean_cell(props.guest_agent),
+        image_tables.boolean_cell(props.require_quiesce))
+
+
+def name_cell(row):
+    try:
+        url = reverse("horizon:project:instances:detail", args=(row.id,))
+    except NoReverseMatch:
+        return row.name
+    return format_html('<a href="{}">{}</a>', url, row.name)
+
+
+def boot_source_cell(row):
+    if row.volume_backed:
+        volume = row.volume
+        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
+                 if volume is not None else _("boot volume not found"))
+        return format_html('{}<div class="text-muted">{}</div>',
+                           _("Volume-backed"), label)
+    url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+        {"tab": "consistency__images"}))
+    if row.image is None:
+        return format_html('{}<div class="text-muted">{}</div>',
+                           _("Image"), _("%s (deleted or not visible)")
+                           % row.image_id)
+    return format_html('{} <a href="{}">{}</a>', _("Image"), url,
+                       row.image_name)
+
+
+def captured_cell(row):
+    return format_html('{}<div class="consistency-source text-muted">{}'
+                       '</div>', _booleans(row.captured.properties),
+                       row.captured.source_label)
+
+
+def current_cell(row):
+    return _booleans(row.current)
+
+
+def prediction_cell(row):
+    prediction = row.prediction
+    return format_html(
+        '<div class="consistency-posture"><strong>{}</strong>'
+        '<ul class="consistency-reasons">{}</ul></div>',
+        prediction.summary,
+        format_html_join("", "<li>{}</li>",
+                         ((r,) for r in prediction.reasons)))
+
+
+def action_cell(row):
+    if not row.action_needed:
+        return format_html('<span class="label consistency-badge-ok">{}'
+                           '</span>', _("no action needed"))
+    return format_html('<span class="label consistency-badge-attention '
+                       'consistency-action-needed">{}</span>',
+                       row.prediction.badge)
+
+
+class TestSnapshot(tables.LinkAction):
+    name = "test_snapshot"
+    verbose_name = _("Test snapshot")
+    classes = ("ajax-modal",)
+    icon = "camera"
+    policy_rules = (("compute", "os_compute_api:servers:create_image"),)
+
+    def get_link_url(self, datum=None):
+        return reverse("horizon:project:consistency:test_snapshot",
+                       args=(datum.id,))
+
+    def allowed(self, request, row=None):
+        try:
+            reverse("horizon:project:consistency:test_snapshot",
+                    args=("x",))
+        except NoReverseMatch:
+            return False
+        return row is not None and row.status in ("ACTIVE", "SHUTOFF",
+                                                  "PAUSED", "SUSPENDED")
+
+
+class _FixLink(tables.LinkAction):
+    option = None
+    url = None
+    policy_rules = (("compute", "os_compute_api:servers:rebuild"),)
+
+    def get_link_url(self, datum=None):
+        return reverse(self.url, args=(datum.id,))
+
+    def allowed(self, request, row=None):
+        return row is not None and row.allows(self.option)
+
+
+class RebuildFromImage(_FixLink):
+    name = "rebuild_from_image"
+    verbose_name = _("Rebuild from the image")
+    classes = ("ajax-modal", "btn-danger")
+    option = paths.FixOption.REBUILD_FROM_IMAGE
+    url = "horizon:project:consistency:rebuild_from_image"
+
+    def allowed(self, request, row=None):
+        return (super().allowed(request, row) and
+                row.status in ("ACTIVE", "SHUTOFF") and not row.task_state)
+
+
+class RebuildFromSnapshot(_FixLink):
+    name = "rebuild_from_snapshot"
+    verbose_name = _("Rebuild from its own snapshot")
+    option = paths.FixOption.REBUILD_FROM_OWN_SNAPSHOT
+    url = "horizon:project:consistency:rebuild_from_snapshot"
+
+    def allowed(self, request, row=None):
+        return (super().allowed(request, row) and
+                row.status in ("ACTIVE", "SHUTOFF") and not row.task_state)
+
+
+class RecreateFromVolume(_FixLink):
+    name = "recreate_from_volume"
+    verbose_name = _("Fix the boot volume")
+    classes = ("ajax-modal",)
+    option = paths.FixOption.VOLUME_RECREATE
+    url = "horizon:project:consistency:recreate_from_volume"
+    policy_rules = (("volume", "volume:update_volume_metadata"),)
+
+
+class OperatorCommands(_FixLink):
+    name = "operator_commands"
+    verbose_name = _("Operator commands")
+    classes = ("ajax-modal",)
+    option = paths.FixOption.OPERATOR_NOVA_MANAGE
+    url = "horizon:project:consistency:operator_commands"
+    policy_rules = ()
+
+    def allowed(self, request, row=None):
+        return request.user.is_superuser and super().allowed(request, row)
+
+
+class BulkOperatorCommands(tables.Action):
+    """The commands for every selected instance, on one page (admin)."""
+    name = "bulk_operator_commands"
+    verbose_name = _("Operator commands")
+    verbose_name_plural = _("Operator commands")
+    icon = "terminal"
+    requires_input = True
+
+    def allowed(self, request, datum=None):
+        return request.user.is_superuser
+
+    def handle(self, data_table, request, object_ids):
+        return shortcuts.redirect("%s?%s" % (
+            reverse("horizon:project:consistency:operator_commands_bulk"),
+            parse.urlencode([("instance_id", i) for i in object_ids])))
+
+
+class AttentionFilter(tables.LinkAction):
+    name = "attention"
+    icon = "filter"
+    verbose_name = _("Action needed only")
+
+    def get_link_url(self, datum=None):
+        query = {"tab": TAB}
+        request = self.table.request
+        if request.GET.get("image"):
+            query["image"] = request.GET["image"]
+        if request.GET.get("attention") != "1":
+            query["attention"] = "1"
+        return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(query))
+
+    def allowed(self, request, datum=None):
+        if request.GET.get("attention") == "1":
+            self.verbose_name = _("Show all instances")
+        else:
+            self.verbose_name = _("Action needed only")
+        return True
+
+
+class InstancesTable(tables.DataTable):
+    name = tables.Column(name_cell, verbose_name=_("Instance"))
+    status = tables.Column("status", verbose_name=_("Status"))
+    boot_source = tables.Column(boot_source_cell,
+                                verbose_name=_("Boot source"))
+    captured = tables.Column(captured_cell,
+                             verbose_name=_("Captured at boot (used by Nova)"),
+                             classes=("consistency-captured",))
+    current = tables.Column(current_cell,
+                            verbose_name=_("Image now"),
+                            classes=("consistency-current",))
+    prediction = tables.Column(prediction_cell,
+                               verbose_name=_("Snapshot taken now"),
+                               classes=("consistency-prediction",))
+    action = tables.Column(action_cell, verbose_name=_("Action"),
+                           classes=("consistency-action",))
+
+    class Meta(object):
+        name = "instances"
+        verbose_name = _("Instances")
+        multi_select = True
+        pagination_param = "instances_marker"
+        prev_pagination_param = "instances_prev_marker"
+        table_actions = (AttentionFilter, BulkOperatorCommands)
+        row_actions = (TestSnapshot, RebuildFromImage, RebuildFromSnapshot,
+                       RecreateFromVolume, OperatorCommands)

@@ -1,0 +1,371 @@
+"""The Instances tab and the ways to fix an instance, mocked at the
+openstack_dashboard.api and consistency_dashboard.api boundaries."""
+import json
+from unittest import mock
+
+from django.urls import reverse
+from novaclient import exceptions as nova_exc
+
+from openstack_dashboard import api
+from openstack_dashboard.test import helpers as test
+
+from consistency_dashboard.api import cinder_rest
+from consistency_dashboard.api import nova_rest
+from consistency_dashboard.core import rebuild_flow
+from tests import fixtures
+
+INDEX_URL = reverse("horizon:project:consistency:index")
+TAB = INDEX_URL + "?tab=consistency__instances"
+GOOD = {"hw_qemu_guest_agent": "yes", "os_require_quiesce": "yes"}
+UUID = "7c0b5a63-7f4e-4f7a-9a43-1d0b6a2b1c11"
+
+
+def url(name, *args):
+    return reverse("horizon:project:consistency:%s" % name, args=args)
+
+
+class InstancesTabTests(test.TestCase):
+
+    def _rows(self, response):
+        table = response.context["tab_group"].get_tab(
+            "instances")._tables["instances"]
+        return {row.name: row for row in table.data}
+
+    def _cloud(self, servers, images, maximum="2.104", volumes=()):
+        self.mock_compute_version_range.return_value = ("2.1", maximum)
+        self.mock_server_list_page.return_value = (servers, False)
+        self.mock_image_list_detailed.return_value = (images, False, False)
+        self.mock_volume_list.return_value = list(volumes)
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "server_list_page"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_captured_beside_current_and_rebuild_needed(self):
+        fixed = fixtures.make_image("fixed-later", **GOOD)
+        healthy_image = fixtures.make_image("healthy", **GOOD)
+        servers = [
+            fixtures.server_dict("booted-before-fix", fixed.id, {}),
+            fixtures.server_dict("healthy", healthy_image.id, GOOD),
+        ]
+        self._cloud(servers, [fixed, healthy_image])
+
+        res = self.client.get(TAB)
+
+        rows = self._rows(res)
+        stale = rows["booted-before-fix"]
+        self.assertTrue(stale.rebuild_needed)
+        self.assertTrue(stale.action_needed)
+        self.assertEqual("action needed: rebuild needed",
+                         stale.prediction.badge)
+        self.assertIn("crash-consistent only", stale.prediction.summary)
+        self.assertIn("rebuild needed", stale.prediction.summary)
+        self.assertFalse(stale.captured.properties.guest_agent.value)
+        self.assertTrue(stale.current.guest_agent.value)
+        self.assertFalse(rows["healthy"].action_needed)
+        self.assertContains(res, "action needed: rebuild needed")
+        self.assertContains(res, "compute API 2.98 or later")
+        # Constant calls: one server page, one image list, no volume list.
+        self.mock_server_list_page.assert_called_once_with(
+            test.IsHttpRequest(), marker=None, search_opts={})
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), filters={
+                "id": "in:" + ",".join(sorted([fixed.id, healthy_image.id])),
+                "visibility": "all"})
+        self.mock_volume_list.assert_not_called()
+        # Fix options offered where they apply.
+        self.assertContains(res, url("rebuild_from_image",
+                                     servers[0]["id"]))
+        self.assertNotContains(res, url("rebuild_from_image",
+                                        servers[1]["id"]))
+        self.assertContains(res, url("rebuild_from_snapshot",
+                                     servers[0]["id"]))
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "server_list_page"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_calls_do_not_grow_with_servers(self):
+        for count in (1, 30):
+            for m in (self.mock_server_list_page,
+                      self.mock_image_list_detailed, self.mock_volume_list):
+                m.reset_mock()
+            images = [fixtures.make_image("i%d" % i) for i in range(count)]
+            servers = [fixtures.server_dict("s%02d" % i, images[i].id, {})
+                       for i in range(count)]
+            servers.append(fixtures.server_dict("vol", None))
+            volume = fixtures.Volume(servers[-1]["id"], GOOD)
+            self._cloud(servers, images, volumes=[volume])
+            res = self.client.get(TAB)
+            self.assertEqual(count + 1, len(self._rows(res)))
+            self.assertEqual(1, self.mock_server_list_page.call_count)
+            self.assertEqual(1, self.mock_image_list_detailed.call_count)
+            self.assertEqual(1, self.mock_volume_list.call_count)
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "server_list_page"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_volume_backed_reads_the_boot_volume(self):
+        server = fixtures.server_dict("on-volume", None)
+        volume = fixtures.Volume(server["id"], {"hw_qemu_guest_agent": "yes"},
+                                 name="root-vol")
+        self._cloud([server], [], volumes=[volume])
+        res = self.client.get(TAB)
+        row = self._rows(res)["on-volume"]
+        self.assertTrue(row.volume_backed)
+        self.assertEqual("boot_volume", row.captured.source.value)
+        self.assertContains(res, "root-vol")
+        self.assertContains(res, url("recreate_from_volume", server["id"]))
+        self.assertNotContains(res, url("rebuild_from_image", server["id"]))
+        self.mock_image_list_detailed.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range",),
+                        api.nova: ("server_list_paged",),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_older_cloud_reads_the_newest_snapshot(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.96")
+        image = fixtures.make_image("base", **GOOD)
+        server = fixtures.make_server("old", image.id)
+        snapshot = fixtures.make_image(
+            "snap", image_type="snapshot", instance_uuid=server.id,
+            created_at="2026-11-10T10:00:00Z", hw_qemu_guest_agent="no")
+        self.mock_server_list_paged.return_value = ([server], False, False)
+        self.mock_image_list_detailed.side_effect = [
+            ([image], False, False), ([snapshot], False, False)]
+        res = self.client.get(TAB)
+        row = self._rows(res)["old"]
+        self.assertEqual("snapshot", row.captured.source.value)
+        self.assertTrue(row.rebuild_needed)
+        self.mock_server_list_paged.assert_called_once_with(
+            test.IsHttpRequest(),
+            search_opts={"marker": None, "paginate": True})
+        self.assertEqual(2, self.mock_image_list_detailed.call_count)
+        self.mock_image_list_detailed.assert_called_with(
+            test.IsHttpRequest(), filters={"image_type": "snapshot",
+                                           "owner": self.tenant.id})
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "server_list_page"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_image_filter_is_sent_to_nova_and_attention_filter(self):
+        image = fixtures.make_image("img", **GOOD)
+        servers = [fixtures.server_dict("stale", image.id, {}),
+                   fixtures.server_dict("fine", image.id, GOOD)]
+        self._cloud(servers, [image])
+        res = self.client.get(TAB + "&image=%s&attention=1" % image.id)
+        self.assertEqual({"stale"}, set(self._rows(res)))
+        self.mock_server_list_page.assert_called_once_with(
+            test.IsHttpRequest(), marker=None,
+            search_opts={"image": image.id})
+        self.assertContains(res, "Show all instances")
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "server_list_page"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_nova_down_renders_the_page_with_a_message(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_list_page.side_effect = nova_exc.ClientException(
+            503, "down")
+        res = self.client.get(TAB)
+        self.assertEqual(200, res.status_code)
+        self.assertEqual({}, self._rows(res))
+        self.assertMessageCount(res, error=1)
+
+
+class RebuildFromImageTests(test.TestCase):
+
+    def _setup(self):
+        image = fixtures.make_image("fixed", **GOOD)
+        server = fixtures.server_dict("web-1", image.id, {}, server_id=UUID)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        return image, server
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",)})
+    def test_confirmation_names_what_is_lost_and_kept(self):
+        self._setup()
+        res = self.client.get(url("rebuild_from_image", UUID))
+        self.assertContains(res, "Replaces the root disk and the ephemeral "
+                                 "disks: data on them is lost")
+        self.assertContains(res, "The instance ID, its IP addresses and its "
+                                 "attached volumes.")
+        self.assertContains(res, "Type the instance name to confirm")
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.nova: ("server_rebuild",)})
+    def test_wrong_name_rebuilds_nothing(self):
+        self._setup()
+        res = self.client.post(url("rebuild_from_image", UUID),
+                               {"confirm_name": "web-2"})
+        self.assertFormErrors(res, 1)
+        self.assertIn("nothing was rebuilt",
+                      res.context["form"].errors["confirm_name"][0])
+        self.mock_server_rebuild.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.nova: ("server_rebuild",)})
+    def test_right_name_rebuilds_from_the_image(self):
+        image, _server = self._setup()
+        res = self.client.post(url("rebuild_from_image", UUID),
+                               {"confirm_name": "web-1"})
+        self.assertNoFormErrors(res)
+        self.mock_server_rebuild.assert_called_once_with(
+            test.IsHttpRequest(), UUID, image.id)
+        self.assertMessageCount(success=1)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.nova: ("server_rebuild",)})
+    def test_wrong_state_409_says_nothing_changed(self):
+        self._setup()
+        self.mock_server_rebuild.side_effect = nova_exc.Conflict(
+            409, "Cannot 'rebuild' instance while it is in task_state "
+                 "image_snapshot")
+        res = self.client.post(url("rebuild_from_image", UUID),
+                               {"confirm_name": "web-1"})
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        self.assertTrue(any("refused (409)" in m and "Nothing was changed"
+                            in m for m in msgs), msgs)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get")})
+    def test_deleted_instance_redirects_with_a_message(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.side_effect = nova_exc.NotFound(404, "gone")
+        res = self.client.get(url("rebuild_from_image", UUID))
+        self.assertRedirectsNoFollow(res, TAB)
+
+
+class BootVolumeAndOperatorTests(test.TestCase):
+
+    def _volume_server(self):
+        server = fixtures.server_dict("on-volume", None, server_id=UUID)
+        volume = fixtures.Volume(UUID, {}, name="root-vol")
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server
+        self.mock_volume_list.return_value = [volume]
+        return volume
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.cinder: ("volume_list",),
+                        cinder_rest: ("volume_set_image_metadata",)})
+    def test_boot_volume_gets_the_properties_and_steps_are_shown(self):
+        volume = self._volume_server()
+        res = self.client.get(url("recreate_from_volume", UUID))
+        self.assertContains(res, "Delete the server, keeping the volume.")
+        self.assertContains(res, "re-images the volume")
+        res = self.client.post(url("recreate_from_volume", UUID), {})
+        self.assertNoFormErrors(res)
+        self.mock_volume_set_image_metadata.assert_called_once_with(
+            test.IsHttpRequest(), volume.id, GOOD)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.cinder: ("volume_list",),
+                        cinder_rest: ("volume_set_image_metadata",)})
+    def test_boot_volume_403_changes_nothing_and_says_why(self):
+        self._volume_server()
+        self.mock_volume_set_image_metadata.side_effect = \
+            self.exceptions.cinder_unauthorized if hasattr(
+                self.exceptions, "cinder_unauthorized") else \
+            type("Forbidden", (Exception,), {"code": 403})()
+        res = self.client.post(url("recreate_from_volume", UUID), {})
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        self.assertTrue(any("was not changed" in m for m in msgs), msgs)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",)})
+    def test_operator_commands_are_for_admins_only(self):
+        image = fixtures.make_image("img", **GOOD)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = fixtures.server_dict(
+            "web-1", image.id, {}, server_id=UUID)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        res = self.client.get(url("operator_commands", UUID))
+        self.assertEqual(404, res.status_code)
+        self.setActiveUser(id=self.user.id, token=self.token,
+                           username=self.user.name, tenant_id=self.tenant.id,
+                           service_catalog=self.service_catalog,
+                           authorized_tenants=self.tenants.list(),
+                           roles=[{"id": "1", "name": "admin"}])
+        res = self.client.get(url("operator_commands", UUID))
+        self.assertContains(res, "openstack server stop %s" % UUID)
+        self.assertContains(
+            res, "nova-manage image_property set %s --property "
+                 "hw_qemu_guest_agent=yes --property os_require_quiesce=yes"
+                 % UUID)
+        self.assertContains(res, "openstack server start %s" % UUID)
+
+
+class RebuildFromSnapshotFlowTests(test.TestCase):
+
+    def _post(self):
+        res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
+        return json.loads(res.content)
+
+    @test.create_mocks({api.nova: ("server_get", "server_stop",
+                                   "server_metadata_update")})
+    def test_first_step_records_and_stops(self):
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "base", server_id=UUID)
+        data = self._post()
+        self.assertFalse(data["failed"])
+        self.assertEqual(["stop", "running"], data["steps"][0])
+        self.mock_server_metadata_update.assert_called_once_with(
+            test.IsHttpRequest(), UUID,
+            {rebuild_flow.RECORD_KEY: "v1;was=running"})
+        self.mock_server_stop.assert_called_once_with(test.IsHttpRequest(),
+                                                      UUID)
+
+    @test.create_mocks({api.nova: ("server_get", "snapshot_create",
+                                   "server_metadata_update")})
+    def test_stopped_instance_is_snapshotted_and_recorded(self):
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "base", server_id=UUID, status="SHUTOFF",
+            metadata={rebuild_flow.RECORD_KEY: "v1;was=running"})
+        self.mock_snapshot_create.return_value = "snap-1"
+        data = self._post()
+        self.assertEqual(["snapshot", "running"], data["steps"][1])
+        self.mock_server_metadata_update.assert_called_once_with(
+            test.IsHttpRequest(), UUID,
+            {rebuild_flow.RECORD_KEY: "v1;was=running;snapshot=snap-1"})
+
+    @test.create_mocks({api.nova: ("server_get", "server_rebuild",
+                                   "server_metadata_update"),
+                        api.glance: ("image_get",)})
+    def test_rebuild_refused_stops_and_reports_the_state(self):
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "base", server_id=UUID, status="SHUTOFF",
+            metadata={rebuild_flow.RECORD_KEY:
+                      "v1;was=running;snapshot=snap-1"})
+        self.mock_image_get.return_value = fixtures.make_image(
+            "snap", image_id="snap-1", **GOOD)
+        self.mock_server_rebuild.side_effect = nova_exc.Conflict(
+            409, "busy")
+        data = self._post()
+        self.assertTrue(data["failed"])
+        self.assertIn("refused (409)", data["message"])
+        self.assertIn("Snapshot snap-1 is active", data["message"])
+        self.assertIn("Nothing was deleted", data["message"])
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks({api.nova: ("server_get",),
+                        api.glance: ("image_get",)})
+    def test_snapshot_that_vanished_stops_the_flow(self):
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "base", server_id=UUID, status="SHUTOFF",
+            metadata={rebuild_flow.RECORD_KEY:
+                      "v1;was=running;snapshot=snap-1"})
+        self.mock_image_get.side_effect = mock.Mock(
+            side_effect=type("NotFound", (Exception,), {"code": 404})())
+        self.mock_image_get.side_effect = type(
+            "NotFound", (Exception,), {"code": 404})()
+        data = self._post()
+        self.assertTrue(data["failed"])
+        self.assertIn("snapshot failed", data["message"])
