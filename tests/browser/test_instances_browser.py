@@ -1,0 +1,106 @@
+"""The Instances tab in real headless Chromium: the action badge and its
+filter, the rebuild confirmation refusing a wrong name, and the guided
+rebuild-from-own-snapshot flow's progress."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests import fakes
+from tests import fixtures
+from tests.browser.compute_fakes import FakeCompute
+from tests.browser.conftest import save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+GOOD = {"hw_qemu_guest_agent": "yes", "os_require_quiesce": "yes"}
+STALE_ID = "11111111-2222-4333-8444-555555555555"
+
+
+@pytest.fixture
+def cloud():
+    fixed = fixtures.make_image("fixed-image", **GOOD)
+    glance = fakes.FakeGlance([fixed])
+    compute = FakeCompute(glance, [
+        fixtures.server_dict("booted-before-fix", fixed.id, {},
+                             server_id=STALE_ID),
+        fixtures.server_dict("healthy", fixed.id, GOOD),
+    ])
+    patchers = fakes.start(glance.patch() + compute.patch())
+    yield glance, compute, fixed
+    fakes.stop(patchers)
+
+
+def wait(browser, seconds=60):
+    return WebDriverWait(browser, seconds)
+
+
+def open_tab(browser, horizon, query=""):
+    browser.get(horizon.url + "/project/consistency/?tab=consistency__"
+                "instances" + query)
+    wait(browser).until(EC.presence_of_element_located((By.ID, "instances")))
+
+
+def row(browser, server_id):
+    return browser.find_element(By.ID, "instances__row__%s" % server_id)
+
+
+def test_badge_and_filter(browser, horizon, cloud):
+    open_tab(browser, horizon)
+    stale = row(browser, STALE_ID)
+    assert "action needed: rebuild needed" in stale.text
+    assert "booted without the guest agent channel" in stale.text
+    assert "no action needed" in browser.find_element(
+        By.XPATH, "//tr[contains(., 'healthy')]").text
+    save_screenshot(browser, "instances-tab")
+
+    browser.find_element(By.ID, "instances__action_attention").click()
+    wait(browser).until(EC.presence_of_element_located(
+        (By.ID, "instances__action_attention")))
+    names = [r.get_attribute("data-display") for r in browser.find_elements(
+        By.CSS_SELECTOR, "#instances tbody tr[data-object-id]")]
+    assert names == ["booted-before-fix"]
+    assert "Show all instances" in browser.find_element(
+        By.ID, "instances__action_attention").text
+
+
+def test_rebuild_confirmation_refuses_a_wrong_name(browser, horizon, cloud):
+    glance, compute, fixed = cloud
+    open_tab(browser, horizon)
+    row(browser, STALE_ID).find_element(
+        By.CSS_SELECTOR, "[id$='__action_rebuild_from_image']").click()
+    modal = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, ".modal #id_confirm_name")))
+    assert "data on them is lost" in browser.find_element(
+        By.CSS_SELECTOR, ".modal").text
+    modal.send_keys("healthy")
+    browser.find_element(By.CSS_SELECTOR,
+                         ".modal .modal-footer [type=submit]").click()
+    error = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, ".modal .has-error, .modal .error")))
+    assert "nothing was rebuilt" in error.text
+    assert "server_rebuild" not in compute.calls
+    save_screenshot(browser, "rebuild-refused")
+
+
+def test_guided_flow_shows_each_step(browser, horizon, cloud):
+    glance, compute, fixed = cloud
+    browser.get(horizon.url + "/project/consistency/instances/%s/"
+                "rebuild_from_snapshot/" % STALE_ID)
+    wait(browser).until(EC.element_to_be_clickable(
+        (By.ID, "consistency-flow-start"))).click()
+    wait(browser, 120).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-flow-message"), "Done"))
+    states = {li.get_attribute("data-step"): li.get_attribute("class")
+              for li in browser.find_elements(
+                  By.CSS_SELECTOR, ".consistency-flow-steps li")}
+    assert set(states.values()) == {"consistency-step-done"}, states
+    save_screenshot(browser, "rebuild-from-snapshot-done")
+    assert compute.calls.count("server_stop") == 1
+    assert compute.calls.count("snapshot_create") == 1
+    assert compute.calls.count("server_rebuild") == 1
+    assert compute.calls.count("server_start") == 1
+    server = compute.servers[STALE_ID]
+    assert server["status"] == "ACTIVE"
+    assert server["image"]["properties"] == GOOD
+    assert "consistency_fix_flow" not in server["metadata"]
