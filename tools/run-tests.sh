@@ -45,7 +45,9 @@ apt_install() {
 }
 
 step "Debian packages"
-apt_install chromium chromium-driver shellcheck
+# mariadb-server and postgresql: the guest kit's database hooks are tested
+# against real servers started in a temp dir.
+apt_install chromium chromium-driver shellcheck mariadb-server postgresql
 if want_layer qga "$@" && [ -x tools/guest-image/install-deps.sh ]; then
   tools/guest-image/install-deps.sh
 fi
