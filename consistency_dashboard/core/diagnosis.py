@@ -1,0 +1,308 @@
+"""What support staff read on the Admin diagnosis page: how to read an
+instance's snapshot actions on this cloud's release, and one plain-language
+paragraph to paste into a ticket.  Pure: plain values in, plain values out,
+built from the words of the rest of the core (posture, snapshot_paths,
+verdict), so the admin page says what the project panel says.
+
+Why the reading depends on the release (DOMAIN.md "Where a failure shows
+up"): up to Nova 32 a failed image-backed snapshot marks the
+``compute_snapshot_instance`` event Error (with ``details`` from
+microversion 2.84 and, for admins, a traceback).  From Nova 33.0.0 the event
+wraps only the start of the work on the long task executor
+(nova/compute/manager.py ``snapshot_instance``, commit 9e678b83eb) and says
+Success even when the snapshot fails; the one signal left is the image
+itself, deleted on error (``delete_image_on_error``).
+"""
+
+import dataclasses
+import datetime
+import enum
+
+from consistency_dashboard.core import captured as captured_mod
+from consistency_dashboard.core import timestamps
+
+SNAPSHOT_ACTION = "createImage"
+SNAPSHOT_EVENT = "compute_snapshot_instance"
+
+# A snapshot image is created by the API before the compute host starts
+# (nova/compute/api.py ``snapshot``), so its created_at follows the action's
+# start within seconds; the window allows for clock skew between services.
+MATCH_BEFORE = datetime.timedelta(seconds=30)
+MATCH_AFTER = datetime.timedelta(minutes=10)
+
+EVENT_SAYS_NOTHING = (
+    "From Nova 33.0.0 this event says Success even when the snapshot fails: "
+    "it only wraps the start of the work.")
+
+
+class ActionOutcome(enum.Enum):
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+    NOT_PROVEN = "not proven by Nova"
+    RUNNING = "still running"
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionReading:
+    request_id: str
+    started: object          # aware datetime or None
+    outcome: ActionOutcome
+    reading: str             # one or two sentences
+    event_result: str = None
+    details: str = None      # the event's fault message (2.84+)
+    traceback: str = None    # admins only
+    image_id: str = None     # the snapshot image found for this request
+
+    @property
+    def label(self):
+        return self.outcome.value
+
+
+def snapshot_event(action):
+    """The ``compute_snapshot_instance`` event of an action dict, or None."""
+    found = None
+    for event in (action or {}).get("events") or ():
+        if (event.get("event") or "") == SNAPSHOT_EVENT:
+            found = event
+    return found
+
+
+def snapshot_for_action(action_started, snapshots):
+    """The snapshot image (plain dict) created for a createImage action that
+    started at ``action_started``: the earliest image created in the window
+    after it.  None when none matches or the time is unknown."""
+    started = timestamps.parse_timestamp(action_started)
+    if started is None:
+        return None
+    best = None
+    best_created = None
+    for image in snapshots or ():
+        created = timestamps.parse_timestamp(image.get("created_at"))
+        if created is None:
+            continue
+        if started - MATCH_BEFORE <= created <= started + MATCH_AFTER:
+            if best_created is None or created < best_created:
+                best, best_created = image, created
+    return best
+
+
+def _sentence(text):
+    text = " ".join(str(text).split()).rstrip(": ")
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def read_snapshot_action(action, reports_failure, snapshots=None,
+                         snapshots_known=True):
+    """An :class:`ActionReading` for one createImage action dict (with its
+    events, as ``GET /servers/{id}/os-instance-actions/{request_id}``
+    returns it).
+
+    ``reports_failure``: microversions.snapshot_event_reports_failure() of
+    the cloud (True up to Nova 32, False from 33, None unknown).
+    ``snapshots``: plain Glance dicts of this instance's snapshot images,
+    to find the image the request made; ``snapshots_known`` False when
+    Glance could not be read (then a missing image proves nothing).
+    """
+    action = action or {}
+    event = snapshot_event(action)
+    started = timestamps.parse_timestamp(action.get("start_time"))
+    image = snapshot_for_action(started, snapshots) if snapshots_known \
+        else None
+    image_status = (image or {}).get("status")
+    common = dict(request_id=action.get("request_id") or "",
+                  started=started,
+                  image_id=(image or {}).get("id"))
+    if event is None:
+        message = (action.get("message") or "").strip()
+        if message:
+            return ActionReading(
+                outcome=ActionOutcome.FAILED,
+                reading=_sentence("Nova recorded no snapshot event: the "
+                                  "request stopped before the compute host "
+                                  "started (%s)" % message), **common)
+        return ActionReading(
+            outcome=ActionOutcome.RUNNING if started is not None and
+            image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
+            reading="Nova has recorded no snapshot event for this request "
+                    "yet.", **common)
+    result = event.get("result")
+    details = (event.get("details") or "").strip() or None
+    common.update(event_result=result, details=details,
+                  traceback=(event.get("traceback") or "").strip() or None)
+    lowered = (result or "").lower()
+    if not result:
+        return ActionReading(outcome=ActionOutcome.RUNNING,
+                             reading="The compute host is still taking the "
+                                     "snapshot.", **common)
+    if lowered == "error":
+        text = "Nova reports the snapshot failed"
+        text += (": %s" % details) if details else \
+            " (no details: the cloud's API is older than microversion 2.84)"
+        return ActionReading(outcome=ActionOutcome.FAILED,
+                             reading=_sentence(text), **common)
+    if reports_failure is True:
+        return ActionReading(outcome=ActionOutcome.SUCCEEDED,
+                             reading="Nova reports the snapshot succeeded "
+                                     "(on this release a failure would say "
+                                     "Error).", **common)
+    # Success on Nova 33+ (or an unknown release): only the image tells.
+    prefix = EVENT_SAYS_NOTHING if reports_failure is False else (
+        "This cloud's Nova release is not known; " + EVENT_SAYS_NOTHING[0]
+        .lower() + EVENT_SAYS_NOTHING[1:])
+    if image is not None and image_status == "active":
+        return ActionReading(
+            outcome=ActionOutcome.SUCCEEDED,
+            reading=_sentence("%s The image %s exists and is active, so this "
+                              "snapshot worked" % (prefix, image.get("id"))),
+            **common)
+    if image is not None and image_status in ("queued", "saving",
+                                              "importing", "uploading"):
+        return ActionReading(
+            outcome=ActionOutcome.RUNNING,
+            reading=_sentence("%s The image %s is still %s" % (
+                prefix, image.get("id"), image_status)), **common)
+    if not snapshots_known:
+        return ActionReading(
+            outcome=ActionOutcome.NOT_PROVEN,
+            reading=_sentence("%s The images could not be read, so whether "
+                              "it worked is not known" % prefix), **common)
+    return ActionReading(
+        outcome=ActionOutcome.FAILED,
+        reading=_sentence("%s No snapshot image of this instance from that "
+                          "time exists: Nova deletes the image when the "
+                          "snapshot fails, so it most likely failed" % prefix),
+        **common)
+
+
+def read_snapshot_actions(actions, reports_failure, snapshots=None,
+                          snapshots_known=True):
+    """Readings for the createImage actions among ``actions`` (dicts with
+    events), in the order given."""
+    return tuple(read_snapshot_action(a, reports_failure, snapshots,
+                                      snapshots_known)
+                 for a in actions or ()
+                 if (a or {}).get("action") == SNAPSHOT_ACTION)
+
+
+@dataclasses.dataclass(frozen=True)
+class DiagnosisFacts:
+    """What the diagnosis page knows about one instance, as core values.
+
+    ``prediction``: a snapshot_paths.Prediction; ``captured``: a
+    captured.CapturedProperties; ``current``: the image's (or boot
+    volume's) current ConsistencyProperties or None; ``last_action``: the
+    newest ActionReading or None; ``verdict``: the newest stored verdict of
+    a test snapshot (verdict.StoredVerdict) or None; ``probe``: a
+    probe.ProbeReport of the console or None; ``console_error``: why the
+    console could not be read, or None; ``commands``: operator commands.
+    """
+    instance_name: str
+    instance_id: str
+    project_name: str
+    volume_backed: bool
+    image_name: str
+    captured: object
+    current: object
+    prediction: object
+    last_action: object = None
+    verdict: object = None
+    probe: object = None
+    console_error: str = None
+    commands: tuple = ()
+
+
+def _booleans(properties):
+    return "hw_qemu_guest_agent %s and os_require_quiesce %s" % (
+        properties.guest_agent.describe(),
+        properties.require_quiesce.describe())
+
+
+_SOURCE_SHORT = {
+    captured_mod.CapturedSource.SERVER: "as Nova reports them",
+    captured_mod.CapturedSource.BOOT_VOLUME:
+        "read from the boot volume's image metadata",
+    captured_mod.CapturedSource.SNAPSHOT:
+        "read from an earlier snapshot of it",
+}
+
+
+def _probe_sentence(report, console_error):
+    if console_error:
+        return ("Its console log could not be read (%s), so there is no "
+                "evidence from inside the guest." % console_error)
+    if report is None:
+        return None
+    if report.may_still_be_frozen:
+        return ("Its console shows a freeze reported by the guest with no "
+                "thaw: the guest may still be frozen.")
+    clean = report.clean_pairs
+    if clean:
+        last = clean[-1]
+        text = ("Its console shows %d freeze/thaw pair%s reported by the "
+                "guest" % (len(clean), "" if len(clean) == 1 else "s"))
+        if last.duration is not None:
+            text += ", the last one frozen for %.2f s" % last.duration
+        return text + "."
+    if report.reported_anything:
+        return ("The guest's probe wrote to the console, but no complete "
+                "freeze/thaw pair.")
+    return ("Its console shows no consistency probe lines, so the guest "
+            "has not reported any freeze.")
+
+
+def explain(facts):
+    """One paragraph a support engineer can paste into a ticket."""
+    f = facts
+    who = "Instance %s (%s)" % (f.instance_name or f.instance_id,
+                                f.instance_id)
+    if f.project_name:
+        who += " in project %s" % f.project_name
+    source = ("is volume-backed" if f.volume_backed else
+              "boots from image %s" % (f.image_name or "(deleted or not "
+                                                        "visible)"))
+    parts = ["%s %s." % (who, source)]
+    captured = f.captured
+    if captured is not None and captured.properties is not None:
+        parts.append("It was booted with %s (%s)." % (
+            _booleans(captured.properties),
+            _SOURCE_SHORT.get(captured.source, "source unknown")))
+    else:
+        parts.append("The properties it was booted with are not known on "
+                     "this cloud; a test snapshot would reveal them.")
+    prediction = f.prediction
+    parts.append("A live snapshot taken now: %s." % prediction.summary)
+    if prediction.reasons:
+        parts.append(_sentence(prediction.reasons[0]))
+    if prediction.rebuild_needed and f.current is not None:
+        parts.append("The image has since been changed to %s, but Nova "
+                     "keeps the properties captured at boot, so the change "
+                     "does not apply to this instance." %
+                     _booleans(f.current))
+    if f.last_action is not None:
+        when = timestamps.format_timestamp(f.last_action.started)
+        parts.append("Its last snapshot request%s: %s %s" % (
+            " (%s)" % when if when else "", f.last_action.label,
+            f.last_action.reading))
+    if f.verdict is not None:
+        parts.append("The dashboard's latest test snapshot of it was "
+                     "%s: %s" % (f.verdict.label, _sentence(f.verdict.cause)))
+    probe_text = _probe_sentence(f.probe, f.console_error)
+    if probe_text:
+        parts.append(probe_text)
+    if prediction.action_needed:
+        manage = next((c for c in f.commands or ()
+                       if c.startswith("nova-manage")), None)
+        if manage:
+            parts.append("To fix it without data loss, an operator can run "
+                         "`%s` on a control-plane host with the instance "
+                         "stopped (Nova 25.0.0 Yoga or later), then start "
+                         "it; the other ways are a rebuild (the root disk is "
+                         "replaced) or, for a volume-backed instance, a new "
+                         "server from the fixed boot volume." % manage)
+        else:
+            steps = [s.label for s in prediction.applicable_next_steps]
+            if steps:
+                parts.append("Ways to fix it: %s." % "; ".join(steps))
+    else:
+        parts.append("No change to the instance is needed.")
+    return " ".join(parts)
