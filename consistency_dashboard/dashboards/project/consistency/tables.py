@@ -154,25 +154,39 @@ class ImageNameFilter(tables.FilterAction):
     filter_choices = (("name", _("Image Name ="), True),)
 
 
-class AttentionFilter(tables.LinkAction):
-    """Toggle between all images and the ones that need attention."""
+class AttentionToggle(tables.LinkAction):
+    """Toggle a tab between all rows and the ones that need attention
+    (``?attention=1``), keeping the tab's other filters."""
     name = "attention"
-    verbose_name = _("Needs attention only")
     icon = "filter"
+    verbose_name = _("Needs attention only")
+    tab = None
+    label_filter = None      # what a click does while showing everything
+    label_show_all = None    # what a click does while filtered
+    keep_params = ()
 
     def get_link_url(self, datum=None):
-        query = {"tab": "consistency__images"}
-        if self.table.request.GET.get("attention") != "1":
+        request = self.table.request
+        query = {"tab": self.tab}
+        for param in self.keep_params:
+            if request.GET.get(param):
+                query[param] = request.GET[param]
+        if request.GET.get("attention") != "1":
             query["attention"] = "1"
         return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(query))
 
     def allowed(self, request, datum=None):
         # The label says what a click does next.
-        if request.GET.get("attention") == "1":
-            self.verbose_name = _("Show all images")
-        else:
-            self.verbose_name = _("Needs attention only")
+        filtered = request.GET.get("attention") == "1"
+        self.verbose_name = (self.label_show_all if filtered
+                             else self.label_filter)
         return True
+
+
+class AttentionFilter(AttentionToggle):
+    tab = "consistency__images"
+    label_filter = _("Needs attention only")
+    label_show_all = _("Show all images")
 
 
 class ImagesTable(tables.DataTable):

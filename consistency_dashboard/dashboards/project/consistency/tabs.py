@@ -11,6 +11,7 @@ from consistency_dashboard.dashboards.project.consistency.guest_setup \
 from consistency_dashboard.dashboards.project.consistency import image_rows
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tabs as instances_tabs
+from consistency_dashboard.dashboards.project.consistency import paging
 from consistency_dashboard.dashboards.project.consistency import tables
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import tabs as test_snapshots_tabs
@@ -29,23 +30,10 @@ def project_servers(request):
         return None
 
 
-class ImagesTab(tabs.TableTab):
+class ImagesTab(paging.PagedTableTab):
     name = _("Images")
     slug = "images"
     table_classes = (tables.ImagesTable,)
-    template_name = "horizon/common/_detail_table.html"
-    preload = False
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._has_more = False
-        self._has_prev = False
-
-    def has_more_data(self, table):
-        return self._has_more
-
-    def has_prev_data(self, table):
-        return self._has_prev
 
     def _marker(self):
         meta = tables.ImagesTable._meta

@@ -175,26 +175,11 @@ class BulkOperatorCommands(tables.Action):
             parse.urlencode([("instance_id", i) for i in object_ids])))
 
 
-class AttentionFilter(tables.LinkAction):
-    name = "attention"
-    icon = "filter"
-    verbose_name = _("Action needed only")
-
-    def get_link_url(self, datum=None):
-        query = {"tab": TAB}
-        request = self.table.request
-        if request.GET.get("image"):
-            query["image"] = request.GET["image"]
-        if request.GET.get("attention") != "1":
-            query["attention"] = "1"
-        return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(query))
-
-    def allowed(self, request, datum=None):
-        if request.GET.get("attention") == "1":
-            self.verbose_name = _("Show all instances")
-        else:
-            self.verbose_name = _("Action needed only")
-        return True
+class AttentionFilter(image_tables.AttentionToggle):
+    tab = TAB
+    label_filter = _("Action needed only")
+    label_show_all = _("Show all instances")
+    keep_params = ("image",)
 
 
 class InstancesTable(tables.DataTable):

@@ -2,7 +2,6 @@ from django.utils.translation import gettext_lazy as _
 
 from horizon import exceptions
 from horizon import messages
-from horizon import tabs
 
 from openstack_dashboard import api
 
@@ -11,6 +10,7 @@ from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import microversions
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
+from consistency_dashboard.dashboards.project.consistency import paging
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tables
 
@@ -98,23 +98,10 @@ def instance_rows(request, servers, max_microversion, property_version):
     return result
 
 
-class InstancesTab(tabs.TableTab):
+class InstancesTab(paging.PagedTableTab):
     name = _("Instances")
     slug = "instances"
     table_classes = (tables.InstancesTable,)
-    template_name = "horizon/common/_detail_table.html"
-    preload = False
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._has_more = False
-        self._has_prev = False
-
-    def has_more_data(self, table):
-        return self._has_more
-
-    def has_prev_data(self, table):
-        return self._has_prev
 
     def get_instances_data(self):
         request = self.request
