@@ -92,3 +92,47 @@ def server_get(request, server_id,
     url = "%s/servers/%s" % (_endpoint(request), parse.quote(server_id))
     response = _session(request).get(url, headers=_headers(microversion))
     return (response.json() or {}).get("server", {})
+
+
+# --- Admin: the fleet across projects (issue 7) ------------------------------
+
+# Nova's default ``[api] max_limit``: a list never returns more per request.
+NOVA_MAX_LIMIT = 1000
+
+
+def server_list_all_tenants_page(
+        request, marker=None, search_opts=None, page_size=NOVA_MAX_LIMIT,
+        microversion=microversions.SERVER_IMAGE_PROPERTIES):
+    """One page of ``GET /servers/detail?all_tenants=1`` (admin) at
+    ``microversion`` as plain dicts, newest first.  ``search_opts`` may
+    narrow it (e.g. ``project_id``).  Returns ``(servers, has_more)``;
+    ``has_more`` also holds when Nova's ``max_limit`` is smaller than the
+    page asked for (Nova then sends a ``servers_links`` next link)."""
+    query = {k: v for k, v in dict(search_opts or {}).items()
+             if v is not None}
+    query["all_tenants"] = 1
+    query["limit"] = page_size + 1
+    if marker:
+        query["marker"] = marker
+    query["sort_key"] = ["created_at", "display_name", "uuid"]
+    query["sort_dir"] = ["desc", "desc", "desc"]
+    url = "%s/servers/detail?%s" % (_endpoint(request),
+                                    parse.urlencode(query, doseq=True))
+    response = _session(request).get(url, headers=_headers(microversion))
+    body = response.json() or {}
+    servers = body.get("servers", [])
+    next_link = any(link.get("rel") == "next"
+                    for link in body.get("servers_links") or ())
+    has_more = len(servers) > page_size or next_link
+    return servers[:page_size], has_more
+
+
+def instance_action_get(request, server_id, request_id, microversion="2.84"):
+    """``GET /servers/{id}/os-instance-actions/{request_id}`` as a plain
+    dict with its ``events``.  From 2.84 failed events carry ``details``;
+    admins also get each event's ``traceback`` (DOMAIN.md "Where a failure
+    shows up").  Horizon's api.nova has the action list but not this."""
+    url = "%s/servers/%s/os-instance-actions/%s" % (
+        _endpoint(request), parse.quote(server_id), parse.quote(request_id))
+    response = _session(request).get(url, headers=_headers(microversion))
+    return (response.json() or {}).get("instanceAction", {})
