@@ -369,3 +369,41 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
         data = self._post()
         self.assertTrue(data["failed"])
         self.assertIn("snapshot failed", data["message"])
+
+
+class RebuildFromSnapshotFailureTests(test.TestCase):
+    """Every failure of the snapshot step stops the flow safely and says
+    what state things are in."""
+
+    @test.create_mocks({api.nova: ("server_get", "snapshot_create",
+                                   "server_metadata_update")})
+    def _fail_snapshot(self, exc):
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "base", server_id=UUID, status="SHUTOFF",
+            metadata={rebuild_flow.RECORD_KEY: "v1;was=running"})
+        self.mock_snapshot_create.side_effect = exc
+        res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
+        data = json.loads(res.content)
+        self.assertTrue(data["failed"])
+        self.assertIn("The instance is SHUTOFF.", data["message"])
+        self.assertIn("Nothing was deleted", data["message"])
+        self.mock_server_metadata_update.assert_not_called()
+        return data
+
+    def test_quota_exceeded(self):
+        data = self._fail_snapshot(nova_exc.ClientException(
+            413, "Quota exceeded for images"))
+        self.assertIn("quota exceeded (413)", data["message"])
+
+    def test_forbidden(self):
+        data = self._fail_snapshot(nova_exc.Forbidden(
+            403, "Policy doesn't allow os_compute_api:servers:create_image"))
+        self.assertIn("not allowed (403)", data["message"])
+
+    @test.create_mocks({api.nova: ("server_get",)})
+    def test_deleted_instance(self):
+        self.mock_server_get.side_effect = nova_exc.NotFound(404, "gone")
+        res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
+        data = json.loads(res.content)
+        self.assertTrue(data["failed"])
+        self.assertIn("not found (404)", data["message"])

@@ -32,8 +32,10 @@ def explain(exc, service=_("the service")):
                                 "later") % service
     detail = str(getattr(exc, "details", "") or "").strip()
     if status == 403:
-        return 403, _("not allowed (403): only the owner of the image or "
-                      "an administrator can change it")
+        return 403, (_("not allowed (403): %s") % detail if detail else
+                     _("not allowed (403): this project or role may not do "
+                       "this (for an image: only its owner or an "
+                       "administrator may change it)"))
     if status == 404:
         return 404, _("not found (404): it was deleted or is no longer "
                       "visible to this project")
