@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from horizon import tables
 
+from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.project.consistency \
     import tables as image_tables
@@ -119,6 +120,9 @@ class AuditImagesTable(tables.DataTable):
 def snapshot_instance_cell(row):
     if not row.instance_uuid:
         return "-"
+    # instance_uuid is an image property: its owner can write anything.
+    if not paths._UUID.match(str(row.instance_uuid)):
+        return row.instance_uuid
     return format_html('<a href="{}">{}</a>', diagnosis_url(row.instance_uuid),
                        row.instance_uuid)
 
