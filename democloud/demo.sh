@@ -1,0 +1,696 @@
+#!/usr/bin/env bash
+# One-command demo: a real embedded OpenStack (Keystone, Glance, Placement,
+# Neutron API, Nova with the libvirt driver on QEMU TCG) plus Horizon with
+# this plugin, on 127.0.0.1, with real guests.
+#
+#   democloud/demo.sh [up]   install what is missing, start everything, seed
+#   democloud/demo.sh down   stop every process of the demo (state is kept)
+#   democloud/demo.sh wipe   down, then delete the state (venvs/images kept)
+#   democloud/demo.sh status which processes run, and the URLs
+#   democloud/demo.sh env [demo|admin]   print `export OS_...` lines
+#
+# Where things live (see democloud/README.md):
+#   state (databases, configs, logs, instances): $CONSISTENCY_DEMO_STATE,
+#       default <checkout>/democloud/state
+#   venvs, guest image, Horizon's compressed static files: $CONSISTENCY_CACHE_DIR,
+#       default /var/cache/consistency-dashboard (reused by every checkout)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+CACHE_DIR="${CONSISTENCY_CACHE_DIR:-/var/cache/consistency-dashboard}"
+STATE="${CONSISTENCY_DEMO_STATE:-$HERE/state}"
+VENVS="$CACHE_DIR/democloud/venvs"
+OSV="$VENVS/openstack"          # keystone, glance, placement, neutron, nova
+HZV="$VENVS/horizon"            # horizon + this plugin
+GUEST_DIR="$CACHE_DIR/guest-image"
+PYTHON="${PYTHON:-python3}"
+
+LOG="$STATE/log"
+RUN="$STATE/run"
+ETC="$STATE/etc"
+HOST=127.0.0.1
+ADMIN_PASSWORD="${DEMO_ADMIN_PASSWORD:-admin-secret}"
+DEMO_PASSWORD="${DEMO_PASSWORD:-demo-secret}"
+SERVICE_PASSWORD="service-secret"
+DB_PASSWORD="db-secret"
+HORIZON_PORT=8080
+
+APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server
+  libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+  qemu-system-x86 qemu-utils libvirt-dev pkg-config gcc python3-dev
+  libpcre3-dev libssl-dev libffi-dev procps iproute2 curl)
+
+# ---------------------------------------------------------------- helpers
+T0=$(date +%s)
+CURRENT_STEP=""
+CURRENT_LOG=""
+now() { date +%s.%N; }
+step() {  # step NAME LOGFILE FUNCTION [ARGS...]
+  local name=$1 logf=$2; shift 2
+  CURRENT_STEP=$name; CURRENT_LOG=$logf
+  local s; s=$(now)
+  printf '==> %-34s ' "$name"
+  mkdir -p "$(dirname "$logf")"
+  if ! "$@" >>"$logf" 2>&1; then
+    printf 'FAILED\n'
+    echo "demo.sh: step '$name' failed; see $logf" >&2
+    echo "---- last lines of $logf" >&2
+    tail -n 25 "$logf" >&2 || true
+    exit 1
+  fi
+  awk -v a="$s" -v b="$(now)" 'BEGIN{printf "%6.1fs\n", b-a}'
+}
+die() { echo "demo.sh: $*" >&2; exit 1; }
+trap 'rc=$?; if [ $rc -ne 0 ] && [ -n "$CURRENT_STEP" ]; then echo "demo.sh: failed in step $CURRENT_STEP (log: $CURRENT_LOG)" >&2; fi' EXIT
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+  local secs=$1 what=$2; shift 2
+  local end=$(( $(date +%s) + secs ))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$end" ]; then
+      echo "timed out after ${secs}s waiting for $what"; return 1
+    fi
+    sleep 0.5
+  done
+}
+http_up() { curl -s -o /dev/null -m 5 "$1"; }
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start_bg() {  # start_bg NAME COMMAND... : detached, log in $LOG/NAME.log
+  local name=$1; shift
+  if pid_alive "$name"; then echo "$name already running"; return 0; fi
+  setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+  echo "started $name pid $!"
+}
+
+stop_pid() {  # stop_pid NAME [SECONDS]
+  local name=$1 secs=${2:-30} pid
+  [ -f "$RUN/$name.pid" ] || return 0
+  pid=$(cat "$RUN/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local end=$(( $(date +%s) + secs ))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ "$(date +%s)" -ge "$end" ]; then
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.3
+    done
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+sha() { cat "$@" | sha256sum | cut -c1-16; }
+
+# ---------------------------------------------------------------- install
+apt_missing() {
+  local p missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]:-}"
+}
+do_apt() {
+  local missing; missing=$(apt_missing)
+  [ -z "$missing" ] && { echo "all Debian packages present"; return 0; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -o DPkg::Lock::Timeout=600
+  # shellcheck disable=SC2086
+  apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 $missing
+}
+
+OS_PKGS=(keystone==30.0.0 glance==33.0.0 openstack-placement==16.0.0
+  nova==34.0.0 neutron==29.0.0 uwsgi libvirt-python==9.0.0 PyMySQL
+  python-novaclient python-glanceclient python-keystoneclient)
+HZ_PKGS=(horizon==27.0.0 uwsgi)
+
+make_venv() {  # make_venv DIR CONSTRAINTS PKGS...
+  local dir=$1 cons=$2; shift 2
+  local want; want=$(printf '%s\n' "$@" | cat - "$cons" | sha256sum | cut -c1-16)
+  if [ -f "$dir/.democloud-ok" ] && [ "$(cat "$dir/.democloud-ok")" = "$want" ]; then
+    echo "venv $dir up to date"; return 0
+  fi
+  rm -rf "$dir"
+  "$PYTHON" -m venv "$dir"
+  "$dir/bin/pip" install -q -c "$cons" -U pip setuptools wheel
+  "$dir/bin/pip" install -c "$cons" "$@"
+  echo "$want" >"$dir/.democloud-ok"
+}
+do_venv_openstack() { make_venv "$OSV" "$HERE/constraints-openstack.txt" "${OS_PKGS[@]}"; }
+do_venv_horizon() { make_venv "$HZV" "$HERE/constraints-horizon.txt" "${HZ_PKGS[@]}"; }
+
+plugin_hash() {
+  (cd "$REPO" && git ls-files -co --exclude-standard setup.cfg setup.py pyproject.toml \
+      consistency_dashboard templates static MANIFEST.in 2>/dev/null \
+    | grep -v -e '__pycache__' -e '\.pyc$' | sort | while read -r f; do
+        [ -f "$f" ] && { echo "$f"; cat "$f"; }; done) | sha256sum | cut -c1-16
+}
+do_plugin_install() {
+  local want; want=$(plugin_hash)
+  if [ -f "$HZV/.plugin-ok" ] && [ "$(cat "$HZV/.plugin-ok")" = "$want" ] \
+     && "$HZV/bin/python" -c "import consistency_dashboard" 2>/dev/null; then
+    echo "plugin already installed from this source"; return 0
+  fi
+  [ -f "$REPO/setup.cfg" ] || [ -f "$REPO/setup.py" ] || [ -f "$REPO/pyproject.toml" ] \
+    || { echo "no setup.cfg/pyproject.toml in $REPO yet: plugin not installable"; return 0; }
+  # Non-editable install of this checkout, as an operator would install it.
+  "$HZV/bin/pip" install -c "$HERE/constraints-horizon.txt" --force-reinstall --no-deps "$REPO"
+  "$HZV/bin/pip" install -c "$HERE/constraints-horizon.txt" "$REPO"
+  echo "$want" >"$HZV/.plugin-ok"
+  rm -f "$HZV/.static-ok"
+}
+
+# ---------------------------------------------------------------- configs
+auth_section() {  # auth_section USER
+  cat <<EOF
+auth_type = password
+auth_url = http://$HOST:5000/v3
+username = $1
+password = $SERVICE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = RegionOne
+EOF
+}
+db() { echo "mysql+pymysql://$1:$DB_PASSWORD@$HOST/$2?charset=utf8"; }
+RABBIT="rabbit://guest:guest@$HOST:5672/"
+
+write_configs() {
+  mkdir -p "$ETC"/{keystone,glance,placement,neutron,nova,nova-compute} \
+    "$STATE"/{keystone/fernet-keys,keystone/credential-keys,glance/images,glance/staging,glance/tasks,nova/instances,nova/snapshots,locks,horizon}
+  cat >"$ETC/keystone/keystone.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/keystone-app.log
+[database]
+connection = $(db keystone keystone)
+[token]
+provider = fernet
+expiration = 14400
+[fernet_tokens]
+key_repository = $STATE/keystone/fernet-keys
+[credential]
+key_repository = $STATE/keystone/credential-keys
+EOF
+
+  cat >"$ETC/glance/glance-api.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/glance-app.log
+enabled_backends = fs:file
+bind_host = $HOST
+[database]
+connection = $(db glance glance)
+[glance_store]
+default_backend = fs
+[fs]
+filesystem_store_datadir = $STATE/glance/images
+[os_glance_staging_store]
+filesystem_store_datadir = $STATE/glance/staging
+[os_glance_tasks_store]
+filesystem_store_datadir = $STATE/glance/tasks
+[paste_deploy]
+flavor = keystone
+config_file = $ETC/glance/glance-api-paste.ini
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:5000
+$(auth_section glance)
+[oslo_concurrency]
+lock_path = $STATE/locks
+EOF
+  cp "$OSV/etc/glance/glance-api-paste.ini" "$ETC/glance/"
+
+  cat >"$ETC/placement/placement.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/placement-app.log
+[placement_database]
+connection = $(db placement placement)
+[api]
+auth_strategy = keystone
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:5000
+$(auth_section placement)
+EOF
+
+  cat >"$ETC/neutron/neutron.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/neutron-app.log
+core_plugin = ml2
+service_plugins =
+auth_strategy = keystone
+transport_url = $RABBIT
+api_workers = 1
+rpc_workers = 0
+rpc_state_report_workers = 0
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+api_paste_config = $ETC/neutron/api-paste.ini
+[database]
+connection = $(db neutron neutron)
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:5000
+$(auth_section neutron)
+[nova]
+$(auth_section nova)
+[oslo_concurrency]
+lock_path = $STATE/locks
+[agent]
+root_helper = true
+EOF
+  cat >"$ETC/neutron/ml2_conf.ini" <<EOF
+[ml2]
+type_drivers = flat
+tenant_network_types =
+mechanism_drivers =
+extension_drivers =
+[ml2_type_flat]
+flat_networks = *
+EOF
+  cp "$OSV/etc/neutron/api-paste.ini" "$ETC/neutron/"
+
+  local nova_default nova_common
+  nova_default=$(cat <<EOF
+transport_url = $RABBIT
+state_path = $STATE/nova
+instances_path = $STATE/nova/instances
+my_ip = $HOST
+host = democloud
+use_rootwrap_daemon = false
+EOF
+)
+  nova_common=$(cat <<EOF
+[oslo_concurrency]
+lock_path = $STATE/locks
+[placement]
+$(auth_section placement)
+[neutron]
+$(auth_section neutron)
+[glance]
+region_name = RegionOne
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:5000
+$(auth_section nova)
+[service_user]
+send_service_user_token = true
+$(auth_section nova)
+[vnc]
+enabled = false
+[spice]
+enabled = false
+[serial_console]
+enabled = false
+[scheduler]
+workers = 1
+discover_hosts_in_cells_interval = -1
+[conductor]
+workers = 1
+[oslo_messaging_rabbit]
+heartbeat_in_pthread = false
+EOF
+)
+  cat >"$ETC/nova/nova.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/nova-api.log
+$nova_default
+$nova_common
+[api]
+auth_strategy = keystone
+[wsgi]
+api_paste_config = $ETC/nova/api-paste.ini
+[api_database]
+connection = $(db nova nova_api)
+[database]
+connection = $(db nova nova_cell1)
+EOF
+  # nova-compute must not see any database settings.
+  local ph="$OSV/bin/privsep-helper --config-file $ETC/nova-compute/nova.conf"
+  cat >"$ETC/nova-compute/nova.conf" <<EOF
+[DEFAULT]
+log_file = $LOG/nova-compute-app.log
+$nova_default
+compute_driver = libvirt.LibvirtDriver
+reserved_host_memory_mb = 512
+resume_guests_state_on_host_boot = true
+graceful_shutdown_timeout = 20
+manager_shutdown_timeout = 10
+heal_instance_info_cache_interval = -1
+$nova_common
+[libvirt]
+virt_type = qemu
+cpu_mode = none
+connection_uri = qemu:///system
+snapshots_directory = $STATE/nova/snapshots
+[nova_sys_admin]
+helper_command = $ph
+[privsep_osbrick]
+helper_command = $ph
+[vif_plug_linux_bridge_privileged]
+helper_command = $ph
+[vif_plug_ovs_privileged]
+helper_command = $ph
+[privsep]
+helper_command = $ph
+EOF
+  cp "$OSV/etc/nova/api-paste.ini" "$ETC/nova/"
+  # Separate log files for the nova daemons sharing nova.conf.
+  for d in conductor scheduler; do
+    sed "s|^log_file = .*|log_file = $LOG/nova-$d.log|" "$ETC/nova/nova.conf" >"$ETC/nova/nova-$d.conf"
+  done
+}
+
+# ---------------------------------------------------------------- services
+MYSQL_SOCK() { echo "$STATE/mariadb/mysqld.sock"; }
+mysql_cli() { mariadb --no-defaults -uroot -S "$(MYSQL_SOCK)" "$@"; }
+do_mariadb() {
+  if [ ! -d "$STATE/mariadb/data/mysql" ]; then
+    mkdir -p "$STATE/mariadb/data"
+    mariadb-install-db --no-defaults --user=root --datadir="$STATE/mariadb/data" --auth-root-authentication-method=socket --skip-test-db
+  fi
+  if ! pid_alive mariadb; then
+    start_bg mariadb mariadbd --no-defaults --user=root --datadir="$STATE/mariadb/data" \
+      --bind-address=$HOST --port=3306 --socket="$(MYSQL_SOCK)" --pid-file="$STATE/mariadb/mariadbd.pid" \
+      --innodb-buffer-pool-size=64M --max-connections=500 --performance-schema=OFF \
+      --skip-name-resolve --character-set-server=utf8mb4
+  fi
+  wait_for 60 mariadb mysql_cli -e "select 1"
+  local d u
+  for d in keystone:keystone glance:glance placement:placement neutron:neutron nova:nova_api nova:nova_cell0 nova:nova_cell1; do
+    u=${d%%:*}; d=${d#*:}
+    mysql_cli -e "CREATE DATABASE IF NOT EXISTS $d; CREATE USER IF NOT EXISTS '$u'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD'; GRANT ALL ON $d.* TO '$u'@'127.0.0.1';"
+  done
+}
+
+rabbit_env() {
+  export RABBITMQ_NODENAME=democloud@localhost RABBITMQ_NODE_IP_ADDRESS=$HOST \
+    RABBITMQ_NODE_PORT=5672 RABBITMQ_DIST_PORT=25672 ERL_EPMD_ADDRESS=$HOST \
+    RABBITMQ_MNESIA_BASE="$STATE/rabbitmq/mnesia" RABBITMQ_LOG_BASE="$LOG/rabbitmq" \
+    RABBITMQ_CONFIG_FILE="$STATE/rabbitmq/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$STATE/rabbitmq/enabled_plugins" \
+    RABBITMQ_PID_FILE="$STATE/rabbitmq/rabbit.pid" HOME="$STATE/rabbitmq" \
+    RABBITMQ_SERVER_ERL_ARGS="+S 1:1 +A 4" RABBITMQ_CTL_ERL_ARGS="+S 1:1"
+}
+do_rabbitmq() {
+  mkdir -p "$STATE/rabbitmq/mnesia" "$LOG/rabbitmq"
+  echo "[]." >"$STATE/rabbitmq/enabled_plugins"
+  printf 'loopback_users = none\nlisteners.tcp.default = %s:5672\n' "$HOST" >"$STATE/rabbitmq/rabbitmq.conf"
+  rabbit_env
+  if ! pid_alive rabbitmq; then
+    start_bg rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server
+  fi
+  wait_for 120 rabbitmq /usr/lib/rabbitmq/bin/rabbitmqctl -q -n democloud@localhost await_startup
+}
+
+uwsgi_start() {  # uwsgi_start NAME PORT MODULE [extra args] ; env set by caller
+  local name=$1 port=$2 module=$3; shift 3
+  if pid_alive "$name" && http_up "http://$HOST:$port/"; then echo "$name running"; return 0; fi
+  stop_pid "$name" 5
+  start_bg "$name" "$OSV/bin/uwsgi" --http-socket "$HOST:$port" --master --processes 1 \
+    --threads 4 --lazy-apps --die-on-term --need-app --add-header "Connection: close" \
+    --buffer-size 65535 --thunder-lock --enable-threads --hook-master-start "unix_signal:15 gracefully_kill_them_all" \
+    --virtualenv "$OSV" --module "$module" "$@"
+}
+
+once() {  # once MARKER COMMAND... : run only if the marker does not exist
+  local m="$STATE/done/$1"; shift
+  [ -f "$m" ] && return 0
+  "$@"
+  mkdir -p "$STATE/done"; touch "$m"
+}
+
+do_keystone() {
+  export OS_KEYSTONE_CONFIG_DIR="$ETC/keystone"
+  local km=("$OSV/bin/keystone-manage" --config-file "$ETC/keystone/keystone.conf")
+  once keystone-db "${km[@]}" db_sync
+  once keystone-fernet "${km[@]}" fernet_setup --keystone-user root --keystone-group root
+  once keystone-cred "${km[@]}" credential_setup --keystone-user root --keystone-group root
+  once keystone-bootstrap "${km[@]}" bootstrap --bootstrap-password "$ADMIN_PASSWORD" \
+    --bootstrap-admin-url "http://$HOST:5000/v3/" --bootstrap-internal-url "http://$HOST:5000/v3/" \
+    --bootstrap-public-url "http://$HOST:5000/v3/" --bootstrap-region-id RegionOne
+  uwsgi_start keystone 5000 keystone.wsgi.api:application --env OS_KEYSTONE_CONFIG_DIR="$ETC/keystone"
+  wait_for 90 keystone http_up "http://$HOST:5000/v3"
+}
+
+seed() { DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
+
+do_identity() { seed identity; }
+
+do_dbsyncs() {
+  once glance-db "$OSV/bin/glance-manage" --config-file "$ETC/glance/glance-api.conf" db_sync
+  once placement-db "$OSV/bin/placement-manage" --config-file "$ETC/placement/placement.conf" db sync
+  once neutron-db "$OSV/bin/neutron-db-manage" --config-file "$ETC/neutron/neutron.conf" \
+    --config-file "$ETC/neutron/ml2_conf.ini" upgrade heads
+  local nm=("$OSV/bin/nova-manage" --config-file "$ETC/nova/nova.conf")
+  once nova-api-db "${nm[@]}" api_db sync
+  once nova-cell0 "${nm[@]}" cell_v2 map_cell0 --database_connection "$(db nova nova_cell0)"
+  once nova-cell1 "${nm[@]}" cell_v2 create_cell --name cell1 --database_connection "$(db nova nova_cell1)" --transport-url "$RABBIT"
+  once nova-db "${nm[@]}" db sync
+}
+
+do_apis() {
+  uwsgi_start glance 9292 glance.wsgi.api:application --env OS_GLANCE_CONFIG_DIR="$ETC/glance" \
+    --http-chunked-input --http-raw-body --chunked-input-limit 0 --socket-timeout 300 --http-timeout 300
+  uwsgi_start placement 8778 placement.wsgi.api:application --env OS_PLACEMENT_CONFIG_DIR="$ETC/placement"
+  uwsgi_start neutron 9696 neutron_wsgi:application --pythonpath "$HERE" \
+    --env OS_NEUTRON_CONFIG_DIR="$ETC/neutron" --env "OS_NEUTRON_CONFIG_FILES=neutron.conf;ml2_conf.ini"
+  uwsgi_start nova-api 8774 nova.wsgi.osapi_compute:application --env OS_NOVA_CONFIG_DIR="$ETC/nova"
+  wait_for 120 glance http_up "http://$HOST:9292/"
+  wait_for 120 placement http_up "http://$HOST:8778/"
+  wait_for 120 neutron http_up "http://$HOST:9696/"
+  wait_for 120 nova-api http_up "http://$HOST:8774/"
+}
+
+do_libvirt() {
+  mkdir -p /run/libvirt
+  if ! { [ -f /run/virtlogd.pid ] && kill -0 "$(cat /run/virtlogd.pid)" 2>/dev/null; }; then
+    virtlogd -d
+  fi
+  if ! { [ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; }; then
+    libvirtd -d
+  fi
+  wait_for 30 libvirtd virsh -c qemu:///system version
+}
+
+do_nova_services() {
+  start_bg nova-conductor "$OSV/bin/nova-conductor" --config-file "$ETC/nova/nova-conductor.conf"
+  start_bg nova-scheduler "$OSV/bin/nova-scheduler" --config-file "$ETC/nova/nova-scheduler.conf"
+  start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
+  seed wait-compute
+  "$OSV/bin/nova-manage" --config-file "$ETC/nova/nova.conf" cell_v2 discover_hosts --verbose
+  seed wait-hypervisor
+}
+
+# ---------------------------------------------------------------- horizon
+hz_site() { "$HZV/bin/python" -c 'import openstack_dashboard,os;print(os.path.dirname(openstack_dashboard.__file__))'; }
+do_horizon_config() {
+  local od; od=$(hz_site)
+  mkdir -p "$CACHE_DIR/democloud/horizon-static"
+  cat >"$od/local/local_settings.py" <<EOF
+# Written by consistency-dashboard democloud/demo.sh
+import os
+DEBUG = False
+ALLOWED_HOSTS = ['*']
+SECRET_KEY = 'democloud-not-secret-$(echo "$STATE" | sha256sum | cut -c1-24)'
+OPENSTACK_HOST = '$HOST'
+OPENSTACK_KEYSTONE_URL = 'http://$HOST:5000/v3'
+OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = 'Default'
+OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
+OPENSTACK_ENDPOINT_TYPE = 'publicURL'
+SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
+CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
+STATIC_ROOT = '$CACHE_DIR/democloud/horizon-static'
+STATIC_URL = '/static/'
+COMPRESS_OFFLINE = True
+COMPRESS_ENABLED = True
+OPENSTACK_NEUTRON_NETWORK = {'enable_router': False, 'enable_quotas': False,
+    'enable_distributed_router': False, 'enable_ha_router': False,
+    'enable_fip_topology_check': False}
+OPENSTACK_HYPERVISOR_FEATURES = {'can_set_mount_point': False, 'can_set_password': False}
+LOGGING = {'version': 1, 'disable_existing_loggers': False,
+    'handlers': {'console': {'class': 'logging.StreamHandler'}},
+    'loggers': {'': {'handlers': ['console'], 'level': 'WARNING'},
+                'consistency_dashboard': {'handlers': ['console'], 'level': 'INFO', 'propagate': False}}}
+EOF
+  # The plugin's enabled files, as DevStack plugins do: copied into
+  # openstack_dashboard/local/enabled/. Remove those we copied before.
+  local en="$od/local/enabled" f copied="$HZV/.democloud-enabled-files"
+  mkdir -p "$en"
+  if [ -f "$copied" ]; then
+    while read -r f; do [ -n "$f" ] && rm -f "$en/$f"; done <"$copied"
+  fi
+  : >"$copied"
+  local src
+  src=$("$HZV/bin/python" -c 'import consistency_dashboard,os;print(os.path.join(os.path.dirname(consistency_dashboard.__file__),"enabled"))' 2>/dev/null || true)
+  if [ -n "$src" ] && [ -d "$src" ]; then
+    for f in "$src"/_*.py; do
+      [ -f "$f" ] || continue
+      [ "$(basename "$f")" = __init__.py ] && continue
+      cp "$f" "$en/"; basename "$f" >>"$copied"
+    done
+  fi
+  echo "enabled files: $(tr '\n' ' ' <"$copied")"
+}
+do_horizon_static() {
+  local want; want=$( (cat "$HZV/.plugin-ok" 2>/dev/null; cat "$HZV/.democloud-enabled-files"; hz_site; ls "$(hz_site)/local/local_settings.py") | sha256sum | cut -c1-16)
+  if [ -f "$HZV/.static-ok" ] && [ "$(cat "$HZV/.static-ok")" = "$want" ]; then
+    echo "static files up to date"; return 0
+  fi
+  local mp; mp="$(hz_site)/../manage.py"
+  [ -f "$mp" ] || mp="$(hz_site)/manage.py"
+  export DJANGO_SETTINGS_MODULE=openstack_dashboard.settings
+  "$HZV/bin/django-admin" collectstatic --noinput --clear -v 0
+  "$HZV/bin/django-admin" compress --force -v 0
+  echo "$want" >"$HZV/.static-ok"
+}
+do_horizon_start() {
+  if pid_alive horizon; then
+    if [ "$(cat "$RUN/horizon.sig" 2>/dev/null)" = "$(cat "$HZV/.static-ok")" ] && http_up "http://$HOST:$HORIZON_PORT/auth/login/"; then
+      echo "horizon running"; return 0
+    fi
+    stop_pid horizon 10
+  fi
+  start_bg horizon "$HZV/bin/uwsgi" --http-socket "$HOST:$HORIZON_PORT" --master --processes 1 \
+    --threads 4 --lazy-apps --die-on-term --need-app --add-header "Connection: close" \
+    --buffer-size 65535 --enable-threads --hook-master-start "unix_signal:15 gracefully_kill_them_all" \
+    --virtualenv "$HZV" --env DJANGO_SETTINGS_MODULE=openstack_dashboard.settings \
+    --module openstack_dashboard.wsgi:application \
+    --static-map "/static=$CACHE_DIR/democloud/horizon-static" --offload-threads 1
+  cp "$HZV/.static-ok" "$RUN/horizon.sig"
+  wait_for 120 horizon http_up "http://$HOST:$HORIZON_PORT/auth/login/"
+}
+
+# ---------------------------------------------------------------- guest
+do_guest_image() {
+  if [ -f "$GUEST_DIR/manifest.json" ] && [ -f "$GUEST_DIR/rootfs.raw" ]; then
+    echo "guest image present in $GUEST_DIR"
+  elif [ -x "$REPO/tools/guest-image/build.sh" ] || [ -f "$REPO/tools/guest-image/build.sh" ]; then
+    CONSISTENCY_CACHE_DIR="$CACHE_DIR" bash "$REPO/tools/guest-image/build.sh"
+  else
+    echo "no guest image and no tools/guest-image/build.sh: guests skipped"; return 0
+  fi
+  # A compressed qcow2 copy: 50-odd MB per Glance upload instead of 512 MB.
+  if [ -f "$GUEST_DIR/rootfs.raw" ] && { [ ! -f "$GUEST_DIR/rootfs.qcow2" ] || [ "$GUEST_DIR/rootfs.raw" -nt "$GUEST_DIR/rootfs.qcow2" ]; }; then
+    qemu-img convert -c -f raw -O qcow2 "$GUEST_DIR/rootfs.raw" "$GUEST_DIR/rootfs.qcow2.tmp"
+    mv "$GUEST_DIR/rootfs.qcow2.tmp" "$GUEST_DIR/rootfs.qcow2"
+  fi
+}
+do_content() { seed content; }
+
+# ---------------------------------------------------------------- commands
+print_env() {
+  local who=${1:-demo}
+  if [ "$who" = admin ]; then
+    echo "export OS_USERNAME=admin OS_PASSWORD=$ADMIN_PASSWORD OS_PROJECT_NAME=admin"
+  else
+    echo "export OS_USERNAME=demo OS_PASSWORD=$DEMO_PASSWORD OS_PROJECT_NAME=demo"
+  fi
+  cat <<EOF
+export OS_AUTH_URL=http://$HOST:5000/v3 OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+export OS_IDENTITY_API_VERSION=3 OS_REGION_NAME=RegionOne OS_AUTH_TYPE=password
+export OS_COMPUTE_API_VERSION=2.96
+export CONSISTENCY_DEMO_STATE=$STATE CONSISTENCY_DEMO_VENV=$OSV CONSISTENCY_DEMO_HORIZON=http://$HOST:$HORIZON_PORT
+export CONSISTENCY_DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD CONSISTENCY_DEMO_PASSWORD=$DEMO_PASSWORD
+EOF
+}
+
+SERVICES=(horizon nova-compute nova-scheduler nova-conductor nova-api neutron placement glance keystone rabbitmq mariadb)
+
+cmd_status() {
+  local s rc=0
+  for s in mariadb rabbitmq keystone glance placement neutron nova-api nova-conductor nova-scheduler nova-compute horizon; do
+    if pid_alive "$s"; then printf '%-16s running (pid %s)\n' "$s" "$(cat "$RUN/$s.pid")"
+    else printf '%-16s stopped\n' "$s"; rc=3; fi
+  done
+  for s in virtlogd libvirtd; do
+    if [ -f "/run/$s.pid" ] && kill -0 "$(cat "/run/$s.pid")" 2>/dev/null; then printf '%-16s running (pid %s)\n' "$s" "$(cat "/run/$s.pid")"
+    else printf '%-16s stopped\n' "$s"; rc=3; fi
+  done
+  if [ -f "$OSV/bin/python" ] && [ -f "$STATE/identity.json" ]; then
+    seed rss || true
+  fi
+  echo "Horizon: http://$HOST:$HORIZON_PORT/  demo / $DEMO_PASSWORD   admin / $ADMIN_PASSWORD"
+  return $rc
+}
+
+cmd_down() {
+  local s
+  echo "==> stopping the demo cloud (state kept in $STATE)"
+  stop_pid horizon 10
+  stop_pid nova-compute 40
+  # Guests: power them off; nova-compute restarts them on the next `up`
+  # (resume_guests_state_on_host_boot).
+  if command -v virsh >/dev/null && [ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; then
+    for s in $(virsh -c qemu:///system list --name 2>/dev/null | grep '^instance-' || true); do
+      virsh -c qemu:///system destroy "$s" >/dev/null 2>&1 || true
+    done
+    kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
+  fi
+  [ -f /run/virtlogd.pid ] && kill "$(cat /run/virtlogd.pid)" 2>/dev/null || true
+  for s in nova-scheduler nova-conductor nova-api neutron placement glance keystone; do stop_pid "$s" 20; done
+  if pid_alive rabbitmq; then
+    rabbit_env; /usr/lib/rabbitmq/bin/rabbitmqctl -q -n democloud@localhost stop >/dev/null 2>&1 || true
+    stop_pid rabbitmq 30
+    ERL_EPMD_ADDRESS=$HOST epmd -kill >/dev/null 2>&1 || true
+  fi
+  stop_pid mariadb 60
+  echo "==> stopped"
+}
+
+cmd_wipe() {
+  cmd_down
+  if command -v virsh >/dev/null; then
+    # undefine the demo's domains (libvirtd is down; start it briefly)
+    if [ -d /etc/libvirt/qemu ] && ls /etc/libvirt/qemu/instance-*.xml >/dev/null 2>&1; then
+      libvirtd -d 2>/dev/null || true; sleep 1
+      for s in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
+        virsh -c qemu:///system destroy "$s" >/dev/null 2>&1 || true
+        virsh -c qemu:///system undefine --nvram "$s" >/dev/null 2>&1 || virsh -c qemu:///system undefine "$s" >/dev/null 2>&1 || true
+      done
+      [ -f /run/libvirtd.pid ] && kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$STATE"
+  echo "==> wiped $STATE (venvs and guest image stay in $CACHE_DIR; remove that folder to reinstall)"
+}
+
+cmd_up() {
+  [ "$(id -u)" = 0 ] || die "must run as root (installs packages, runs libvirtd)"
+  mkdir -p "$LOG" "$RUN" "$ETC"
+  echo "democloud: state $STATE, cache $CACHE_DIR, logs $LOG"
+  step "Debian packages" "$LOG/install-apt.log" do_apt
+  step "venv: OpenStack services" "$LOG/install-venv-openstack.log" do_venv_openstack
+  step "venv: Horizon" "$LOG/install-venv-horizon.log" do_venv_horizon
+  step "plugin into Horizon's venv" "$LOG/install-plugin.log" do_plugin_install
+  step "configuration files" "$LOG/config.log" write_configs
+  step "MariaDB" "$LOG/mariadb-setup.log" do_mariadb
+  step "RabbitMQ" "$LOG/rabbitmq-setup.log" do_rabbitmq
+  step "Keystone" "$LOG/keystone-setup.log" do_keystone
+  step "users, projects, endpoints" "$LOG/seed.log" do_identity
+  step "database schemas" "$LOG/dbsync.log" do_dbsyncs
+  step "Glance, Placement, Neutron, Nova APIs" "$LOG/apis-setup.log" do_apis
+  step "virtlogd + libvirtd" "$LOG/libvirt-setup.log" do_libvirt
+  step "Nova conductor/scheduler/compute" "$LOG/nova-setup.log" do_nova_services
+  step "Horizon settings + enabled files" "$LOG/horizon-setup.log" do_horizon_config
+  step "Horizon static files (compress)" "$LOG/horizon-setup.log" do_horizon_static
+  step "Horizon" "$LOG/horizon-setup.log" do_horizon_start
+  step "guest image" "$LOG/guest-image.log" do_guest_image
+  step "demo images and instances" "$LOG/seed.log" do_content
+  CURRENT_STEP=""
+  echo
+  echo "Demo cloud is up in $(( $(date +%s) - T0 ))s."
+  echo "  Horizon:  http://$HOST:$HORIZON_PORT/   (Project > Compute > Snapshot Consistency)"
+  echo "  demo user:  demo / $DEMO_PASSWORD  (project demo)"
+  echo "  admin user: admin / $ADMIN_PASSWORD (project admin)"
+  echo "  CLI/tests:  eval \"\$($0 env)\"   or   eval \"\$($0 env admin)\""
+  echo "  stop: $0 down    wipe: $0 wipe    logs: $LOG"
+}
+
+case "${1:-up}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  wipe) cmd_wipe ;;
+  status) cmd_status ;;
+  env) print_env "${2:-demo}" ;;
+  *) echo "usage: $0 [up|down|wipe|status|env [demo|admin]]" >&2; exit 2 ;;
+esac
