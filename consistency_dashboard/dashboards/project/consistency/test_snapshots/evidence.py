@@ -1,0 +1,339 @@
+"""Gathering the evidence around one test snapshot from the APIs, as the
+plain values the core's verdict function takes (core/verdict.py
+``Evidence``), and writing the verdict where it outlives the page.
+
+Every call here goes through ``openstack_dashboard.api`` or
+``consistency_dashboard.api``; nothing here decides: ``core.poll`` says
+which stage a snapshot is in and when to stop polling, ``core.verdict``
+says what the evidence means.
+"""
+
+import logging
+
+from django.utils.translation import gettext_lazy as _
+
+from horizon import exceptions
+
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.core import captured as core_captured
+from consistency_dashboard.core import microversions
+from consistency_dashboard.core import poll as core_poll
+from consistency_dashboard.core import probe as core_probe
+from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency.instances \
+    import rows as instance_rows
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows
+
+LOG = logging.getLogger(__name__)
+
+
+def max_microversion(request):
+    try:
+        return nova_rest.compute_version_range(request)[1]
+    except Exception:
+        LOG.info("compute version range not readable", exc_info=True)
+        return None
+
+
+def console_text(request, instance_id):
+    """``(text, error)``: the console log, or why it cannot be read (501
+    when the driver has no console log, 404 when Nova cannot find it: a
+    clear fact for the verdict, not a failure of the test)."""
+    try:
+        output = api.nova.server_console_output(request, instance_id)
+    except Exception as exc:
+        status = errors.status_of(exc)
+        detail = str(getattr(exc, "details", "") or exc or "").strip()
+        if status is not None:
+            return None, "%s: %s" % (status, detail or "no message")
+        _status, why = errors.explain(exc, _("Nova"))
+        return None, str(why)
+    if isinstance(output, bytes):
+        output = output.decode("utf-8", "replace")
+    return output or "", None
+
+
+def _not_found(exc):
+    # keystoneauth's NotFound may carry its status only in its class.
+    return errors.status_of(exc) == 404 or \
+        type(exc).__name__ in ("NotFound", "HTTPNotFound")
+
+
+def read_server(request, instance_id, maximum):
+    """``(server dict, state)``: state None, "deleted" (404) or
+    "unreachable" (no answer)."""
+    try:
+        if microversions.at_least(maximum,
+                                  microversions.SERVER_IMAGE_PROPERTIES):
+            return nova_rest.server_get(request, instance_id), None
+        return rows.plain(api.nova.server_get(request, instance_id)), None
+    except Exception as exc:
+        if _not_found(exc):
+            return None, "deleted"
+        LOG.info("server %s not readable", instance_id, exc_info=True)
+        return None, "unreachable"
+
+
+def read_image(request, image_id=None, instance_id=None, stamp=None):
+    """``(image dict, http status, reachable)`` of a test snapshot: by id
+    when the record knows it, else by the marker properties."""
+    try:
+        if image_id:
+            return rows.plain(api.glance.image_get(request, image_id)), \
+                None, True
+        found, _more, _prev = api.glance.image_list_detailed(
+            request, filters={
+                core_verdict.TEST_SNAPSHOT_MARKER:
+                    core_verdict.TEST_SNAPSHOT_VERSION,
+                core_verdict.INSTANCE: instance_id,
+                core_verdict.REQUESTED_AT:
+                    records.requested_at_of(stamp).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ")})
+        found = [rows.plain(i) for i in found]
+        return (found[0] if found else None), None, True
+    except Exception as exc:
+        status = errors.status_of(exc)
+        if _not_found(exc):
+            return None, 404, True
+        if status is not None and status < 500:
+            return None, status, True
+        LOG.info("image of %s not readable", instance_id, exc_info=True)
+        return None, None, False
+
+
+def _volume_snapshot_ids(image):
+    """The Cinder snapshots of a volume-backed snapshot image
+    (``block_device_mapping``, a JSON list, DOMAIN.md "Snapshot images")."""
+    import json
+    mapping = (image or {}).get("block_device_mapping")
+    if isinstance(mapping, str):
+        try:
+            mapping = json.loads(mapping)
+        except ValueError:
+            return ()
+    return tuple(m.get("snapshot_id") for m in mapping or ()
+                 if isinstance(m, dict) and m.get("snapshot_id"))
+
+
+def volume_snapshot_statuses(request, image):
+    ids = _volume_snapshot_ids(image)
+    if not ids:
+        return ()
+    try:
+        found = api.cinder.volume_snapshot_list(request)
+    except Exception:
+        LOG.info("volume snapshots not readable", exc_info=True)
+        return ()
+    by_id = {getattr(s, "id", None): getattr(s, "status", None)
+             for s in found}
+    return tuple(by_id.get(i) or "missing" for i in ids)
+
+
+def snapshot_events(request, instance_id, request_id, maximum):
+    if not request_id or not instance_id:
+        return ()
+    version = (microversions.EVENT_DETAILS if microversions.at_least(
+        maximum, microversions.EVENT_DETAILS) else None)
+    try:
+        return tuple(nova_snapshot.instance_action_events(
+            request, instance_id, request_id, microversion=version))
+    except Exception:
+        LOG.info("instance action %s not readable", request_id,
+                 exc_info=True)
+        return ()
+
+
+def boot_source_of(server, image):
+    if server is not None:
+        return (paths.BootSource.VOLUME if
+                core_captured.is_volume_backed(server)
+                else paths.BootSource.IMAGE)
+    if _volume_snapshot_ids(image) or \
+            (image or {}).get("block_device_mapping"):
+        return paths.BootSource.VOLUME
+    return paths.BootSource.IMAGE
+
+
+def captured_of(server, maximum):
+    if server is None:
+        return None
+    found = core_captured.server_image_properties(
+        server, microversions.SERVER_IMAGE_PROPERTIES
+        if microversions.at_least(maximum,
+                                  microversions.SERVER_IMAGE_PROPERTIES)
+        else None)
+    if found is None:
+        return None
+    return core_captured.resolve_captured("image",
+                                          server_image_properties=found)
+
+
+def refresh(request, row_id):
+    """The current row of one test snapshot for Horizon's ajax row update:
+    two reads per poll (the server, the image); when the image settled, the
+    evidence is gathered, the core decides and the verdict is written on
+    the image (and on the record).  Never raises for an unreachable
+    service: the row says it is retrying (an error would stop the row's
+    updates)."""
+    instance_id, stamp, known_image_id = rows.split_row_id(row_id)
+    maximum = max_microversion(request)
+    server, server_state = read_server(request, instance_id, maximum)
+    record = None
+    if server is not None:
+        for found in records.records_of(instance_id, server.get("metadata")):
+            if found.stamp == stamp:
+                record = found
+    image_id = (record.image_id if record else None) or known_image_id
+    image, http_status, reachable = read_image(
+        request, image_id=image_id, instance_id=instance_id, stamp=stamp)
+    notes = []
+    if server_state == "unreachable":
+        notes.append(str(_("Nova did not answer; the row checks again.")))
+    row = rows.TestSnapshotRow(instance_id, stamp, image=image,
+                               record=record, server=server, notes=notes,
+                               server_state=server_state)
+    if row.final:
+        return row
+    if image is None and not image_id and reachable and (
+            server_state == "deleted" or
+            (server is not None and record is None)):
+        # Nothing left of this test (deleted by the user, or with its
+        # instance before Nova created an image): Horizon removes a row
+        # answered with 404.
+        raise exceptions.NotFound()
+    if image is None and not image_id and reachable:
+        # The record was written before createImage, which has not
+        # answered yet.
+        state = core_poll.poll_state(
+            row.elapsed_seconds, image_status=None,
+            task_state=(server or {}).get("OS-EXT-STS:task_state"))
+        return rows.TestSnapshotRow(instance_id, stamp, record=record,
+                                    server=server, poll_state=state,
+                                    notes=notes, server_state=server_state)
+    volume_statuses = ()
+    if image is not None and image.get("status") == "active":
+        volume_statuses = volume_snapshot_statuses(request, image)
+    state = core_poll.poll_state(
+        row.elapsed_seconds, image_status=(image or {}).get("status"),
+        task_state=(server or {}).get("OS-EXT-STS:task_state"),
+        http_status=(404 if image is None and reachable else http_status),
+        reachable=reachable, volume_snapshot_statuses=volume_statuses)
+    if image is None and reachable:
+        # Known image id, gone: keep the id on the row for the verdict.
+        record = record or records.Record(instance_id=instance_id,
+                                          stamp=stamp, image_id=image_id)
+    row = rows.TestSnapshotRow(instance_id, stamp, image=image,
+                               record=record, server=server,
+                               poll_state=state, notes=notes,
+                               server_state=server_state)
+    if state.fate.final and state.stage is core_poll.Stage.DONE and \
+            server_state != "unreachable":
+        return settle(request, row, state, maximum, volume_statuses)
+    return row
+
+
+def collect(request, row, state, maximum, volume_statuses=()):
+    """The :class:`core.verdict.Evidence` of a settled test snapshot."""
+    image = row.image
+    props = row.properties
+    deleted = row.server_state == "deleted"
+    console, console_error = (None, None)
+    if not deleted:
+        console, console_error = console_text(request, row.instance_id)
+    elif props.get(core_verdict.BASELINE):
+        console_error = str(_("the instance was deleted"))
+    baseline = core_probe.Baseline.from_property(
+        props.get(core_verdict.BASELINE))
+    report = (core_probe.parse_console(console, baseline)
+              if console is not None else None)
+    power = (props.get(rows.POWER_AT_REQUEST) or
+             (row.record.power if row.record else None) or "running")
+    server_id = row.instance_id
+    request_id = row.record.request_id if row.record else None
+    image_id = row.image_id
+    return core_verdict.Evidence(
+        boot_source=boot_source_of(row.server, image),
+        captured=captured_of(row.server, maximum),
+        power_at_request=power,
+        storage=instance_rows.storage_hint(),
+        nova=core_verdict.NovaAnswer(202, "", image_id),
+        image_fate=state.fate,
+        image_status=(image or {}).get("status"),
+        image_properties=props if image is not None else None,
+        image_locations=tuple((image or {}).get("locations") or ()),
+        volume_snapshot_statuses=tuple(volume_statuses),
+        events=snapshot_events(request, server_id, request_id, maximum),
+        probe=report,
+        console_error=console_error,
+        requested_at=row.requested_at,
+        settled_at=rows.now(),
+        max_microversion=maximum,
+        instance_deleted=deleted)
+
+
+def settle(request, row, state, maximum, volume_statuses=()):
+    """Decide, write the verdict on the image (namespaced properties,
+    core.verdict.image_properties_for) and on the record, and return the
+    final row.  A write that fails is said in the row, the verdict is still
+    shown (and written again on the next look)."""
+    evidence = collect(request, row, state, maximum, volume_statuses)
+    verdict = core_verdict.decide(evidence)
+    notes = list(row.notes)
+    if verdict.final:
+        notes.extend(write_verdict(request, row, verdict))
+    return rows.TestSnapshotRow(
+        row.instance_id, row.stamp, image=row.image, record=row.record,
+        server=row.server, verdict=verdict, poll_state=state, notes=notes,
+        server_state=row.server_state)
+
+
+def write_verdict(request, row, verdict):
+    """Returns the notes for the user about writes that failed."""
+    notes = []
+    checked_at = rows.now()
+    if row.image is not None and verdict.level is not \
+            core_verdict.Level.FAILED:
+        try:
+            api.glance.image_update_properties(
+                request, row.image_id,
+                **core_verdict.image_properties_for(verdict, checked_at))
+        except Exception as exc:
+            _status, why = errors.explain(exc, _("Glance"))
+            notes.append(str(_("The verdict was not saved on the image: "
+                               "%s.") % why))
+    elif row.image is not None:
+        # A failed test whose image still exists (killed, deleted status):
+        # keep the verdict on it too, when Glance accepts it.
+        try:
+            api.glance.image_update_properties(
+                request, row.image_id,
+                **core_verdict.image_properties_for(verdict, checked_at))
+        except Exception:
+            LOG.info("verdict not written on failed image", exc_info=True)
+    if row.server is not None:
+        record = row.record or records.Record(
+            instance_id=row.instance_id, stamp=row.stamp,
+            image_id=row.image_id)
+        record = record.replace(state=records.SETTLED,
+                                verdict=verdict.level.value,
+                                message=verdict.cause)
+        try:
+            api.nova.server_metadata_update(request, row.instance_id,
+                                            {record.key: record.to_value()})
+        except Exception as exc:
+            _status, why = errors.explain(exc, _("Nova"))
+            if row.image is None:
+                notes.append(str(_("The verdict was not recorded on the "
+                                   "instance: %s.") % why))
+    elif row.image is None:
+        notes.append(str(_("The instance and the image are both gone: this "
+                           "verdict is shown only here.")))
+    return notes

@@ -1,0 +1,108 @@
+from django.utils.translation import gettext_lazy as _
+
+from horizon import forms
+from horizon import messages
+
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import start as start_mod
+
+
+class TestSnapshotForm(forms.SelfHandlingForm):
+    name = forms.CharField(label=_("Test snapshot name"), max_length=255,
+                           required=True)
+
+    def __init__(self, request, *args, **kwargs):
+        self.row = kwargs.pop("row")
+        super().__init__(request, *args, **kwargs)
+
+    def handle(self, request, data):
+        started = start_mod.start(request, self.row, data["name"])
+        if started.console_error:
+            messages.warning(request, _(
+                "The console log of %(instance)s cannot be read "
+                "(%(why)s): the guest's own report will be missing from "
+                "the verdict.") % {"instance": self.row.name,
+                                   "why": started.console_error})
+        if not started.accepted:
+            verdict = started.verdict
+            kept = (_("The failure is recorded on the instance and listed "
+                      "on the Test snapshots tab.")
+                    if started.record_error is None else
+                    _("The failure could not be recorded on the instance "
+                      "(%s).") % started.record_error)
+            messages.error(request, _(
+                "Test snapshot of %(instance)s: %(verdict)s. %(cause)s "
+                "Next step: %(step)s Nothing was created. %(kept)s") % {
+                    "instance": self.row.name,
+                    "verdict": verdict.level.value, "cause": verdict.cause,
+                    "step": verdict.next_step, "kept": kept})
+            return True
+        messages.success(request, _(
+            "Test snapshot %(name)s of %(instance)s requested (image "
+            "%(image)s): its row on the Test snapshots tab updates itself "
+            "while Nova works.") % {"name": data["name"],
+                                    "instance": self.row.name,
+                                    "image": started.image_id})
+        if started.record_error:
+            messages.warning(request, _(
+                "The request could not be recorded on the instance "
+                "(%s): the image carries its own record, but if Nova "
+                "deletes it because the snapshot failed, only the open Test "
+                "snapshots tab shows the failure.") % started.record_error)
+        return True
+
+
+class KeepAsBackupForm(forms.SelfHandlingForm):
+    understood = forms.BooleanField(
+        label=_("I understand: this dashboard will never touch this image "
+                "again (no delete, no verdict update)"), required=True)
+
+    def __init__(self, request, *args, **kwargs):
+        self.row = kwargs.pop("row")
+        super().__init__(request, *args, **kwargs)
+
+    def handle(self, request, data):
+        row = self.row
+        try:
+            image = rows.plain(api.glance.image_get(request, row.image_id))
+            if not core_verdict.is_test_snapshot(image):
+                messages.error(request, _(
+                    "Image %s is not a test snapshot made by this dashboard "
+                    "(any more): nothing was changed.") % row.image_id)
+                return True
+            api.glance.image_update_properties(
+                request, row.image_id,
+                remove_props=[core_verdict.TEST_SNAPSHOT_MARKER])
+        except Exception as exc:
+            _status, why = errors.explain(exc, _("Glance"))
+            messages.error(request, _(
+                "Test snapshot %(name)s was not kept as a backup: %(why)s. "
+                "Nothing was changed.") % {"name": row.name, "why": why})
+            return True
+        removed = True
+        if row.record is not None and row.server is not None:
+            try:
+                api.nova.server_metadata_delete(request, row.instance_id,
+                                                [row.record.key])
+            except Exception as exc:
+                removed = False
+                _status, why = errors.explain(exc, _("Nova"))
+                messages.warning(request, _(
+                    "Its record on instance %(instance)s was not removed "
+                    "(%(why)s): remove the metadata key %(key)s there.") % {
+                        "instance": row.instance_name, "why": why,
+                        "key": row.record.key})
+        messages.success(request, _(
+            "%(name)s is now a regular snapshot image: the test snapshot "
+            "marker was removed%(record)s; its verdict properties stay on "
+            "the image.") % {
+                "name": row.name,
+                "record": _(" and its record on the instance deleted")
+                if removed and row.record is not None else ""})
+        return True

@@ -1,0 +1,262 @@
+"""Rows of the Test snapshots tab: one test snapshot request, joined from
+its image (marked by the plugin, carrying the verdict once known) and its
+record in the instance's server metadata (records.py).  Plain dicts in; the
+core decides the stage and the verdict, not this module."""
+
+import datetime
+
+from consistency_dashboard.core import captured as core_captured
+from consistency_dashboard.core import poll as core_poll
+from consistency_dashboard.core import timestamps
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+
+# Our own addition to the createImage metadata (the core's marker_metadata
+# does not carry it): the power state at the request decides the snapshot
+# path (a stopped instance gets a cold snapshot).
+POWER_AT_REQUEST = "consistency_power_at_request"
+
+# What the row's status column says to Horizon's ajax rows: "polling" keeps
+# the row updating itself, anything else stops it.
+POLLING = "polling"
+SETTLED = "settled"
+FAILED = "failed"
+STILL_RUNNING = "still running"
+
+# Row id: <instance id>_<requested at, compact>[_<image id>].  The image id
+# rides along so a row whose instance was deleted (record gone with it) can
+# still find out what became of its image.  OpenStack ids have no "_".
+SEPARATOR = "_"
+
+
+def now():
+    return datetime.datetime.now(timestamps.UTC)
+
+
+def row_id(instance_id, stamp, image_id=None):
+    parts = [instance_id, stamp] + ([image_id] if image_id else [])
+    return SEPARATOR.join(parts)
+
+
+def split_row_id(value):
+    """``(instance_id, stamp, image_id or None)``; ValueError when it is
+    not a row id."""
+    parts = str(value).split(SEPARATOR)
+    if len(parts) not in (2, 3) or not parts[0] or \
+            records.requested_at_of(parts[1]) is None:
+        raise ValueError("not a test snapshot row id: %r" % value)
+    return parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
+
+
+def plain(resource):
+    """A Horizon/novaclient/glanceclient resource as a plain dict."""
+    if resource is None or isinstance(resource, dict):
+        return resource
+    inner = getattr(resource, "_apiresource", None)
+    if inner is None:
+        inner = getattr(resource, "_info", None)
+        if inner is None:
+            inner = getattr(getattr(resource, "_server", None), "_info", {})
+    if isinstance(inner, dict):
+        return dict(inner)
+    return dict(inner.to_dict())
+
+
+def image_key(image):
+    """``(instance_id, stamp)`` of a test snapshot image, or None."""
+    found = core_captured.image_properties(image)
+    if not core_verdict.is_test_snapshot(found):
+        return None
+    stamp = records.stamp_of(found.get(core_verdict.REQUESTED_AT))
+    instance_id = found.get(core_verdict.INSTANCE)
+    if not stamp or not instance_id:
+        return None
+    return instance_id, stamp
+
+
+def record_verdict(record):
+    """The verdict a record keeps for a test without an image: recomputed by
+    the core from Nova's answer for a refused request, else the level and
+    cause stored when it settled."""
+    if record is None:
+        return None
+    if record.state == records.REFUSED and record.http_status:
+        return core_verdict.decide(core_verdict.Evidence(
+            nova=core_verdict.NovaAnswer(record.http_status, record.message),
+            image_fate=core_poll.ImageFate.NOT_CREATED,
+            power_at_request=record.power or "running"))
+    if record.state == records.NO_ANSWER:
+        return core_verdict.decide(core_verdict.Evidence(
+            nova=core_verdict.NovaAnswer(None, record.message),
+            power_at_request=record.power or "running"))
+    if record.verdict:
+        try:
+            level = core_verdict.Level(record.verdict)
+        except ValueError:
+            return None
+        evidence = ()
+        if record.image_id and level is core_verdict.Level.FAILED:
+            evidence = ("image %s is gone (%s)" % (
+                record.image_id, core_verdict.SRC_GLANCE),)
+        return core_verdict.StoredVerdict(
+            level=level, cause=record.message, evidence=evidence,
+            next_step=_RECORD_NEXT_STEP, warnings=(), freeze_seconds=None,
+            verified_by=None, checked_at=None,
+            requested_at=record.requested_at)
+    return None
+
+
+_RECORD_NEXT_STEP = ("Test again; if it fails again, ask the cloud operator "
+                     "to look for the instance's snapshot error in the "
+                     "compute log.")
+
+
+class TestSnapshotRow(object):
+    """One test snapshot request as the tab shows it."""
+
+    def __init__(self, instance_id, stamp, image=None, record=None,
+                 server=None, verdict=None, poll_state=None, notes=(),
+                 server_state=None):
+        self.instance_id = instance_id
+        self.stamp = stamp
+        self.requested_at = records.requested_at_of(stamp)
+        self.image = image
+        self.record = record
+        self.server = server
+        # "deleted" when Nova said 404, "unreachable" when it did not answer
+        self.server_state = server_state
+        self.properties = core_captured.image_properties(image or {})
+        self.image_id = (image or {}).get("id") or (
+            record.image_id if record else None)
+        self.name = (image or {}).get("name") or self.image_id or \
+            "(no image)"
+        self.image_status = (image or {}).get("status")
+        self.id = row_id(instance_id, stamp, self.image_id)
+        self.instance_name = ((server or {}).get("name") or
+                              instance_id)
+        self.task_state = (server or {}).get("OS-EXT-STS:task_state")
+        self.notes = tuple(notes)
+        self.verdict = verdict or self._stored_verdict()
+        self.poll_state = poll_state
+        if self.poll_state is None and not self.final:
+            self.poll_state = core_poll.poll_state(
+                self.elapsed_seconds, image_status=self.image_status,
+                task_state=self.task_state,
+                http_status=404 if self._image_known_gone else None)
+
+    def _stored_verdict(self):
+        stored = None
+        if self.image is not None:
+            stored = core_verdict.verdict_from_image_properties(
+                self.properties)
+        if stored is None and self.image is None:
+            stored = record_verdict(self.record)
+        return stored
+
+    @property
+    def _image_known_gone(self):
+        return self.image is None and bool(self.record and
+                                           self.record.image_id)
+
+    @property
+    def elapsed_seconds(self):
+        if self.requested_at is None:
+            return 0.0
+        return max(0.0, (now() - self.requested_at).total_seconds())
+
+    @property
+    def final(self):
+        return self.verdict is not None and self.verdict.level.final
+
+    @property
+    def is_test_snapshot(self):
+        """The image carries the plugin's marker (only those images may be
+        deleted or kept by the plugin)."""
+        return self.image is not None and \
+            core_verdict.is_test_snapshot(self.properties)
+
+    @property
+    def stage(self):
+        if self.final:
+            return core_poll.Stage.DONE.value
+        if self.poll_state is None:
+            return core_poll.Stage.REQUESTED.value
+        if not self.poll_state.keep_polling and \
+                self.poll_state.fate is core_poll.ImageFate.TIMED_OUT:
+            return STILL_RUNNING
+        return self.poll_state.stage.value
+
+    @property
+    def stage_label(self):
+        if self.final or self.poll_state is None:
+            return self.stage
+        if self.poll_state.fate.final and not self.final:
+            return "%s (reading the evidence)" % self.stage
+        return self.poll_state.label
+
+    @property
+    def poll_status(self):
+        """Drives Horizon's ajax rows: POLLING rows update themselves."""
+        if self.final:
+            if self.verdict.level is core_verdict.Level.FAILED:
+                return FAILED
+            return SETTLED
+        if self.poll_state is not None and not self.poll_state.keep_polling \
+                and self.poll_state.fate is core_poll.ImageFate.TIMED_OUT:
+            # Bounded: a slow snapshot is "still running", never "failed";
+            # the next page load looks again.
+            return STILL_RUNNING
+        return POLLING
+
+    @property
+    def level_label(self):
+        if self.verdict is None:
+            return core_verdict.Level.IN_PROGRESS.value
+        return self.verdict.level.value
+
+    @property
+    def evidence_texts(self):
+        if self.verdict is None:
+            return ()
+        return tuple(getattr(item, "text", item)
+                     for item in self.verdict.evidence)
+
+    @property
+    def warnings(self):
+        found = tuple(self.verdict.warnings) if self.verdict else ()
+        return found + self.notes
+
+    @property
+    def may_still_be_frozen(self):
+        return any(w == core_verdict.LOUD_STILL_FROZEN or
+                   "may still be frozen" in w for w in self.warnings)
+
+    @property
+    def can_keep(self):
+        return self.is_test_snapshot and self.image_status == "active" and \
+            self.final and self.verdict.level is not \
+            core_verdict.Level.FAILED
+
+
+def join(images, servers):
+    """Rows for the project's test snapshots from ONE image list (marked
+    images, plain dicts) and ONE server list (plain dicts with metadata):
+    images matched to records by (instance, requested at); records whose
+    image is gone or never existed become rows of their own."""
+    servers_by_id = {s.get("id"): s for s in servers or ()}
+    entries = {}
+    for server in servers or ():
+        for record in records.records_of(server.get("id"),
+                                         server.get("metadata")):
+            entries[(record.instance_id, record.stamp)] = [record, None]
+    for image in images or ():
+        key = image_key(image)
+        if key is None:
+            continue
+        entries.setdefault(key, [None, None])[1] = image
+    result = [TestSnapshotRow(instance_id, stamp, image=image, record=record,
+                              server=servers_by_id.get(instance_id))
+              for (instance_id, stamp), (record, image) in entries.items()]
+    return sorted(result, key=lambda r: (r.stamp, r.instance_id),
+                  reverse=True)

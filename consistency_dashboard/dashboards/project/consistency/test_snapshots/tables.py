@@ -1,0 +1,235 @@
+from django.urls import NoReverseMatch
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from horizon import exceptions
+from horizon import messages
+from horizon import tables
+
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+from consistency_dashboard.core import timestamps
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import evidence
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows
+
+TAB = "consistency__test_snapshots"
+
+_LEVEL_BADGES = {
+    core_verdict.Level.FAILED: "label-danger",
+    core_verdict.Level.CRASH_CONSISTENT: "label-warning",
+    core_verdict.Level.UNKNOWN: "label-default",
+    core_verdict.Level.FILESYSTEM_CONSISTENT: "label-info",
+    core_verdict.Level.APPLICATION_CONSISTENT: "label-success",
+    core_verdict.Level.IN_PROGRESS: "label-default",
+}
+
+
+def tab_url():
+    return "%s?tab=%s" % (reverse("horizon:project:consistency:index"), TAB)
+
+
+def name_cell(row):
+    if row.image is not None:
+        try:
+            url = reverse("horizon:project:images:images:detail",
+                          args=(row.image_id,))
+            image = format_html('<a href="{}">{}</a>', url, row.name)
+        except NoReverseMatch:
+            image = format_html("{}", row.name)
+    else:
+        image = format_html('<span class="text-muted">{}</span>',
+                            _("no image") if not row.image_id else
+                            _("image %s is gone") % row.image_id)
+    try:
+        server_url = reverse("horizon:project:instances:detail",
+                             args=(row.instance_id,))
+        instance = format_html('<a href="{}">{}</a>', server_url,
+                               row.instance_name)
+    except NoReverseMatch:
+        instance = format_html("{}", row.instance_name)
+    gone = ""
+    if row.server_state == "deleted":
+        gone = format_html(' <span class="label label-danger">{}</span>',
+                           _("instance deleted"))
+    return format_html('<div class="consistency-test-image">{}</div>'
+                       '<div class="text-muted">{} {}{}</div>',
+                       image, _("of"), instance, gone)
+
+
+def requested_cell(row):
+    return timestamps.format_timestamp(row.requested_at) or "-"
+
+
+def stage_cell(row):
+    return format_html('<span class="consistency-stage" data-stage="{}">{}'
+                       '</span>', row.stage, row.stage_label)
+
+
+def verdict_cell(row):
+    verdict = row.verdict
+    badge = _LEVEL_BADGES.get(
+        verdict.level if verdict else core_verdict.Level.IN_PROGRESS,
+        "label-default")
+    if verdict is None:
+        return format_html('<span class="label {} consistency-verdict" '
+                           'data-verdict="{}">{}</span>', badge,
+                           row.level_label, row.level_label)
+    extra = []
+    if verdict.freeze_seconds is not None:
+        extra.append(_("frozen %.2f s") % verdict.freeze_seconds)
+    if verdict.verified_by == "guest":
+        extra.append(_("reported by the guest"))
+    elif verdict.verified_by == "nova":
+        extra.append(_("enforced by Nova"))
+    return format_html(
+        '<span class="label {} consistency-verdict" data-verdict="{}">{}'
+        '</span> <span class="text-muted">{}</span>'
+        '<div class="consistency-cause">{}</div>',
+        badge, row.level_label, row.level_label, ", ".join(
+            str(e) for e in extra), verdict.cause)
+
+
+def evidence_cell(row):
+    if not row.evidence_texts:
+        return "-"
+    return format_html('<ul class="consistency-evidence">{}</ul>',
+                       format_html_join("", "<li>{}</li>",
+                                        ((t,) for t in row.evidence_texts)))
+
+
+def next_step_cell(row):
+    step = row.verdict.next_step if row.verdict is not None else ""
+    warnings = row.warnings
+    loud = ""
+    if row.may_still_be_frozen:
+        loud = format_html('<div class="alert alert-danger '
+                           'consistency-still-frozen"><strong>{}</strong>'
+                           '</div>', core_verdict.LOUD_STILL_FROZEN)
+    others = [w for w in warnings if w != core_verdict.LOUD_STILL_FROZEN]
+    return format_html(
+        '{}<div class="consistency-next-step">{}</div>{}', loud,
+        step or "-",
+        format_html_join("", '<div class="text-warning '
+                         'consistency-warning">{}</div>',
+                         ((w,) for w in others)))
+
+
+class StageColumn(tables.Column):
+    """Shows the progress stage; its raw value (the row's poll status)
+    drives Horizon's ajax rows: "polling" rows update themselves."""
+
+    def get_raw_data(self, datum):
+        return datum.poll_status
+
+    def get_data(self, datum):
+        return stage_cell(datum)
+
+
+class UpdateRow(tables.Row):
+    ajax = True
+
+    def get_data(self, request, obj_id):
+        return evidence.refresh(request, obj_id)
+
+
+class DeleteTestSnapshot(tables.DeleteAction):
+    """Deletes the test snapshot image, only when it carries the plugin's
+    marker, and its record on the instance."""
+    help_text = _("Only test snapshots made by this dashboard can be "
+                  "deleted here.")
+    policy_rules = (("image", "delete_image"),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy("Delete Test Snapshot", "Delete Test Snapshots",
+                             count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy("Deleted Test Snapshot", "Deleted Test Snapshots",
+                             count)
+
+    def allowed(self, request, row=None):
+        if row is None:
+            return True
+        if row.image is not None:
+            return row.is_test_snapshot
+        return row.record is not None
+
+    def delete(self, request, obj_id):
+        row = self.table.get_object_by_id(obj_id)
+        if row is None:
+            raise exceptions.NotFound()
+        if row.image is not None:
+            # Read again: never delete an image the plugin did not make.
+            image = rows.plain(api.glance.image_get(request, row.image_id))
+            if not core_verdict.is_test_snapshot(image):
+                raise exceptions.NotAuthorized(
+                    _("Image %s is not a test snapshot made by this "
+                      "dashboard: it was not deleted.") % row.image_id)
+            api.glance.image_delete(request, row.image_id)
+        if row.record is not None and row.server is not None:
+            try:
+                api.nova.server_metadata_delete(request, row.instance_id,
+                                                [row.record.key])
+            except Exception as exc:
+                _status, why = errors.explain(exc, _("Nova"))
+                messages.warning(request, _(
+                    "The record of test snapshot %(name)s on instance "
+                    "%(instance)s was not removed: %(why)s.") % {
+                        "name": row.name, "instance": row.instance_name,
+                        "why": why})
+
+
+class KeepAsBackup(tables.LinkAction):
+    name = "keep"
+    verbose_name = _("Keep as a real backup")
+    classes = ("ajax-modal",)
+    icon = "save"
+    policy_rules = (("image", "modify_image"),)
+
+    def get_link_url(self, datum=None):
+        return reverse("horizon:project:consistency:keep_test_snapshot",
+                       args=(datum.id,))
+
+    def allowed(self, request, row=None):
+        return row is not None and row.can_keep
+
+
+class TestSnapshotsTable(tables.DataTable):
+    name = tables.Column(name_cell, verbose_name=_("Test snapshot"))
+    requested = tables.Column(requested_cell, verbose_name=_("Requested"))
+    stage = StageColumn("poll_status", verbose_name=_("Progress"),
+                        status=True,
+                        status_choices=((rows.POLLING, None),
+                                        (rows.SETTLED, True),
+                                        (rows.STILL_RUNNING, True),
+                                        (rows.FAILED, False)),
+                        classes=("consistency-progress",))
+    verdict = tables.Column(verdict_cell, verbose_name=_("Verdict"),
+                            classes=("consistency-verdict-cell",))
+    evidence = tables.Column(evidence_cell, verbose_name=_("Evidence"),
+                             classes=("consistency-evidence-cell",))
+    next_step = tables.Column(next_step_cell, verbose_name=_("Next step"),
+                              classes=("consistency-next-step-cell",))
+
+    def get_object_id(self, datum):
+        return datum.id
+
+    def get_object_display(self, datum):
+        return datum.name
+
+    class Meta(object):
+        name = "test_snapshots"
+        verbose_name = _("Test snapshots")
+        status_columns = ["stage"]
+        row_class = UpdateRow
+        table_actions = (DeleteTestSnapshot,)
+        row_actions = (KeepAsBackup, DeleteTestSnapshot)

@@ -1,0 +1,658 @@
+"""Test snapshots (issue 5): the start flow, the Test snapshots tab, its
+ajax rows settling to a verdict, and every failure path; mocked only at the
+openstack_dashboard.api and consistency_dashboard.api boundaries, with the
+exact calls asserted."""
+import datetime
+from unittest import mock
+
+from django.urls import reverse
+from glanceclient import exc as glance_exc
+from keystoneauth1 import exceptions as ks_exc
+from novaclient import exceptions as nova_exc
+
+from openstack_dashboard import api
+from openstack_dashboard.test import helpers as test
+
+from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.core import probe
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows
+from tests import fixtures
+
+INDEX_URL = reverse("horizon:project:consistency:index")
+TAB = INDEX_URL + "?tab=consistency__test_snapshots"
+GOOD = {"hw_qemu_guest_agent": "yes", "os_require_quiesce": "yes"}
+SERVER_ID = "5a8b3c1e-0d6f-4c5e-9f6a-7b2d1e0c9a11"
+IMAGE_ID = "0f5e3d2c-1b4a-4e9d-8c7b-6a5f4e3d2c1b"
+REQUEST_ID = "req-4d3c2b1a-0f9e-4d8c-b7a6-f5e4d3c2b1a0"
+UTC = datetime.timezone.utc
+# Horizon's ajax rows poll only rows with both classes (horizon.tables.js).
+POLLING_ROW = 'class="ajax-update warning"'
+
+BOOT = "".join("[    %d.000000] boot line %d\n" % (i, i) for i in range(20))
+
+
+def probe_lines(seq=7, thaw=True, apps="-"):
+    text = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=%d "
+            "mono=812.00 wall=1763790012.41 apps=%s\n" % (seq, apps))
+    if thaw:
+        text += ("[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=%d "
+                 "mono=812.71 wall=1763790013.12 apps=%s\n" % (seq, apps))
+    return text
+
+
+def url(name, *args):
+    return reverse("horizon:project:consistency:%s" % name, args=args)
+
+
+def ago(seconds):
+    return datetime.datetime.now(UTC) - datetime.timedelta(seconds=seconds)
+
+
+def stamp_ago(seconds):
+    return records.stamp_of(ago(seconds))
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def marked_image(requested_at, status="active", image_id=IMAGE_ID,
+               instance_id=SERVER_ID, baseline=BOOT, **extra):
+    props = core_verdict.marker_metadata(
+        requested_at, instance_id, probe.baseline_from_console(baseline)
+        if baseline is not None else None)
+    props[rows.POWER_AT_REQUEST] = "running"
+    props.update(GOOD)
+    props.update(image_type="snapshot", instance_uuid=instance_id)
+    props.update(extra)
+    return fixtures.make_image("consistency-test-web", status=status,
+                               image_id=image_id, **props)
+
+
+def server(metadata=None, task_state=None, status="ACTIVE"):
+    found = fixtures.server_dict("web", "base-image", GOOD,
+                                 server_id=SERVER_ID, status=status,
+                                 task_state=task_state)
+    found["metadata"] = dict(metadata or {})
+    return found
+
+
+def record_meta(stamp, **fields):
+    record = records.Record(instance_id=SERVER_ID, stamp=stamp, **fields)
+    return {record.key: record.to_value()}
+
+
+def row_url(row_id):
+    return TAB + "&" + "action=row_update&table=test_snapshots&obj_id=%s" % \
+        row_id
+
+
+class StartFlowTests(test.TestCase):
+    """The Test snapshot modal: the predicted outcome first, then the
+    request with the marker, recorded on the instance."""
+
+    def _instance(self, captured=GOOD, task_state=None):
+        base = fixtures.make_image("base", image_id="base-image", **GOOD)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = fixtures.server_dict(
+            "web", base.id, captured, server_id=SERVER_ID,
+            task_state=task_state)
+        self.mock_image_list_detailed.return_value = ([base], False, False)
+        return base
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_modal_shows_the_predicted_outcome_first(self):
+        self._instance(captured={})
+        res = self.client.get(url("test_snapshot", SERVER_ID))
+        self.assertTemplateUsed(
+            res, "consistency_dashboard/project/test_snapshots/create.html")
+        self.assertContains(res, "Predicted outcome")
+        self.assertContains(res, "booted without the guest agent channel")
+        self.assertContains(res, "consistency-test-web-")
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     SERVER_ID)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update"),
+                        nova_snapshot: ("create_image",)})
+    def test_submit_reads_baseline_marks_and_records(self):
+        self._instance()
+        self.mock_server_console_output.return_value = BOOT + probe_lines(3)
+        self.mock_create_image.return_value = (IMAGE_ID, REQUEST_ID)
+
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"})
+
+        self.assertNoFormErrors(res)
+        self.assertRedirectsNoFollow(res, TAB)
+        self.mock_server_console_output.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID)
+        args = self.mock_create_image.call_args[0]
+        self.assertEqual(SERVER_ID, args[1])
+        self.assertEqual("t1", args[2])
+        metadata = args[3]
+        self.assertEqual("v1", metadata[core_verdict.TEST_SNAPSHOT_MARKER])
+        self.assertEqual(SERVER_ID, metadata[core_verdict.INSTANCE])
+        self.assertEqual("running", metadata[rows.POWER_AT_REQUEST])
+        baseline = probe.Baseline.from_property(
+            metadata[core_verdict.BASELINE])
+        self.assertEqual(3, baseline.last_probe_seq)
+        self.assertTrue(all(len(str(v)) <= 255 for v in metadata.values()))
+        # Recorded before createImage, then with its answer.
+        self.assertEqual(2, self.mock_server_metadata_update.call_count)
+        first, second = [c[0][2] for c in
+                         self.mock_server_metadata_update.call_args_list]
+        key = records.key_for(metadata[core_verdict.REQUESTED_AT])
+        self.assertEqual([key], list(first))
+        self.assertTrue(first[key].startswith("v1;s=requested"))
+        parsed = records.parse(SERVER_ID, key, second[key])
+        self.assertEqual(records.ACCEPTED, parsed.state)
+        self.assertEqual(IMAGE_ID, parsed.image_id)
+        self.assertEqual(REQUEST_ID, parsed.request_id)
+        self.assertTrue(len(second[key]) <= 255)
+
+    def _refused(self, exc):
+        self._instance()
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_create_image.side_effect = exc
+        return self.client.post(url("test_snapshot", SERVER_ID),
+                                {"name": "t1"}, follow=True)
+
+    def _last_record(self):
+        metadata = self.mock_server_metadata_update.call_args[0][2]
+        (key, value), = metadata.items()
+        return records.parse(SERVER_ID, key, value)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update",
+                                   "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_409_task_state_is_a_clear_failed_verdict_and_recorded(self):
+        self.mock_server_list.return_value = ([], False)
+        res = self._refused(nova_exc.Conflict(
+            409, "Cannot 'createImage' instance %s while it is in "
+                 "task_state image_snapshot" % SERVER_ID))
+        self.assertContains(res, "Test snapshot of web: failed.")
+        self.assertContains(res, "busy with another task")
+        self.assertContains(res, "Nothing was created.")
+        self.assertContains(res, "recorded on the instance")
+        record = self._last_record()
+        self.assertEqual(records.REFUSED, record.state)
+        self.assertEqual(409, record.http_status)
+        self.assertEqual("failed", record.verdict)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update", "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_403_policy_and_quota(self):
+        self.mock_server_list.return_value = ([], False)
+        res = self._refused(nova_exc.Forbidden(
+            403, "Quota exceeded for resources: ['snapshots']"))
+        self.assertContains(res, "Over quota")
+        self.assertEqual(403, self._last_record().http_status)
+        self.mock_server_metadata_update.reset_mock()
+        res = self._refused(nova_exc.Forbidden(
+            403, "Policy doesn't allow os_compute_api:servers:create_image"))
+        self.assertContains(res, "Not allowed")
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update", "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_413_over_limit(self):
+        self.mock_server_list.return_value = ([], False)
+        res = self._refused(nova_exc.OverLimit(
+            413, "Maximum number of images exceeded"))
+        self.assertContains(res, "HTTP 413")
+        self.assertContains(res, "Maximum number of images exceeded")
+        self.assertEqual(413, self._last_record().http_status)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update", "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_404_instance_gone_writes_no_record_after(self):
+        self.mock_server_list.return_value = ([], False)
+        res = self._refused(nova_exc.NotFound(
+            404, "Instance %s could not be found." % SERVER_ID))
+        self.assertContains(res, "no longer exists")
+        self.assertContains(res, "could not be recorded")
+        # Only the record written before the request.
+        self.assertEqual(1, self.mock_server_metadata_update.call_count)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update", "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_console_disabled_501_still_takes_the_snapshot(self):
+        self._instance()
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_console_output.side_effect = \
+            nova_exc.HTTPNotImplemented(501, "Unable to get console")
+        self.mock_create_image.return_value = (IMAGE_ID, REQUEST_ID)
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        self.assertContains(res, "cannot be read (501: Unable to get "
+                                 "console)")
+        self.assertContains(res, "requested (image %s)" % IMAGE_ID)
+        metadata = self.mock_create_image.call_args[0][3]
+        self.assertNotIn(core_verdict.BASELINE, metadata)
+
+
+class TestSnapshotsTabTests(test.TestCase):
+
+    def _rows(self, response):
+        table = response.context["tab_group"].get_tab(
+            "test_snapshots")._tables["test_snapshots"]
+        return table.data
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_constant_calls_and_vanished_records(self):
+        for count in (1, 20):
+            self.mock_image_list_detailed.reset_mock()
+            self.mock_server_list.reset_mock()
+            images, metadata = [], {}
+            for i in range(count):
+                requested = ago(3600 + i * 60)
+                image = marked_image(requested, image_id="img-%02d" % i)
+                image._apiresource.update(core_verdict.image_properties_for(
+                    core_verdict.Verdict(
+                        core_verdict.Level.CRASH_CONSISTENT, "No channel.",
+                        (core_verdict.EvidenceItem("x", "y"),), "Fix it."),
+                    requested))
+                images.append(image)
+            refused = stamp_ago(100)
+            vanished = stamp_ago(200)
+            metadata.update(record_meta(refused, state=records.REFUSED,
+                                        http_status=409, verdict="failed",
+                                        message="task_state image_snapshot"))
+            metadata.update(record_meta(vanished, state=records.SETTLED,
+                                        image_id="gone-image",
+                                        verdict="failed",
+                                        message="Nova deleted it."))
+            self.mock_image_list_detailed.return_value = (images, False,
+                                                          False)
+            self.mock_server_list.return_value = (
+                [fixtures.make_server("web", server_id=SERVER_ID,
+                                      metadata=metadata)], False)
+
+            res = self.client.get(TAB)
+
+            found = self._rows(res)
+            self.assertEqual(count + 2, len(found))
+            self.mock_image_list_detailed.assert_called_once_with(
+                test.IsHttpRequest(), filters={
+                    "consistency_test_snapshot": "v1",
+                    "owner": self.tenant.id},
+                sort_key="created_at", sort_dir="desc")
+            self.mock_server_list.assert_called_once_with(
+                test.IsHttpRequest())
+        by_stamp = {r.stamp: r for r in found}
+        self.assertEqual("failed", by_stamp[refused].level_label)
+        self.assertIn("busy with another task", by_stamp[refused].verdict.cause)
+        self.assertEqual("Nova deleted it.", by_stamp[vanished].verdict.cause)
+        self.assertContains(res, "image gone-image is gone")
+        self.assertContains(res, "crash-consistent")
+        # Settled rows do not poll.
+        self.assertNotContains(res, POLLING_ROW)
+        self.assertEqual({"settled", "failed"},
+                         {r.poll_status for r in found})
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_pending_row_polls_and_slow_one_is_still_running(self):
+        pending = marked_image(ago(30), status="saving", image_id="img-new")
+        slow = marked_image(ago(3600), status="saving", image_id="img-slow")
+        self.mock_image_list_detailed.return_value = ([pending, slow], False,
+                                                      False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, task_state="image_uploading")],
+            False)
+        res = self.client.get(TAB)
+        found = {r.image_id: r for r in self._rows(res)}
+        self.assertEqual("polling", found["img-new"].poll_status)
+        self.assertEqual("uploading", found["img-new"].stage)
+        self.assertEqual("still running", found["img-slow"].poll_status)
+        self.assertEqual("still running", found["img-slow"].stage)
+        self.assertNotEqual("failed", found["img-slow"].level_label)
+        self.assertContains(res, POLLING_ROW, count=1)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_glance_down_still_shows_the_records(self):
+        self.mock_image_list_detailed.side_effect = \
+            glance_exc.CommunicationError("glance down")
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp_ago(50), state=records.REFUSED, http_status=403,
+                verdict="failed", message="Quota exceeded"))], False)
+        res = self.client.get(TAB)
+        self.assertEqual(1, len(self._rows(res)))
+        self.assertContains(res, "Over quota")
+        self.assertMessageCount(res, error=1)
+
+
+class RowUpdateTests(test.TestCase):
+    """Horizon's ajax row update: two reads per poll; at the end the
+    evidence, the core's verdict, and the verdict written down."""
+
+    def _get(self, row_id):
+        return self.client.get(row_url(row_id),
+                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+
+    def _cloud(self, stamp, image=None, image_error=None, server_meta=None,
+               server_error=None, task_state=None, console=None,
+               console_error=None, events=()):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        if server_error is not None:
+            self.mock_server_get.side_effect = server_error
+        else:
+            meta = record_meta(stamp, state=records.ACCEPTED,
+                               image_id=IMAGE_ID, request_id=REQUEST_ID,
+                               power="running") \
+                if server_meta is None else server_meta
+            self.mock_server_get.return_value = server(meta, task_state)
+        if image_error is not None:
+            self.mock_image_get.side_effect = image_error
+        else:
+            self.mock_image_get.return_value = image
+        if console_error is not None:
+            self.mock_server_console_output.side_effect = console_error
+        else:
+            self.mock_server_console_output.return_value = console
+        self.mock_instance_action_events.return_value = list(events)
+
+    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+             api.glance: ("image_get", "image_update_properties",
+                          "image_list_detailed"),
+             api.cinder: ("volume_snapshot_list",),
+             api.nova: ("server_console_output", "server_metadata_update"),
+             nova_snapshot: ("instance_action_events",)}
+
+    @test.create_mocks(MOCKS)
+    def test_uploading_row_keeps_polling_with_two_reads(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp),
+                                            status="saving"),
+                    task_state="image_uploading")
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, 'data-stage="uploading"')
+        self.assertContains(res, POLLING_ROW)
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     SERVER_ID)
+        self.mock_image_get.assert_called_once_with(test.IsHttpRequest(),
+                                                    IMAGE_ID)
+        self.mock_server_console_output.assert_not_called()
+        self.mock_image_update_properties.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_active_image_settles_to_filesystem_verified_by_guest(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
+                    console=BOOT + probe_lines(7),
+                    events=[{"event": "compute_snapshot_instance",
+                             "result": "Success"}])
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
+                                 "frozen (reported by the guest")
+        self.assertContains(res, "frozen 0.71 s")
+        self.assertNotContains(res, POLLING_ROW)
+        self.mock_server_console_output.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID)
+        self.mock_instance_action_events.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, REQUEST_ID, microversion="2.84")
+        kwargs = self.mock_image_update_properties.call_args[1]
+        self.assertEqual(IMAGE_ID,
+                         self.mock_image_update_properties.call_args[0][1])
+        self.assertEqual("filesystem-consistent",
+                         kwargs[core_verdict.VERDICT])
+        self.assertEqual("guest", kwargs[core_verdict.VERIFIED_BY])
+        self.assertEqual("0.710", kwargs[core_verdict.FREEZE_SECONDS])
+        self.assertTrue(all(len(v) <= 255 for v in kwargs.values()))
+        record = records.parse(SERVER_ID, *list(
+            self.mock_server_metadata_update.call_args[0][2].items())[0])
+        self.assertEqual(records.SETTLED, record.state)
+        self.assertEqual("filesystem-consistent", record.verdict)
+        self.mock_volume_snapshot_list.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_freeze_without_thaw_is_a_loud_warning(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
+                    console=BOOT + probe_lines(8, thaw=False))
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, "consistency-still-frozen")
+        self.assertContains(res, "the guest may still be frozen")
+
+    @test.create_mocks(MOCKS)
+    def test_vanished_image_fails_with_predicted_cause_and_is_recorded(self):
+        stamp = stamp_ago(20)
+        no_channel = server(record_meta(stamp, state=records.ACCEPTED,
+                                        image_id=IMAGE_ID,
+                                        request_id=REQUEST_ID))
+        no_channel["image"]["properties"] = {"os_require_quiesce": "yes"}
+        self._cloud(stamp, image_error=glance_exc.HTTPNotFound(),
+                    console=BOOT,
+                    events=[{"event": "compute_snapshot_instance",
+                             "result": "Success"}])
+        self.mock_server_get.return_value = no_channel
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "Predicted cause")
+        self.assertContains(res, "vanished (HTTP 404)")
+        self.mock_image_update_properties.assert_not_called()
+        record = records.parse(SERVER_ID, *list(
+            self.mock_server_metadata_update.call_args[0][2].items())[0])
+        self.assertEqual("failed", record.verdict)
+        self.assertEqual(IMAGE_ID, record.image_id)
+        self.assertIn("Predicted cause", record.message)
+
+    @test.create_mocks(MOCKS)
+    def test_instance_deleted_while_snapshotting(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, server_error=ks_exc.NotFound(),
+                    image_error=glance_exc.HTTPNotFound())
+        res = self._get(rows.row_id(SERVER_ID, stamp, IMAGE_ID))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "deleted while it was being snapshotted")
+        self.assertContains(res, "shown only here")
+        self.mock_server_console_output.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_glance_unreachable_while_polling_is_not_a_failure(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image_error=glance_exc.CommunicationError(
+            "connection refused"), task_state="image_uploading")
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "the image service did not answer; "
+                                 "retrying")
+        self.assertContains(res, POLLING_ROW)
+        self.assertNotContains(res, 'data-verdict="failed"')
+        self.mock_image_update_properties.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_nova_unreachable_while_polling_is_not_a_failure(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, server_error=ks_exc.ConnectFailure("down"),
+                    image=marked_image(records.requested_at_of(stamp)))
+        res = self._get(rows.row_id(SERVER_ID, stamp, IMAGE_ID))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "Nova did not answer")
+        self.assertContains(res, POLLING_ROW)
+        self.mock_server_console_output.assert_not_called()
+        self.mock_image_update_properties.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_console_disabled_at_settle_gives_unknown_saying_why(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp),
+                                            baseline=None),
+                    console_error=nova_exc.NotFound(404, "no console log"))
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="unknown"')
+        self.assertContains(res, "console output unavailable: 404")
+        kwargs = self.mock_image_update_properties.call_args[1]
+        self.assertEqual("unknown", kwargs[core_verdict.VERDICT])
+
+    @test.create_mocks(MOCKS)
+    def test_slow_snapshot_after_the_bound_is_still_running(self):
+        stamp = stamp_ago(3600)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp),
+                                            status="queued"),
+                    task_state="image_snapshot")
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-stage="still running"')
+        self.assertNotContains(res, POLLING_ROW)
+        self.assertNotContains(res, 'data-verdict="failed"')
+
+    @test.create_mocks(MOCKS)
+    def test_record_without_image_id_looks_the_image_up_by_marker(self):
+        stamp = stamp_ago(5)
+        self._cloud(stamp, server_meta=record_meta(stamp),
+                    task_state="image_snapshot_pending")
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-stage="requested"')
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), filters={
+                "consistency_test_snapshot": "v1",
+                "consistency_instance": SERVER_ID,
+                "consistency_requested_at": iso(
+                    records.requested_at_of(stamp))})
+        self.mock_image_get.assert_not_called()
+
+
+class RowActionTests(test.TestCase):
+
+    def _listing(self, image, metadata):
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=metadata)], False)
+
+    def _settled_image(self, requested):
+        image = marked_image(requested)
+        image._apiresource.update(core_verdict.image_properties_for(
+            core_verdict.Verdict(core_verdict.Level.UNKNOWN, "Not known.",
+                                 (), "Install the probe."), requested))
+        return image
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_removes_the_marked_image_and_its_record(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = self._settled_image(requested)
+        meta = record_meta(stamp, state=records.SETTLED, image_id=IMAGE_ID)
+        self._listing(image, meta)
+        self.mock_image_get.return_value = image
+        row_id = rows.row_id(SERVER_ID, stamp, IMAGE_ID)
+        res = self.client.post(TAB, {
+            "action": "test_snapshots__delete__%s" % row_id})
+        self.assertRedirectsNoFollow(res, TAB)
+        self.mock_image_delete.assert_called_once_with(test.IsHttpRequest(),
+                                                       IMAGE_ID)
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, [records.key_for(requested)])
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_refuses_an_image_without_the_marker(self):
+        requested = ago(100)
+        image = self._settled_image(requested)
+        self._listing(image, {})
+        unmarked = fixtures.make_image("someone-elses", image_id=IMAGE_ID)
+        self.mock_image_get.return_value = unmarked
+        row_id = rows.row_id(SERVER_ID, records.stamp_of(requested), IMAGE_ID)
+        self.client.post(TAB, {
+            "action": "test_snapshots__delete__%s" % row_id})
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_get",
+                                     "image_update_properties"),
+                        api.nova: ("server_metadata_delete",)})
+    def test_keep_as_backup_removes_marker_and_record(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = self._settled_image(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.SETTLED, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = image
+        keep = url("keep_test_snapshot", rows.row_id(SERVER_ID, stamp,
+                                                     IMAGE_ID))
+        res = self.client.get(keep)
+        self.assertContains(res, "will never touch this image")
+        res = self.client.post(keep, {})
+        self.assertFormErrors(res, 1)
+        self.mock_image_update_properties.assert_not_called()
+        res = self.client.post(keep, {"understood": "on"})
+        self.assertRedirectsNoFollow(res, TAB)
+        self.mock_image_update_properties.assert_called_once_with(
+            test.IsHttpRequest(), IMAGE_ID,
+            remove_props=[core_verdict.TEST_SNAPSHOT_MARKER])
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, [records.key_for(requested)])
+
+
+class RecordFormatTests(test.TestCase):
+    def test_record_value_fits_and_round_trips(self):
+        record = records.Record(
+            instance_id=SERVER_ID, stamp="20261122T053012Z",
+            state=records.REFUSED, image_id=IMAGE_ID, request_id=REQUEST_ID,
+            power="running", http_status=409, verdict="failed",
+            message="x;" * 400)
+        value = record.to_value()
+        self.assertLessEqual(len(value), 255)
+        parsed = records.parse(SERVER_ID, record.key, value)
+        self.assertEqual(409, parsed.http_status)
+        self.assertEqual(IMAGE_ID, parsed.image_id)
+        self.assertTrue(parsed.message.startswith("x,x,"))
+        self.assertIsNone(records.parse(SERVER_ID, "other_key", value))
+        self.assertIsNone(records.parse(SERVER_ID, record.key, "v2;s=x"))
+        self.assertEqual(datetime.datetime(2026, 11, 22, 5, 30, 12,
+                                           tzinfo=UTC), record.requested_at)
+
+    def test_row_ids_round_trip(self):
+        self.assertEqual((SERVER_ID, "20261122T053012Z", None),
+                         rows.split_row_id(rows.row_id(
+                             SERVER_ID, "20261122T053012Z")))
+        self.assertEqual((SERVER_ID, "20261122T053012Z", IMAGE_ID),
+                         rows.split_row_id(rows.row_id(
+                             SERVER_ID, "20261122T053012Z", IMAGE_ID)))
+        with self.assertRaises(ValueError):
+            rows.split_row_id("garbage")
+
+
+_unused = mock
