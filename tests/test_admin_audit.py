@@ -100,7 +100,7 @@ class AuditTests(test.BaseAdminViewTests):
         self.assertContains(res, "action needed: rebuild needed")
         self.assertContains(res, "Counts of what this page loaded: 3 "
                                  "instances")
-        self.assertContains(res, '<dd id="count-action-needed">2</dd>',
+        self.assertContains(res, '<strong id="count-action-needed">2</strong>',
                             html=False)
         self.assertContains(res, reverse("horizon:admin:consistency:diagnosis",
                                          args=(servers[0]["id"],)))

@@ -280,7 +280,7 @@ def explain(facts):
                      _booleans(f.current))
     if f.last_action is not None:
         when = timestamps.format_timestamp(f.last_action.started)
-        parts.append("Its last snapshot request%s: %s %s" % (
+        parts.append("Its last snapshot request%s: %s. %s" % (
             " (%s)" % when if when else "", f.last_action.label,
             f.last_action.reading))
     if f.verdict is not None:
