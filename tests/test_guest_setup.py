@@ -351,3 +351,25 @@ class MarkdownLiteTests(test.TestCase):
         self.assertEqual(
             "<p>One two <strong>b</strong> <code>c</code>.</p>\n"
             "<ul><li>first cont</li><li>&lt;second&gt;</li></ul>", out)
+
+
+class LaunchStepContractTests(test.TestCase):
+    """The Launch Instance step (static JS) fetches the user-data from a
+    path it cannot reverse: keep it equal to the URL Django serves."""
+
+    def test_js_path_is_the_user_data_url(self):
+        import os
+        import django.conf
+        root = django.conf.settings.WEBROOT
+        path = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), "static", "consistency_dashboard",
+            "js", "guest_setup.js")
+        if not os.path.exists(path):  # installed wheel
+            path = os.path.join(os.path.dirname(
+                __import__("consistency_dashboard").__file__), "static",
+                "consistency_dashboard", "js", "guest_setup.js")
+        with open(path) as handle:
+            js = handle.read()
+        found = re.search(r"var USER_DATA_PATH = '([^']+)';", js)
+        self.assertEqual(USER_DATA_URL, root + found.group(1))
+        self.assertIn("launchWorkflow.after('configuration'", js)

@@ -179,3 +179,107 @@ def test_tab_loaded_by_ajax_copies_too(browser, horizon, empty_cloud):
     # Loaded twice on this page at most, bound once.
     assert browser.execute_script(
         "return window.consistencyGuestSetupCopy === true;")
+
+
+LAUNCH_JS = "consistency_dashboard/js/guest_setup.js"
+LAUNCH_MODULE = "consistency_dashboard.guest_setup"
+
+INJECT = "var inj = angular.element(document.body).injector();"
+
+
+@pytest.fixture
+def launch_step():
+    """The Launch Instance step needs two enabled-file entries::
+
+        ADD_JS_FILES = ['consistency_dashboard/js/guest_setup.js']
+        ADD_ANGULAR_MODULES = ['consistency_dashboard.guest_setup']
+
+    When the enabled file does not carry them (yet), they are applied here
+    exactly as update_dashboards would, for this test only."""
+    from unittest import mock
+
+    from horizon import conf
+
+    config = conf.HORIZON_CONFIG
+    js_files = list(config["js_files"] or [])
+    modules = list(config["angular_modules"] or [])
+    patch = {}
+    if LAUNCH_JS not in js_files:
+        patch["js_files"] = js_files + [LAUNCH_JS]
+    if LAUNCH_MODULE not in modules:
+        patch["angular_modules"] = modules + [LAUNCH_MODULE]
+    with mock.patch.dict(config._wrapped, patch):
+        yield sorted(patch)
+
+
+def wizard_step(browser, title):
+    item = wait(browser).until(EC.element_to_be_clickable((
+        By.XPATH, "//div[contains(@class,'wizard-nav')]//li[a/span"
+        "[normalize-space()='%s']]" % title)))
+    item.click()
+    return item
+
+
+def test_launch_instance_step_fills_the_customization_script(
+        browser, horizon, launch_step):
+    print("enabled-file entries applied by the test: %s" % launch_step)
+    browser.get(horizon.url + TAB)
+    wait(browser).until(EC.presence_of_element_located(
+        (By.ID, "consistency-guest-form")))
+    steps = browser.execute_script(INJECT + """
+        return inj.get('horizon.dashboard.project.workflow.launch-instance.'
+                       + 'workflow').steps.map(function (s) { return s.id; });
+    """)
+    assert steps[steps.index("configuration") + 1] == "consistency-guest-kit"
+
+    # The real Launch Instance wizard (its other REST calls fail here: no
+    # cloud behind it; the wizard opens anyway).
+    browser.execute_script(INJECT + """
+        inj.get('$rootScope').$applyAsync(function () {
+          inj.get('horizon.dashboard.project.workflow.launch-instance.'
+                  + 'modal.service').open({});
+        });
+    """)
+    wizard_step(browser, "Guest kit")
+    use = wait(browser).until(EC.element_to_be_clickable(
+        (By.ID, "consistency-guest-kit-use")))
+    step = browser.find_element(
+        By.XPATH, "//*[@ng-controller='ConsistencyGuestKitStepController "
+        "as ctrl']")
+    step.find_element(By.CSS_SELECTOR,
+                      "input[type=radio][value=rhel]").click()
+    boxes = step.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
+    assert len(boxes) == 2 and all(b.is_selected() for b in boxes)
+    boxes[0].click()  # PostgreSQL off, MySQL stays on
+    use.click()
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-guest-kit-status"),
+        "Put into Configuration > Customization Script."))
+    expected = guest.cloud_init_user_data(family="rhel", apps=("mysql",))
+    spec = browser.execute_script(
+        INJECT + "return inj.get('launchInstanceModel').newInstanceSpec;")
+    assert spec["user_data"] == expected
+
+    wizard_step(browser, "Configuration")
+    textarea = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, "load-edit textarea")))
+    wait(browser, 10).until(
+        lambda b: textarea.get_attribute("value") == expected)
+    save_screenshot(browser, "guest-setup-launch-configuration")
+
+    # The user edits the script: the step no longer overwrites it unless
+    # told to replace it.
+    textarea.send_keys("\n# mine")
+    wait(browser, 10).until(lambda b: b.execute_script(
+        INJECT + "return inj.get('launchInstanceModel')"
+        ".newInstanceSpec.user_data;").endswith("# mine"))
+    wizard_step(browser, "Guest kit")
+    assert not use.is_enabled()
+    step.find_element(By.XPATH, ".//label[contains(., 'Replace the "
+                      "Customization Script')]/input").click()
+    assert use.is_enabled()
+    use.click()
+    wait(browser, 10).until(lambda b: b.execute_script(
+        INJECT + "return inj.get('launchInstanceModel')"
+        ".newInstanceSpec.user_data;") == expected)
+    save_screenshot(browser, "guest-setup-launch-step")
