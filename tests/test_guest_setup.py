@@ -192,6 +192,33 @@ class GuestSetupTabTests(GuestSetupTestCase):
         self.assertNotIn("<html", content)
         self.assertIn("consistency_dashboard/js/guest_setup.js", content)
 
+    def test_launch_step_hint_only_where_the_step_is_enabled(self):
+        from horizon import conf
+        modules = list(conf.HORIZON_CONFIG["angular_modules"] or [])
+        without = [m for m in modules if m != guest_tabs.LAUNCH_STEP_MODULE]
+        for listed, shown in ((without, False),
+                              (without + [guest_tabs.LAUNCH_STEP_MODULE],
+                               True)):
+            with mock.patch.dict(conf.HORIZON_CONFIG._wrapped,
+                                 {"angular_modules": listed}):
+                res = self.client.get(TAB_URL)
+            content = res.content.decode()
+            self.assertEqual(shown,
+                             'id="consistency-guest-launch-step"' in content)
+            # The manual way is always explained.
+            self.assertIn("Configuration &gt; Customization Script", content)
+
+    def test_downloads_need_a_login(self):
+        from django.contrib.auth import models as auth_models
+        from openstack_auth import utils as auth_utils
+        with mock.patch.object(auth_utils, "get_user",
+                               lambda request: auth_models.AnonymousUser()):
+            for url in (script_url("probe"), USER_DATA_URL + "?family=rhel"):
+                res = self.client.get(url)
+                self.assertEqual(302, res.status_code, url)
+                self.assertIn("/auth/login/", res["Location"])
+                self.assertNotIn(b"CONSISTENCY", res.content)
+
     def test_windows_notes_cannot_inject_markup(self):
         evil = ("<script>alert(1)</script> **<b>x</b>** and "
                 "`<img src=x onerror=alert(2)>`\n\n- <i>item</i>\n  more")

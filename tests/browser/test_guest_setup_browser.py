@@ -29,8 +29,9 @@ fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) {
 
 READ_CLIPBOARD = """
 var done = arguments[arguments.length - 1];
-navigator.clipboard.readText().then(function (t) { done({text: t}); },
-                                    function (e) { done({error: String(e)}); });
+navigator.clipboard.readText().then(
+  function (t) { done({text: t}); },
+  function (e) { done({error: String(e)}); });
 """
 
 
@@ -226,6 +227,8 @@ def test_launch_instance_step_fills_the_customization_script(
     browser.get(horizon.url + TAB)
     wait(browser).until(EC.presence_of_element_located(
         (By.ID, "consistency-guest-form")))
+    assert "Guest kit" in browser.find_element(
+        By.ID, "consistency-guest-launch-step").text
     steps = browser.execute_script(INJECT + """
         return inj.get('horizon.dashboard.project.workflow.launch-instance.'
                        + 'workflow').steps.map(function (s) { return s.id; });

@@ -3,12 +3,14 @@ qemu-guest-agent's fsfreeze hooks), its downloads and a cloud-init user-data
 generator.  Makes no OpenStack call: everything comes from
 ``consistency_dashboard.guest``."""
 import re
+from urllib import parse
 
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from horizon import conf
 from horizon import tabs
 
 from consistency_dashboard import guest
@@ -17,6 +19,10 @@ from consistency_dashboard.dashboards.project.consistency.guest_setup \
 from consistency_dashboard.guest import cloud_init
 
 TAB_PARAM = "consistency__guest_setup"
+
+#: The AngularJS module of the Launch Instance step (guest_setup.js); the
+#: step exists only where the enabled file lists it in ADD_ANGULAR_MODULES.
+LAUNCH_STEP_MODULE = "consistency_dashboard.guest_setup"
 
 PROBE_EXAMPLE = (
     "[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=3 mono=812.00 "
@@ -91,12 +97,15 @@ class GuestSetupTab(tabs.Tab):
         if form.is_valid():
             family, apps = form.selection()
             user_data = form.user_data()
-            query = "family=%s" % family + "".join(
-                "&apps=%s" % app for app in apps) + "&generate=1"
+            query = parse.urlencode(
+                [("family", family)] + [("apps", app) for app in apps] +
+                [("generate", "1")])
             download_url = "%s?%s" % (
                 reverse("horizon:project:consistency:guest_user_data"),
                 query)
         index_url = reverse("horizon:project:consistency:index")
+        launch_step = LAUNCH_STEP_MODULE in (
+            conf.HORIZON_CONFIG["angular_modules"] or ())
         return {
             "scripts": script_entries(),
             "families": family_entries(),
@@ -111,4 +120,5 @@ class GuestSetupTab(tabs.Tab):
             "windows_notes": markdown_lite(guest.windows_notes()),
             "probe_version": guest.PROBE_FORMAT_VERSION,
             "probe_example": PROBE_EXAMPLE,
+            "launch_step": launch_step,
         }
