@@ -178,13 +178,15 @@ class FakeSnapshotCloud(object):
         probe = self.guest_probe.get(server_id)
         if probe:
             self._seq += 1
+            import time
+            wall = time.time()
             line = ("[  812.%06d] CONSISTENCY-PROBE v1 event=%s seq=%d "
-                    "mono=%s wall=1763790012.41 apps=-\n")
+                    "mono=%s wall=%.2f apps=-\n")
             self.consoles[server_id] += line % (self._seq, "freeze",
-                                                self._seq, "812.00")
+                                                self._seq, "812.00", wall)
             if probe == "fs":
-                self.consoles[server_id] += line % (self._seq + 1, "thaw",
-                                                    self._seq, "812.64")
+                self.consoles[server_id] += line % (
+                    self._seq + 1, "thaw", self._seq, "812.64", wall + 0.64)
         return image_id, "req-%s" % image_id
 
     def instance_action_events(self, request, server_id, request_id,
