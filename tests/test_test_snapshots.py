@@ -656,3 +656,135 @@ class RecordFormatTests(test.TestCase):
 
 
 _unused = mock
+
+
+class MoreVerdictPathTests(test.TestCase):
+    """Volume-backed snapshots wait for Cinder; Nova 32's Error event
+    details; application hooks; a request Nova never answered."""
+
+    MOCKS = RowUpdateTests.MOCKS
+
+    def _server(self, stamp, volume=False):
+        found = server(record_meta(stamp, state=records.ACCEPTED,
+                                   image_id=IMAGE_ID, request_id=REQUEST_ID,
+                                   power="running"))
+        if volume:
+            found["image"] = ""
+        return found
+
+    @test.create_mocks(MOCKS)
+    def test_volume_backed_waits_for_cinder_then_nova_enforced(self):
+        import json
+        stamp = stamp_ago(20)
+        image = marked_image(records.requested_at_of(stamp), baseline=None,
+                             block_device_mapping=json.dumps(
+                                 [{"snapshot_id": "snap-1",
+                                   "boot_index": 0}]))
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = self._server(stamp, volume=True)
+        self.mock_image_get.return_value = image
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_instance_action_events.return_value = []
+        snapshot = mock.Mock(id="snap-1", status="creating")
+        self.mock_volume_snapshot_list.return_value = [snapshot]
+        res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
+                              HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(res, 'data-stage="uploading"')
+        self.assertContains(res, POLLING_ROW)
+        self.mock_image_update_properties.assert_not_called()
+
+        snapshot.status = "available"
+        res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
+                              HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "enforced by Nova")
+        self.assertContains(res, "available (Cinder volume snapshots)")
+        self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
+        kwargs = self.mock_image_update_properties.call_args[1]
+        self.assertEqual("nova", kwargs[core_verdict.VERIFIED_BY])
+
+    @test.create_mocks(MOCKS)
+    def test_nova_32_error_event_details_are_the_cause(self):
+        stamp = stamp_ago(20)
+        self.mock_compute_version_range.return_value = ("2.1", "2.100")
+        self.mock_server_get.return_value = self._server(stamp)
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_instance_action_events.return_value = [
+            {"event": "compute_snapshot_instance", "result": "Error",
+             "details": "No space left on device"}]
+        res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
+                              HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "Nova reported: No space left on device")
+        self.mock_instance_action_events.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, REQUEST_ID,
+            microversion="2.84")
+
+    @test.create_mocks(MOCKS)
+    def test_every_application_hook_ok_is_application_consistent(self):
+        stamp = stamp_ago(20)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = self._server(stamp)
+        self.mock_image_get.return_value = marked_image(
+            records.requested_at_of(stamp))
+        self.mock_server_console_output.return_value = BOOT + probe_lines(
+            4, apps="mysql:ok,postgresql:ok")
+        self.mock_instance_action_events.return_value = []
+        res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
+                              HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(res, 'data-verdict="application-consistent"')
+        self.assertContains(res, "applications at freeze: mysql ok, "
+                                 "postgresql ok")
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",),
+                        api.nova: ("server_console_output",
+                                   "server_metadata_update", "server_list"),
+                        nova_snapshot: ("create_image",)})
+    def test_no_answer_is_recorded_and_a_late_image_still_matches(self):
+        base = fixtures.make_image("base", image_id="base-image", **GOOD)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = fixtures.server_dict(
+            "web", base.id, GOOD, server_id=SERVER_ID)
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_create_image.side_effect = ks_exc.ConnectTimeout("slow")
+        self.mock_image_list_detailed.return_value = ([base], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        self.assertContains(res, "did not answer")
+        metadata = self.mock_server_metadata_update.call_args[0][2]
+        (key, value), = metadata.items()
+        record = records.parse(SERVER_ID, key, value)
+        self.assertEqual(records.NO_ANSWER, record.state)
+
+        # Nova created the image after all: the image's row replaces the
+        # record's "no answer".
+        requested = self.mock_create_image.call_args[0][3][
+            core_verdict.REQUESTED_AT]
+        late = marked_image(requested, status="saving")
+        self.mock_image_list_detailed.return_value = ([late], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=metadata)], False)
+        res = self.client.get(TAB)
+        row, = res.context["tab_group"].get_tab(
+            "test_snapshots")._tables["test_snapshots"].data
+        self.assertEqual(IMAGE_ID, row.image_id)
+        self.assertEqual("polling", row.poll_status)
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_a_refused_record(self):
+        stamp = stamp_ago(60)
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.REFUSED, http_status=409,
+                verdict="failed", message="busy"))], False)
+        self.client.post(TAB, {"action": "test_snapshots__delete__%s" %
+                               rows.row_id(SERVER_ID, stamp)})
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, ["consistency_test_" + stamp])

@@ -248,8 +248,9 @@ def collect(request, row, state, maximum, volume_statuses=()):
     console, console_error = (None, None)
     if not deleted:
         console, console_error = console_text(request, row.instance_id)
-    elif props.get(core_verdict.BASELINE):
-        console_error = str(_("the instance was deleted"))
+    else:
+        console_error = str(_("the instance was deleted, its console log "
+                              "with it"))
     baseline = core_probe.Baseline.from_property(
         props.get(core_verdict.BASELINE))
     report = (core_probe.parse_console(console, baseline)
