@@ -8,3 +8,8 @@ ADD_PANEL = ('consistency_dashboard.dashboards.project.consistency.panel.'
              'SnapshotConsistency')
 ADD_INSTALLED_APPS = ['consistency_dashboard']
 ADD_SCSS_FILES = ['consistency_dashboard/css/consistency.scss']
+# The Guest kit step of Launch Instance (Angular workflow extension): puts
+# the guest kit's cloud-init user-data into Configuration > Customization
+# Script.
+ADD_JS_FILES = ['consistency_dashboard/js/guest_setup.js']
+ADD_ANGULAR_MODULES = ['consistency_dashboard.guest_setup']

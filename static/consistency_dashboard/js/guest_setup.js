@@ -158,14 +158,22 @@
     .module('consistency_dashboard.guest_setup',
             ['horizon.dashboard.project.workflow.launch-instance'])
     .controller('ConsistencyGuestKitStepController', GuestKitStepController)
-    .run(addLaunchStep);
+    .config(decorateLaunchWorkflow);
 
-  addLaunchStep.$inject = [
-    '$templateCache',
-    'horizon.dashboard.project.workflow.launch-instance.workflow'
-  ];
+  // A decorator, not a run block: the step is added when Launch Instance
+  // first builds its workflow, so other pages do not instantiate the
+  // workflow service (which would cost them API calls).
+  decorateLaunchWorkflow.$inject = ['$provide'];
 
-  function addLaunchStep($templateCache, launchWorkflow) {
+  function decorateLaunchWorkflow($provide) {
+    $provide.decorator(
+      'horizon.dashboard.project.workflow.launch-instance.workflow',
+      addLaunchStep);
+  }
+
+  addLaunchStep.$inject = ['$delegate', '$templateCache'];
+
+  function addLaunchStep(launchWorkflow, $templateCache) {
     $templateCache.put(STEP_TEMPLATE, stepHtml);
     $templateCache.put(HELP_TEMPLATE, helpHtml);
     launchWorkflow.after('configuration', {
@@ -175,6 +183,7 @@
       helpUrl: HELP_TEMPLATE,
       formName: 'consistencyGuestKitForm'
     });
+    return launchWorkflow;
   }
 
   GuestKitStepController.$inject = ['$scope', '$http'];
