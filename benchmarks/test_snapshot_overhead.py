@@ -26,8 +26,6 @@ from openstack_dashboard.test import helpers as test  # noqa: E402
 
 from consistency_dashboard.core import verdict as core_verdict  # noqa: E402
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
-    import records  # noqa: E402
-from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows  # noqa: E402
 from tests import fakes  # noqa: E402
 from tests import fixtures  # noqa: E402
@@ -192,8 +190,6 @@ class Bench(test.TestCase):
                                        ", ".join(samples[0].calls), ms,
                                        ms / count))
 
-
-_keep = records
 
 if __name__ == "__main__":
     sys.exit(0 if harness.run_case(Bench) else 1)

@@ -312,7 +312,8 @@ class TestSnapshotsTabTests(test.TestCase):
                 test.IsHttpRequest())
         by_stamp = {r.stamp: r for r in found}
         self.assertEqual("failed", by_stamp[refused].level_label)
-        self.assertIn("busy with another task", by_stamp[refused].verdict.cause)
+        self.assertIn("busy with another task",
+                      by_stamp[refused].verdict.cause)
         self.assertEqual("Nova deleted it.", by_stamp[vanished].verdict.cause)
         self.assertContains(res, "image gone-image is gone")
         self.assertContains(res, "crash-consistent")
@@ -655,8 +656,6 @@ class RecordFormatTests(test.TestCase):
             rows.split_row_id("garbage")
 
 
-_unused = mock
-
 
 class MoreVerdictPathTests(test.TestCase):
     """Volume-backed snapshots wait for Cinder; Nova 32's Error event
@@ -788,3 +787,84 @@ class MoreVerdictPathTests(test.TestCase):
         self.mock_image_delete.assert_not_called()
         self.mock_server_metadata_delete.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, ["consistency_test_" + stamp])
+
+
+class InstanceDetailTabTests(test.TestCase):
+    """The Consistency tab for Horizon's instance detail page (EXTRA_TABS
+    of InstanceDetailTabs): rendered on its own, with the calls asserted."""
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_prediction_button_and_this_instances_verdicts(self):
+        import types
+        from consistency_dashboard.dashboards.project.consistency\
+            .test_snapshots import detail_tab
+        base = fixtures.make_image("base", image_id="base-image", **GOOD)
+        stamp = stamp_ago(300)
+        settled = marked_image(ago(100))
+        settled._apiresource.update(core_verdict.image_properties_for(
+            core_verdict.Verdict(core_verdict.Level.UNKNOWN, "Not known.",
+                                 (), "Install the probe kit."), ago(90)))
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        found = server(record_meta(stamp, state=records.REFUSED,
+                                   http_status=409, verdict="failed",
+                                   message="task_state image_snapshot"))
+        found["image"]["id"] = base.id
+        self.mock_server_get.return_value = found
+        self.mock_image_list_detailed.side_effect = [
+            ([base], False, False), ([settled], False, False)]
+        group = types.SimpleNamespace(kwargs={
+            "instance": types.SimpleNamespace(id=SERVER_ID)})
+        tab = detail_tab.ConsistencyTab(group, self.request)
+        tab.preload = True  # render as if it were the active tab
+        html = tab.render()
+        self.assertIn("filesystem-consistent", html)
+        self.assertIn(url("test_snapshot", SERVER_ID), html)
+        self.assertIn('data-verdict="unknown"', html)
+        self.assertIn("Install the probe kit.", html)
+        self.assertIn('data-verdict="failed"', html)
+        self.assertIn("busy with another task", html)
+        self.assertEqual(2, self.mock_image_list_detailed.call_count)
+        self.mock_image_list_detailed.assert_called_with(
+            test.IsHttpRequest(), filters={
+                "consistency_test_snapshot": "v1",
+                "consistency_instance": SERVER_ID},
+            sort_key="created_at", sort_dir="desc")
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     SERVER_ID)
+
+
+class NovaSnapshotApiTests(test.TestCase):
+    """consistency_dashboard.api.nova_snapshot over novaclient."""
+
+    def test_create_image_passes_metadata_and_returns_the_request_id(self):
+        from novaclient import base as nova_base
+        from openstack_dashboard.api import _nova
+        import requests
+        response = requests.Response()
+        response.headers["x-openstack-request-id"] = REQUEST_ID
+        client = mock.Mock()
+        client.servers.create_image.return_value = nova_base.StrWithMeta(
+            IMAGE_ID, response)
+        with mock.patch.object(_nova, "novaclient", return_value=client):
+            found = nova_snapshot.create_image(self.request, SERVER_ID,
+                                               "t1", {"a": "b"})
+        self.assertEqual((IMAGE_ID, REQUEST_ID), found)
+        client.servers.create_image.assert_called_once_with(
+            SERVER_ID, "t1", metadata={"a": "b"})
+
+    def test_instance_action_events_at_the_asked_microversion(self):
+        from openstack_dashboard.api import _nova
+        client = mock.Mock()
+        client.instance_action.get.return_value = mock.Mock(events=[
+            {"event": "compute_snapshot_instance", "result": "Error",
+             "details": "boom"}])
+        with mock.patch.object(_nova, "novaclient",
+                               return_value=client) as novaclient:
+            events = nova_snapshot.instance_action_events(
+                self.request, SERVER_ID, REQUEST_ID, microversion="2.84")
+        novaclient.assert_called_once_with(self.request, version="2.84")
+        client.instance_action.get.assert_called_once_with(SERVER_ID,
+                                                           REQUEST_ID)
+        self.assertEqual("boom", events[0]["details"])

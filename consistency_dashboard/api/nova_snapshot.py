@@ -25,7 +25,8 @@ def create_image(request, server_id, name, metadata):
     """
     result = _nova.novaclient(request).servers.create_image(
         server_id, name, metadata=dict(metadata))
-    request_ids = getattr(result, "request_ids", None) or []
+    request_ids = [r for r in getattr(result, "request_ids", None) or []
+                   if isinstance(r, str) and r]
     return str(result), (request_ids[0] if request_ids else None)
 
 

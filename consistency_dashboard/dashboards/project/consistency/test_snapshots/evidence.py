@@ -8,6 +8,7 @@ which stage a snapshot is in and when to stop polling, ``core.verdict``
 says what the evidence means.
 """
 
+import json
 import logging
 
 from django.utils.translation import gettext_lazy as _
@@ -112,7 +113,6 @@ def read_image(request, image_id=None, instance_id=None, stamp=None):
 def _volume_snapshot_ids(image):
     """The Cinder snapshots of a volume-backed snapshot image
     (``block_device_mapping``, a JSON list, DOMAIN.md "Snapshot images")."""
-    import json
     mapping = (image or {}).get("block_device_mapping")
     if isinstance(mapping, str):
         try:
