@@ -44,3 +44,15 @@ if not os.path.isdir(os.path.join(
 COMPRESS_ROOT = os.environ.get(
     "CONSISTENCY_COMPRESS_ROOT",
     os.path.join(tempfile.gettempdir(), "consistency-dashboard-compress"))
+
+# A file, not Horizon's in-memory sqlite: the live server's request threads
+# then open their own connections instead of sharing the test thread's
+# (which made every browser test warn "DatabaseWrapper objects created in a
+# thread can only be used in that same thread").
+DATABASES = {"default": {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": os.path.join(tempfile.gettempdir(), "consistency-dashboard.db"),
+    "TEST": {"NAME": os.path.join(
+        tempfile.gettempdir(),
+        "consistency-dashboard-test-%d.db" % os.getpid())},
+}}
