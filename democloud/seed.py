@@ -31,7 +31,7 @@ SERVICES = [
     ("neutron", "network", "http://%s:9696" % HOST),
 ]
 
-FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "320")),
+FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "256")),
           "vcpus": 1, "disk": 1}
 
 # name -> (properties, extra kernel command line)
@@ -185,11 +185,8 @@ def cmd_wait_compute(args):
     def up():
         svcs = sess.get(nova + "/os-services", params={"binary": "nova-compute"},
                         headers=NOVA_MV).json()["services"]
-        if not [s for s in svcs if s["state"] == "up"]:
-            return None
-        # the compute node record comes a few seconds after the service
-        return sess.get(nova + "/os-hypervisors", headers=NOVA_MV).json()["hypervisors"]
-    wait("nova-compute to report up and register its node", up, 240)
+        return [s for s in svcs if s["state"] == "up"]
+    wait("nova-compute to report up", up, 240)
     log("nova-compute is up")
 
 
@@ -263,7 +260,10 @@ def ensure_flavor(admin, nova):
     fl = admin.get(nova + "/flavors/detail", headers=NOVA_MV).json()["flavors"]
     for f in fl:
         if f["name"] == FLAVOR["name"]:
-            return f["id"]
+            if f["ram"] == FLAVOR["ram"]:
+                return f["id"]
+            # flavors are immutable: replace it (servers keep their copy)
+            admin.delete(nova + "/flavors/%s" % f["id"], headers=NOVA_MV)
     log("flavor %s" % FLAVOR["name"])
     return admin.post(nova + "/flavors", headers=NOVA_MV, json={"flavor": dict(
         FLAVOR, id=None)}).json()["flavor"]["id"]
