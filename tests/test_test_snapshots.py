@@ -835,6 +835,24 @@ class InstanceDetailTabTests(test.TestCase):
                                                      SERVER_ID)
 
 
+    def test_extra_tabs_entry_loads_the_tab(self):
+        from django.conf import settings
+        from openstack_dashboard.dashboards.project.instances import \
+            tabs as instance_tabs
+        from consistency_dashboard.dashboards.project.consistency\
+            .test_snapshots import detail_tab
+        # The entry requested for the enabled file (EXTRA_TABS).
+        key = ("openstack_dashboard.dashboards.project.instances.tabs."
+               "InstanceDetailTabs")
+        entry = (100, "consistency_dashboard.dashboards.project."
+                      "consistency.test_snapshots.detail_tab."
+                      "ConsistencyTab")
+        group = object.__new__(instance_tabs.InstanceDetailTabs)
+        with mock.patch.dict(settings.HORIZON_CONFIG,
+                             {"extra_tabs": {key: (entry,)}}):
+            self.assertEqual((detail_tab.ConsistencyTab,),
+                             group._load_tabs_from_config())
+
 class NovaSnapshotApiTests(test.TestCase):
     """consistency_dashboard.api.nova_snapshot over novaclient."""
 
@@ -868,3 +886,4 @@ class NovaSnapshotApiTests(test.TestCase):
         client.instance_action.get.assert_called_once_with(SERVER_ID,
                                                            REQUEST_ID)
         self.assertEqual("boom", events[0]["details"])
+

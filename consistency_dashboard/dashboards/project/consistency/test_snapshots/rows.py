@@ -5,6 +5,8 @@ core decides the stage and the verdict, not this module."""
 
 import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import timestamps
@@ -130,7 +132,7 @@ class TestSnapshotRow(object):
         self.image_id = (image or {}).get("id") or (
             record.image_id if record else None)
         self.name = (image or {}).get("name") or self.image_id or \
-            "(no image)"
+            _("(no image)")
         self.image_status = (image or {}).get("status")
         self.id = row_id(instance_id, stamp, self.image_id)
         self.instance_name = ((server or {}).get("name") or
@@ -192,7 +194,7 @@ class TestSnapshotRow(object):
         if self.final or self.poll_state is None:
             return self.stage
         if self.poll_state.fate.final and not self.final:
-            return "%s (reading the evidence)" % self.stage
+            return _("%s (reading the evidence)") % self.stage
         return self.poll_state.label
 
     @property
