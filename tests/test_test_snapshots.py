@@ -109,8 +109,9 @@ class StartFlowTests(test.TestCase):
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_modal_shows_the_predicted_outcome_first(self):
-        self._instance(captured={})
+        self._instance(captured={}, task_state="image_snapshot")
         res = self.client.get(url("test_snapshot", SERVER_ID))
+        self.assertContains(res, "The instance is busy (image_snapshot)")
         self.assertTemplateUsed(
             res, "consistency_dashboard/project/test_snapshots/create.html")
         self.assertContains(res, "Predicted outcome")
@@ -356,6 +357,19 @@ class TestSnapshotsTabTests(test.TestCase):
         self.assertMessageCount(res, error=1)
 
 
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_nova_down_still_shows_the_images(self):
+        image = marked_image(ago(600), status="saving")
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.side_effect = nova_exc.ClientException(
+            503, "Service Unavailable")
+        res = self.client.get(TAB)
+        found, = self._rows(res)
+        self.assertEqual(IMAGE_ID, found.image_id)
+        self.assertEqual("polling", found.poll_status)
+        self.assertMessageCount(res, error=1)
+
 class RowUpdateTests(test.TestCase):
     """Horizon's ajax row update: two reads per poll; at the end the
     evidence, the core's verdict, and the verdict written down."""
@@ -550,6 +564,22 @@ class RowUpdateTests(test.TestCase):
                     records.requested_at_of(stamp))})
         self.mock_image_get.assert_not_called()
 
+
+    @test.create_mocks(MOCKS)
+    def test_verdict_not_saved_is_said_and_shown_anyway(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
+                    console=BOOT + probe_lines(7))
+        self.mock_image_update_properties.side_effect = \
+            glance_exc.HTTPForbidden()
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "The verdict was not saved on the image: "
+                                 "not allowed (403)")
+        # Recorded on the instance all the same.
+        record = records.parse(SERVER_ID, *list(
+            self.mock_server_metadata_update.call_args[0][2].items())[0])
+        self.assertEqual("filesystem-consistent", record.verdict)
 
 class RowActionTests(test.TestCase):
 

@@ -61,6 +61,7 @@ def take_test_snapshot(browser, horizon, server_id):
     prediction = wait(browser).until(EC.visibility_of_element_located(
         (By.ID, "consistency-test-prediction")))
     text = prediction.text
+    save_screenshot(browser, "test-snapshot-modal-%s" % server_id[:8])
     browser.find_element(By.CSS_SELECTOR,
                          ".modal .modal-footer [type=submit]").click()
     wait(browser).until(EC.presence_of_element_located(
