@@ -1,0 +1,281 @@
+"""Talking to the embedded demo cloud (democloud/demo.sh) from the `cloud`
+tests: keystoneauth sessions, plain REST at compute microversion 2.98, and
+the evidence collection around a test snapshot, fed to the plugin's core.
+
+Nothing here is mocked: every call goes to the real Keystone, Glance and
+Nova started by democloud/demo.sh, and the guests are real QEMU (TCG)
+guests under libvirt.
+"""
+
+import datetime
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO_SH = os.path.join(REPO, "democloud", "demo.sh")
+MV = "2.98"
+NOVA_HEADERS = {"OpenStack-API-Version": "compute %s" % MV,
+                "X-OpenStack-Nova-API-Version": MV}
+PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+
+
+def demo_env():
+    """The OS_* settings printed by `democloud/demo.sh env` (demo and
+    admin), with environment variables of the same names winning."""
+    out = {}
+    for who in ("demo", "admin"):
+        text = subprocess.run(["bash", DEMO_SH, "env", who], capture_output=True,
+                              text=True, timeout=30, check=True).stdout
+        values = dict(re.findall(r"(\w+)=(\S+)", text))
+        out[who] = values
+    return out
+
+
+def require_cloud_or_skip(reason):
+    if os.environ.get("CONSISTENCY_REQUIRE_CLOUD") == "1":
+        pytest.fail("CONSISTENCY_REQUIRE_CLOUD=1 but %s" % reason, pytrace=False)
+    pytest.skip("%s (start it with `democloud/demo.sh up`; set "
+                "CONSISTENCY_REQUIRE_CLOUD=1 to make this a failure)" % reason)
+
+
+class Cloud:
+    def __init__(self, env):
+        from keystoneauth1 import loading
+        from keystoneauth1 import session as ks_session
+        self.env = env
+        self.sessions = {}
+        for who, values in env.items():
+            auth = loading.get_plugin_loader("password").load_from_options(
+                auth_url=values["OS_AUTH_URL"], username=values["OS_USERNAME"],
+                password=values["OS_PASSWORD"], project_name=values["OS_PROJECT_NAME"],
+                user_domain_name="Default", project_domain_name="Default")
+            self.sessions[who] = ks_session.Session(auth=auth, timeout=120)
+        self.demo = self.sessions["demo"]
+        self.admin = self.sessions["admin"]
+        self.nova = self.demo.get_endpoint(service_type="compute", interface="public")
+        self.glance = self.demo.get_endpoint(service_type="image", interface="public")
+        self.horizon = env["demo"].get("CONSISTENCY_DEMO_HORIZON", "http://127.0.0.1:8080")
+
+    # ------------------------------------------------------------ glance
+    def image(self, image_id, sess=None):
+        r = (sess or self.demo).get(self.glance + "/v2/images/%s" % image_id,
+                                    raise_exc=False)
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        return r.json()
+
+    def image_by_name(self, name):
+        imgs = self.demo.get(self.glance + "/v2/images", params={"name": name}).json()["images"]
+        assert imgs, "image %s not found: was the demo seeded (demo.sh up)?" % name
+        return imgs[0]
+
+    def patch_image(self, image_id, set_properties=None, remove_properties=()):
+        ops = []
+        current = self.image(image_id)
+        for key, value in (set_properties or {}).items():
+            ops.append({"op": "replace" if key in current else "add",
+                        "path": "/%s" % key, "value": value})
+        for key in remove_properties:
+            ops.append({"op": "remove", "path": "/%s" % key})
+        return self.demo.patch(self.glance + "/v2/images/%s" % image_id, json=ops,
+                               headers={"Content-Type": PATCH_TYPE}).json()
+
+    def create_image(self, name, path, disk_format, properties):
+        body = {"name": name, "disk_format": disk_format,
+                "container_format": "bare", "visibility": "private"}
+        body.update(properties)
+        img = self.demo.post(self.glance + "/v2/images", json=body).json()
+        with open(path, "rb") as f:
+            self.demo.put(self.glance + "/v2/images/%s/file" % img["id"], data=f,
+                          headers={"Content-Type": "application/octet-stream"})
+        return wait_for("image %s active" % name,
+                        lambda: (lambda i: i if i and i["status"] == "active" else None)(
+                            self.image(img["id"])), 180)
+
+    def delete_image(self, image_id):
+        self.demo.delete(self.glance + "/v2/images/%s" % image_id, raise_exc=False)
+
+    def guest_image_copy(self, name, properties, template="demo-plain"):
+        """A new image with the demo guest's kernel, ramdisk and root file
+        system (the same data as `template`) and the given properties."""
+        tpl = self.image_by_name(template)
+        cache = os.environ.get("CONSISTENCY_CACHE_DIR", "/var/cache/consistency-dashboard")
+        path = os.path.join(cache, "guest-image", "rootfs.qcow2")
+        fmt = "qcow2"
+        if not os.path.exists(path):
+            path, fmt = os.path.join(cache, "guest-image", "rootfs.raw"), "raw"
+        props = {k: tpl[k] for k in ("kernel_id", "ramdisk_id", "os_command_line",
+                                     "hw_disk_bus") if k in tpl}
+        props.update(properties)
+        return self.create_image(name, path, fmt, props)
+
+    # ------------------------------------------------------------ nova
+    def server(self, server_id):
+        r = self.demo.get(self.nova + "/servers/%s" % server_id, headers=NOVA_HEADERS,
+                          raise_exc=False)
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        return r.json()["server"]
+
+    def server_by_name(self, name):
+        ss = self.demo.get(self.nova + "/servers/detail", params={"name": "^%s$" % name},
+                           headers=NOVA_HEADERS).json()["servers"]
+        assert ss, "server %s not found: was the demo seeded (demo.sh up)?" % name
+        return ss[0]
+
+    def max_microversion(self):
+        v = self.demo.get(self.nova + "/", headers=NOVA_HEADERS).json()["version"]
+        return v["version"]
+
+    def flavor_id(self, name="cd.guest"):
+        for f in self.demo.get(self.nova + "/flavors", headers=NOVA_HEADERS).json()["flavors"]:
+            if f["name"] == name:
+                return f["id"]
+        raise AssertionError("flavor %s missing" % name)
+
+    def boot(self, name, image_id):
+        s = self.demo.post(self.nova + "/servers", headers=NOVA_HEADERS, json={"server": {
+            "name": name, "imageRef": image_id, "flavorRef": self.flavor_id(),
+            "networks": "none"}}).json()["server"]
+        return self.wait_active(s["id"])
+
+    def wait_active(self, server_id, timeout=600):
+        def active():
+            s = self.server(server_id)
+            assert s is not None, "server %s vanished" % server_id
+            assert s["status"] != "ERROR", "server went to ERROR: %s" % s.get("fault")
+            if s["status"] == "ACTIVE" and not s.get("OS-EXT-STS:task_state"):
+                return s
+            return None
+        return wait_for("server %s ACTIVE" % server_id, active, timeout, 2)
+
+    def rebuild(self, server_id, image_id):
+        self.demo.post(self.nova + "/servers/%s/action" % server_id, headers=NOVA_HEADERS,
+                       json={"rebuild": {"imageRef": image_id}})
+        time.sleep(2)
+        return self.wait_active(server_id)
+
+    def delete_server(self, server_id, wait=True):
+        self.demo.delete(self.nova + "/servers/%s" % server_id, headers=NOVA_HEADERS,
+                         raise_exc=False)
+        if wait:
+            wait_for("server %s deleted" % server_id,
+                     lambda: self.server(server_id) is None, 180, 2)
+
+    def console(self, server_id):
+        r = self.demo.post(self.nova + "/servers/%s/action" % server_id,
+                           headers=NOVA_HEADERS, json={"os-getConsoleOutput": {}})
+        return r.json()["output"]
+
+    def create_snapshot(self, server_id, name, metadata):
+        r = self.demo.post(self.nova + "/servers/%s/action" % server_id,
+                           headers=NOVA_HEADERS, raise_exc=False,
+                           json={"createImage": {"name": name, "metadata": metadata}})
+        body = {}
+        try:
+            body = r.json()
+        except ValueError:
+            pass
+        return r.status_code, body, r.headers.get("x-openstack-request-id")
+
+    def actions(self, server_id, request_id):
+        if not request_id:
+            return ()
+        r = self.demo.get(self.nova + "/servers/%s/os-instance-actions/%s"
+                          % (server_id, request_id), headers=NOVA_HEADERS, raise_exc=False)
+        if r.status_code != 200:
+            return ()
+        return tuple(r.json()["instanceAction"].get("events") or ())
+
+
+def wait_for(what, fn, timeout, interval=1.0):
+    end = time.time() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.time() > end:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def wait_agent_ready(cloud, server_id, timeout=240):
+    """Until the guest says its qemu-guest-agent runs (the guest kit's init
+    prints it on the console), plus a few seconds for the agent to answer."""
+    wait_for("qemu-ga in the guest", lambda: "qemu-ga started" in cloud.console(server_id),
+             timeout, 3)
+    time.sleep(10)
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def run_test_snapshot(cloud, server_id, settle_timeout=300):
+    """Run one test snapshot as the plugin does (baseline console read,
+    createImage with the plugin's marker metadata, poll the image until it
+    settles, read the console again) and return (verdict, evidence, image,
+    seconds from createImage to the verdict)."""
+    from consistency_dashboard.core import captured as core_captured
+    from consistency_dashboard.core import poll as core_poll
+    from consistency_dashboard.core import probe as core_probe
+    from consistency_dashboard.core import verdict as core_verdict
+
+    maximum = cloud.max_microversion()
+    server = cloud.server(server_id)
+    before = cloud.console(server_id)
+    baseline = core_probe.baseline_from_console(before)
+    requested_at = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    metadata = core_verdict.marker_metadata(requested_at, server_id, baseline)
+    status, body, request_id = cloud.create_snapshot(
+        server_id, unique("cd-test-snapshot"), metadata)
+    image_id = body.get("image_id") if 200 <= status < 300 else None
+    nova_answer = core_verdict.NovaAnswer(
+        status, "" if 200 <= status < 300 else str(body), image_id)
+
+    image = None
+    fate = core_poll.ImageFate.NOT_CREATED
+    if image_id:
+        end = time.time() + settle_timeout
+        while True:
+            image = cloud.image(image_id)
+            if image is None:
+                fate = core_poll.ImageFate.VANISHED
+                break
+            if image["status"] == "active":
+                fate = core_poll.ImageFate.ACTIVE
+                break
+            if image["status"] in ("deleted", "pending_delete"):
+                fate = core_poll.ImageFate.DELETED
+                break
+            if image["status"] == "killed":
+                fate = core_poll.ImageFate.KILLED
+                break
+            if time.time() > end:
+                fate = core_poll.ImageFate.TIMED_OUT
+                break
+            time.sleep(0.5)
+    after = cloud.console(server_id)
+    report = core_probe.parse_console(after, baseline)
+    captured = core_captured.resolve_captured(
+        "image", core_captured.server_image_properties(server, maximum))
+    evidence = core_verdict.Evidence(
+        boot_source="image", captured=captured, power_at_request="running",
+        nova=nova_answer, image_fate=fate,
+        image_status=(image or {}).get("status"),
+        image_properties=image if image is not None else None,
+        events=cloud.actions(server_id, request_id), probe=report,
+        requested_at=requested_at,
+        settled_at=datetime.datetime.now(datetime.timezone.utc),
+        max_microversion=maximum)
+    verdict = core_verdict.decide(evidence)
+    elapsed = time.monotonic() - t0
+    return verdict, evidence, image, elapsed
