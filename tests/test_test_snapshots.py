@@ -370,6 +370,21 @@ class TestSnapshotsTabTests(test.TestCase):
         self.assertEqual("polling", found.poll_status)
         self.assertMessageCount(res, error=1)
 
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_request_never_completed_is_failed_after_the_bound(self):
+        old, new = stamp_ago(7200), stamp_ago(10)
+        metadata = dict(record_meta(old), **record_meta(new))
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=metadata)], False)
+        res = self.client.get(TAB)
+        found = {r.stamp: r for r in self._rows(res)}
+        self.assertEqual("polling", found[new].poll_status)
+        self.assertEqual("requested", found[new].stage)
+        self.assertEqual("failed", found[old].level_label)
+        self.assertIn("did not answer", found[old].verdict.cause)
+
 class RowUpdateTests(test.TestCase):
     """Horizon's ajax row update: two reads per poll; at the end the
     evidence, the core's verdict, and the verdict written down."""

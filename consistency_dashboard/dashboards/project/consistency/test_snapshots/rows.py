@@ -88,7 +88,11 @@ def record_verdict(record):
             nova=core_verdict.NovaAnswer(record.http_status, record.message),
             image_fate=core_poll.ImageFate.NOT_CREATED,
             power_at_request=record.power or "running"))
-    if record.state == records.NO_ANSWER:
+    if record.state == records.NO_ANSWER or (
+            record.state == records.REQUESTED and not record.image_id and
+            _older_than_bound(record)):
+        # Written before createImage, never completed: the request got no
+        # answer the dashboard saw.  A late image would be matched first.
         return core_verdict.decide(core_verdict.Evidence(
             nova=core_verdict.NovaAnswer(None, record.message),
             power_at_request=record.power or "running"))
@@ -107,6 +111,12 @@ def record_verdict(record):
             verified_by=None, checked_at=None,
             requested_at=record.requested_at)
     return None
+
+
+def _older_than_bound(record):
+    moment = record.requested_at
+    return moment is not None and (now() - moment).total_seconds() >= \
+        core_poll.DEFAULT_BOUND_SECONDS
 
 
 _RECORD_NEXT_STEP = ("Test again; if it fails again, ask the cloud operator "
