@@ -202,9 +202,9 @@ class Bench(test.TestCase):
             print("  %3d test snapshots: %d calls (%s), %.1f ms median "
                   "(%.2f ms per row); of which row assembly (join, stored "
                   "verdicts, poll stages) %.2f ms, the rest page and table "
-                  "rendering (Horizon templates, cell functions)" % (count, len(samples[0].calls),
-                                 ", ".join(samples[0].calls), ms,
-                                 ms / count, joined))
+                  "rendering (Horizon templates, cell functions)" % (
+                      count, len(samples[0].calls),
+                      ", ".join(samples[0].calls), ms, ms / count, joined))
 
 
 if __name__ == "__main__":
