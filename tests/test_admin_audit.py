@@ -105,6 +105,8 @@ class AuditTests(test.BaseAdminViewTests):
                             html=False)
         self.assertContains(res, reverse("horizon:admin:consistency:diagnosis",
                                          args=(servers[0]["id"],)))
+        self.assertContains(res, export_url("instances", "csv") +
+                            "?scope=all")
         self._assert_one_call_each()
 
     @test.create_mocks(MOCKS)
@@ -371,3 +373,65 @@ class AdminMenuTests(test.BaseAdminViewTests):
         res = self.client.get(INDEX)
         self.assertContains(res, 'href="%s"' % INDEX)
         self.assertContains(res, "Snapshot Consistency")
+
+
+class WholeCloudExportTests(test.BaseAdminViewTests):
+    """scope=all: every instance of the cloud, read page by page while the
+    file streams; the calls grow with pages, not rows."""
+
+    def _cloud(self, n):
+        projects, images, servers = fleet(n, projects=40, images=5)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_tenant_list.return_value = (projects, False)
+        self.mock_image_list_detailed.return_value = (images, False, False)
+        self.mock_volume_list.return_value = [
+            fixtures.Volume(s["id"], GOOD) for s in servers if not s["image"]]
+
+        def pages(request, marker=None, search_opts=None, page_size=1000):
+            ids = [s["id"] for s in servers]
+            start = ids.index(marker) + 1 if marker else 0
+            return (servers[start:start + page_size],
+                    start + page_size < len(servers))
+        self.mock_server_list_all_tenants_page.side_effect = pages
+        return servers
+
+    @test.create_mocks(MOCKS)
+    def test_all_pages_streamed_with_filters(self):
+        servers = self._cloud(2500)
+        res = self.client.get(export_url("instances", "csv"),
+                              {"scope": "all", "attention": "1"})
+        records = list(csv.DictReader(io.StringIO(body(res))))
+        expected = [s["name"] for i, s in enumerate(servers)
+                    if s["image"] and i % 3 == 0]
+        self.assertEqual(sorted(expected),
+                         sorted(r["name"] for r in records))
+        calls = self.mock_server_list_all_tenants_page.call_args_list
+        self.assertEqual([None, servers[999]["id"], servers[1999]["id"]],
+                         [c.kwargs["marker"] for c in calls])
+        self.mock_tenant_list.assert_called_once_with(test.IsHttpRequest())
+        self.mock_image_list_detailed.assert_called_once()
+        self.mock_volume_list.assert_called_once()
+
+    @test.create_mocks(MOCKS)
+    def test_nova_failing_midway_ends_the_stream_saying_so(self):
+        servers = self._cloud(1500)
+        first = self.mock_server_list_all_tenants_page.side_effect
+        self.mock_server_list_all_tenants_page.side_effect = [
+            first(None), ks_exc.ConnectFailure("refused")]
+        res = self.client.get(export_url("instances", "csv"),
+                              {"scope": "all"})
+        text = body(res)
+        self.assertEqual(200, res.status_code)
+        lines = text.strip().splitlines()
+        self.assertEqual("# export stopped after 1000 instances: Nova could "
+                         "not be reached; try again later", lines[-1])
+        self.assertEqual(1001, len(lines) - 1)
+        self.assertIn(servers[999]["name"], text)
+
+        self.mock_server_list_all_tenants_page.side_effect = [
+            first(None), ks_exc.ConnectFailure("refused")]
+        data = json.loads(body(self.client.get(
+            export_url("instances", "json"), {"scope": "all"})))
+        self.assertEqual(1000, len(data["rows"]))
+        self.assertEqual(1000, data["stopped"]["after_instances"])
+        self.assertEqual("all", data["meta"]["scope"])

@@ -82,23 +82,36 @@ def _csv_cell(value):
     return text
 
 
-def csv_lines(records, fields):
+def csv_lines(records, fields, stopped=()):
+    """CSV text, one line per chunk.  ``stopped``: exception classes that
+    end the stream early (with ``why`` and ``rows_done``); a last line then
+    says so, since a streamed response cannot turn into an error page."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(fields)
     yield buffer.getvalue()
-    for record in records:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_csv_cell(record.get(f)) for f in fields])
-        yield buffer.getvalue()
+    try:
+        for record in records:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([_csv_cell(record.get(f)) for f in fields])
+            yield buffer.getvalue()
+    except stopped as exc:
+        yield "# export stopped after %d instances: %s\n" % (
+            exc.rows_done, " ".join(str(exc.why).split()))
 
 
-def json_chunks(records, meta):
-    """A JSON object ``{"meta": ..., "rows": [...]}``, one row per chunk."""
+def json_chunks(records, meta, stopped=()):
+    """A JSON object ``{"meta": ..., "rows": [...], "stopped": null}``, one
+    row per chunk; ``stopped`` says why the stream ended early, if it
+    did."""
     yield '{"meta": %s, "rows": [' % json.dumps(meta)
     first = True
-    for record in records:
-        yield ("" if first else ", ") + json.dumps(record)
-        first = False
-    yield "]}\n"
+    reason = None
+    try:
+        for record in records:
+            yield ("" if first else ", ") + json.dumps(record)
+            first = False
+    except stopped as exc:
+        reason = {"after_instances": exc.rows_done, "why": str(exc.why)}
+    yield '], "stopped": %s}\n' % json.dumps(reason)

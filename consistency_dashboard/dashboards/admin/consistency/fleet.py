@@ -355,3 +355,57 @@ def load_fleet(request, marker=None, filters=None, limit=None):
                  else None,
                  marker=marker, server_calls=calls, nova_failed=nova_failed,
                  glance_failed=glance_failed, images_truncated=truncated)
+
+
+class ExportStopped(Exception):
+    """The whole-cloud export could not read the next page; what was
+    streamed so far stands, and the stream says where it stopped."""
+
+    def __init__(self, why, rows_done):
+        super().__init__(why)
+        self.why = why
+        self.rows_done = rows_done
+
+
+def iter_all_instances(request, filters=None):
+    """Every instance of the cloud matching ``filters``, as audit rows,
+    page after page (for a streamed export).  Calls: one project list, the
+    image pages, one server page per ``NOVA_MAX_LIMIT`` instances (fewer
+    with the project filter), one volume list at the first volume-backed
+    server; never one per row.  A failure after the first page raises
+    :class:`ExportStopped`."""
+    filters = filters or Filters()
+    projects = load_projects(request)
+    images, _truncated = load_images(request)
+    by_id = {i.id: i for i in images or ()}
+    snapshots = None
+    volumes = None
+    marker = None
+    done = 0
+    while True:
+        try:
+            servers, has_more, maximum, version, _calls = load_servers(
+                request, marker, filters, nova_rest.NOVA_MAX_LIMIT)
+        except Exception as exc:
+            _status, why = errors.explain(exc, _("Nova"))
+            raise ExportStopped(str(why), done)
+        if version is None and snapshots is None:
+            snapshots = core_captured.newest_snapshot_per_instance(
+                [instance_tabs._plain(i) for i in images or ()])
+        if volumes is None and any(core_captured.is_volume_backed(s)
+                                   for s in servers):
+            volumes = load_volumes_by_server(request, servers)
+        for server in servers:
+            image = None
+            if isinstance(server.get("image"), dict):
+                image = by_id.get(server["image"].get("id"))
+            row = AuditInstanceRow(
+                server, image, rows.boot_volume(server, volumes or {}),
+                (snapshots or {}).get(server.get("id")), maximum, version,
+                projects)
+            done += 1
+            if filters.keeps_instance(row):
+                yield row
+        if not has_more or not servers:
+            return
+        marker = servers[-1].get("id")
