@@ -222,7 +222,7 @@ class StartFlowTests(test.TestCase):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.OverLimit(
             413, "Maximum number of images exceeded"))
-        self.assertContains(res, "HTTP 413")
+        self.assertContains(res, "Over quota: Maximum number of images exceeded")
         self.assertContains(res, "Maximum number of images exceeded")
         self.assertEqual(413, self._last_record().http_status)
 

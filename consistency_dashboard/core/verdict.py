@@ -322,7 +322,7 @@ def _sync_failure(ev, prediction):
                  "os_require_quiesce is set: %s" % message)
         step = ("Remove os_require_quiesce, or stop the instance before "
                 "snapshotting.")
-    elif status == 403 and "quota" in lowered:
+    elif status == 413 or (status == 403 and "quota" in lowered):
         cause = "Over quota: %s" % message
         step = ("Delete old snapshots or test snapshots, or ask for more "
                 "quota, then test again.")
@@ -784,6 +784,7 @@ VERIFIED_BY = "consistency_verified_by"
 CHECKED_AT = "consistency_checked_at"
 
 MAX_VALUE = 255
+MAX_EVIDENCE_ITEMS = 8
 _SEPARATOR = " | "
 _ELLIPSIS = "\u2026"
 
@@ -826,6 +827,12 @@ def image_properties_for(verdict, checked_at):
         VERDICT: verdict.level.value,
         CAUSE: _clip(verdict.cause),
         EVIDENCE: _join(item.text for item in verdict.evidence),
+        # Each item also whole in its own property (values are capped at 255
+        # characters, so one joined property cuts the later items off).
+        **{"%s_%d" % (EVIDENCE, i + 1):
+           (_clip(verdict.evidence[i].text) if i < len(verdict.evidence)
+            else "")
+           for i in range(MAX_EVIDENCE_ITEMS)},
         NEXT_STEP: _clip(verdict.next_step),
         WARNINGS: _join(verdict.warnings),
         CHECKED_AT: timestamps.format_timestamp(checked_at),
@@ -874,7 +881,10 @@ def verdict_from_image_properties(image_properties):
     return StoredVerdict(
         level=level,
         cause=found.get(CAUSE, ""),
-        evidence=_split(found.get(EVIDENCE)),
+        evidence=(tuple(found["%s_%d" % (EVIDENCE, i + 1)]
+                        for i in range(MAX_EVIDENCE_ITEMS)
+                        if found.get("%s_%d" % (EVIDENCE, i + 1)))
+                  or _split(found.get(EVIDENCE))),
         next_step=found.get(NEXT_STEP, ""),
         warnings=_split(found.get(WARNINGS)),
         freeze_seconds=freeze,

@@ -13,3 +13,12 @@ ADD_SCSS_FILES = ['consistency_dashboard/css/consistency.scss']
 # Script.
 ADD_JS_FILES = ['consistency_dashboard/js/guest_setup.js']
 ADD_ANGULAR_MODULES = ['consistency_dashboard.guest_setup']
+# A Consistency tab on Horizon's own instance detail page: the prediction,
+# a Test snapshot button and this instance's verdicts.
+EXTRA_TABS = {
+    'openstack_dashboard.dashboards.project.instances.tabs.'
+    'InstanceDetailTabs': (
+        (100, 'consistency_dashboard.dashboards.project.consistency.'
+              'test_snapshots.detail_tab.ConsistencyTab'),
+    ),
+}

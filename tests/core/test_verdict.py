@@ -566,3 +566,22 @@ def test_snapshot_image_keys_are_exact():
                      probe=report("fs_verified.log"))
     assert verdict.level is L.CRASH_CONSISTENT
     assert any("somewhere else" in w for w in verdict.warnings)
+
+
+def test_every_evidence_item_survives_the_round_trip_whole():
+    items = tuple(v.EvidenceItem("observation number %d " % i + "x" * 120,
+                                       "source %d" % i) for i in range(5))
+    decided = v.Verdict(v.Level.CRASH_CONSISTENT, "cause", items,
+                              "next")
+    stored = v.image_properties_for(decided, "2026-11-22T05:00:00Z")
+    assert all(len(value) <= v.MAX_VALUE for value in stored.values())
+    back = v.verdict_from_image_properties(stored)
+    assert back.evidence == tuple(i.text for i in items)
+
+
+def test_quota_413_is_read_as_quota():
+    decided = v.decide(v.Evidence(
+        boot_source="image", nova=v.NovaAnswer(
+            413, "Quota exceeded for snapshots")))
+    assert decided.level is v.Level.FAILED
+    assert decided.cause.startswith("Over quota")
