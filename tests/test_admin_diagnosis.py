@@ -240,3 +240,46 @@ class MemberTests(test.TestCase):
     def test_member_gets_no_diagnosis(self):
         res = self.client.get(URL)
         self.assertEqual(403, res.status_code)
+
+
+class OlderCloudDiagnosisTests(test.BaseAdminViewTests):
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    "instance_action_get"),
+                        api.nova: ("server_get", "instance_action_list",
+                                   "server_console_output"),
+                        api.glance: ("image_get", "image_list_detailed"),
+                        api.keystone: ("tenant_get",)})
+    def test_2_80_cloud_reads_a_snapshot_and_asks_events_at_2_51(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.80")
+        image = fixtures.make_image("base", owner="pa", **GOOD)
+        server = fixtures.make_server("old", image.id, server_id=UUID)
+        self.mock_server_get.return_value = server
+        self.mock_image_get.return_value = image
+        snapshot = fixtures.make_image(
+            "nightly", owner="pa", image_type="snapshot", instance_uuid=UUID,
+            created_at="2026-11-10T10:00:00Z", hw_qemu_guest_agent="no")
+        self.mock_image_list_detailed.return_value = ([snapshot], False,
+                                                      False)
+        self.mock_tenant_get.return_value = type(
+            "P", (), {"id": "1", "name": "Demo"})()
+        self.mock_instance_action_list.return_value = [
+            action("req-1", "2026-11-10T10:00:00.000000")]
+        self.mock_instance_action_get.return_value = with_event(
+            "req-1", "2026-11-10T10:00:00.000000", "Error")
+        self.mock_server_console_output.return_value = ""
+        res = self.client.get(URL)
+        d = res.context["diagnosis"]
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     UUID)
+        self.assertEqual("snapshot", d.row.captured.source.value)
+        self.assertTrue(d.row.rebuild_needed)
+        self.assertTrue(d.reports_failure)
+        self.assertEqual("2.51", self.mock_instance_action_get.call_args
+                         .kwargs["microversion"])
+        self.assertEqual("failed", d.readings[0].label)
+        self.assertIn("older than microversion 2.84", d.readings[0].reading)
+        # The snapshot listed once serves both the captured properties and
+        # the "other snapshots" list.
+        self.assertEqual(["nightly"], [s.name for s in d.other_snapshots])
+        self.assertIn("no consistency probe lines", d.explanation)

@@ -9,14 +9,16 @@ class AdminSnapshotConsistency(horizon.Panel):
     failed-snapshot diagnosis for cloud support staff (issue 7)."""
     name = _("Snapshot Consistency")
     slug = 'consistency'
-    # Admin role, both services, and the admin rule of both policies, like
-    # Horizon's own Admin > Instances and Admin > Images panels.
+    # Admin role and both services, like Horizon's own Admin > Instances.
+    # Horizon ORs the rules of policy_rules and ANDs the pairs inside one
+    # rule: one rule, so the panel needs Nova's admin rule, the server list
+    # and the image list together (the audit lists servers of all
+    # projects, which only Nova's admin rule allows).
     permissions = ('openstack.roles.admin', 'openstack.services.compute',
                    'openstack.services.image')
     policy_rules = ((("compute", "context_is_admin"),
-                     ("compute", "os_compute_api:servers:detail")),
-                    (("image", "context_is_admin"),
-                     ("image", "get_images")))
+                     ("compute", "os_compute_api:servers:detail"),
+                     ("image", "get_images")),)
 
     def allowed(self, context):
         # Same rule as Horizon's admin panels: shown to the scope (system
