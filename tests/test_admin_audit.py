@@ -219,6 +219,22 @@ class AuditTests(test.BaseAdminViewTests):
         self.assertIsNotNone(rows["vm-00000"].captured.properties)
         self.assertContains(res, "Unable to list images from Glance")
 
+    @test.create_mocks(MOCKS)
+    def test_snapshots_left_to_recent_snapshots_unless_booted_from(self):
+        base = fixtures.make_image("base", owner="pa", **GOOD)
+        nightly = fixtures.make_image("nightly", owner="pa",
+                                      image_type="snapshot")
+        booted = fixtures.make_image("golden-snap", owner="pa",
+                                     image_type="snapshot", **GOOD)
+        servers = [admin_server("from-snap", "pa", booted.id, GOOD)]
+        self._cloud([project("pa", "Acme")], [base, nightly, booted],
+                    servers)
+        res = self.client.get(INDEX)
+        self.assertEqual(["base", "golden-snap"],
+                         sorted(self._rows(res, "audit_images")))
+        self.assertContains(res, "(and 1 snapshot, listed under")
+        self.assertEqual(2, res.context["summary"].images_loaded)
+
     @test.create_mocks({nova_rest: ("compute_version_range",),
                         api.nova: ("server_list_paged",),
                         api.keystone: ("tenant_list",),

@@ -132,6 +132,11 @@ class AuditImageRow(image_rows.ImageRow):
                  projects):
         super().__init__(image, request, policy_allows, instance_count)
         self.owner_name = project_name(projects, self.owner)
+        # Snapshots are images too (image_type=snapshot); on a big cloud
+        # they outnumber the images people boot from, so the audit's image
+        # table leaves them to Recent snapshots unless something booted
+        # from one.
+        self.is_snapshot = self.properties.get("image_type") == "snapshot"
 
 
 def project_name(projects, project_id):
@@ -262,8 +267,20 @@ class Fleet:
                 if self.filters.keeps_instance(r)]
 
     @property
+    def audited_images(self):
+        """The images of the image table: not the snapshots, except those
+        a loaded instance booted from."""
+        return [r for r in self.image_rows
+                if not r.is_snapshot or r.instance_count]
+
+    @property
+    def snapshots_not_shown(self):
+        return len(self.image_rows) - len(self.audited_images)
+
+    @property
     def images(self):
-        return [r for r in self.image_rows if self.filters.keeps_image(r)]
+        return [r for r in self.audited_images
+                if self.filters.keeps_image(r)]
 
     def summary(self):
         return Summary.of(self)
@@ -291,7 +308,7 @@ class Summary:
                                      if r.action_needed)
         outcomes = collections.Counter(r.prediction.label for r in loaded)
         postures = collections.Counter(r.posture.label
-                                       for r in fleet.image_rows)
+                                       for r in fleet.audited_images)
         return cls(
             instances_loaded=len(loaded),
             instances_shown=len(fleet.instances),
@@ -300,9 +317,9 @@ class Summary:
             volume_backed=sum(1 for r in loaded if r.volume_backed),
             badges=badges.most_common(),
             outcomes=outcomes.most_common(),
-            images_loaded=len(fleet.image_rows),
+            images_loaded=len(fleet.audited_images),
             images_shown=len(fleet.images),
-            images_attention=sum(1 for r in fleet.image_rows
+            images_attention=sum(1 for r in fleet.audited_images
                                  if r.needs_attention),
             postures=postures.most_common(),
             projects_with_instances=len({r.project_id for r in loaded}),

@@ -124,7 +124,7 @@ class ExportView(_FleetMixin, horizon_views.APIView):
         else:
             records = (export.image_record(r) for r in found.images)
             fields = export.IMAGE_FIELDS
-            shown, loaded = len(found.images), len(found.image_rows)
+            shown, loaded = len(found.images), len(found.audited_images)
         name = "snapshot-consistency-%s" % kind
         if fmt == "csv":
             response = http.StreamingHttpResponse(
