@@ -443,7 +443,12 @@ do_keystone() {
 
 seed() { DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
 
-do_identity() { seed identity; }
+do_identity() {
+  if [ -f "$STATE/identity.json" ] && [ "$STATE/identity.json" -nt "$HERE/seed.py" ]; then
+    echo "identity seeded before ($STATE/identity.json)"; return 0
+  fi
+  seed identity
+}
 
 do_dbsyncs() {
   once glance-db "$OSV/bin/glance-manage" --config-file "$ETC/glance/glance-api.conf" db_sync
@@ -485,6 +490,10 @@ compute_node_registered() {
   [ "$(mysql_cli -N -e "select count(*) from nova_cell1.compute_nodes where deleted=0")" -ge 1 ]
 }
 do_nova_services() {
+  if pid_alive nova-conductor && pid_alive nova-scheduler && pid_alive nova-compute \
+     && [ -f "$STATE/done/nova-discovered" ]; then
+    echo "nova services running and the host is mapped"; return 0
+  fi
   start_bg nova-conductor "$OSV/bin/nova-conductor" --config-file "$ETC/nova/nova-conductor.conf"
   start_bg nova-scheduler "$OSV/bin/nova-scheduler" --config-file "$ETC/nova/nova-scheduler.conf"
   start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
@@ -493,6 +502,7 @@ do_nova_services() {
   wait_for 180 "the compute node record" compute_node_registered
   "$OSV/bin/nova-manage" --config-file "$ETC/nova/nova.conf" cell_v2 discover_hosts --verbose
   seed wait-hypervisor
+  mkdir -p "$STATE/done"; touch "$STATE/done/nova-discovered"
 }
 
 # ---------------------------------------------------------------- horizon

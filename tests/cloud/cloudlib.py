@@ -279,3 +279,10 @@ def run_test_snapshot(cloud, server_id, settle_timeout=300):
     verdict = core_verdict.decide(evidence)
     elapsed = time.monotonic() - t0
     return verdict, evidence, image, elapsed
+
+
+def core_timestamp(value):
+    """Epoch seconds of an API timestamp (0 when unparseable)."""
+    from consistency_dashboard.core import timestamps
+    moment = timestamps.parse_timestamp(value)
+    return moment.timestamp() if moment is not None else 0
