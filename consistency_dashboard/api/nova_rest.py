@@ -40,6 +40,12 @@ def _headers(microversion):
             "Accept": "application/json"}
 
 
+def _get(request, path, microversion):
+    response = _session(request).get(_endpoint(request) + path,
+                                     headers=_headers(microversion))
+    return response.json() or {}
+
+
 def compute_version_range(request):
     """``(min_version, max_version)`` the compute API advertises, e.g.
     ``("2.1", "2.104")``; one call per endpoint and login session (cached in
@@ -78,10 +84,8 @@ def server_list_page(request, marker=None, search_opts=None,
         query["marker"] = marker
     query["sort_key"] = ["created_at", "display_name", "uuid"]
     query["sort_dir"] = ["desc", "desc", "desc"]
-    url = "%s/servers/detail?%s" % (_endpoint(request),
-                                    parse.urlencode(query, doseq=True))
-    response = _session(request).get(url, headers=_headers(microversion))
-    servers = (response.json() or {}).get("servers", [])
+    servers = _get(request, "/servers/detail?%s" % parse.urlencode(
+        query, doseq=True), microversion).get("servers", [])
     has_more = len(servers) > page_size
     return servers[:page_size], has_more
 
@@ -89,9 +93,8 @@ def server_list_page(request, marker=None, search_opts=None,
 def server_get(request, server_id,
                microversion=microversions.SERVER_IMAGE_PROPERTIES):
     """``GET /servers/{id}`` at ``microversion`` as a plain dict."""
-    url = "%s/servers/%s" % (_endpoint(request), parse.quote(server_id))
-    response = _session(request).get(url, headers=_headers(microversion))
-    return (response.json() or {}).get("server", {})
+    return _get(request, "/servers/%s" % parse.quote(server_id),
+                microversion).get("server", {})
 
 
 # --- Admin: the fleet across projects (issue 7) ------------------------------
@@ -116,10 +119,8 @@ def server_list_all_tenants_page(
         query["marker"] = marker
     query["sort_key"] = ["created_at", "display_name", "uuid"]
     query["sort_dir"] = ["desc", "desc", "desc"]
-    url = "%s/servers/detail?%s" % (_endpoint(request),
-                                    parse.urlencode(query, doseq=True))
-    response = _session(request).get(url, headers=_headers(microversion))
-    body = response.json() or {}
+    body = _get(request, "/servers/detail?%s" % parse.urlencode(
+        query, doseq=True), microversion)
     servers = body.get("servers", [])
     next_link = any(link.get("rel") == "next"
                     for link in body.get("servers_links") or ())
@@ -132,7 +133,6 @@ def instance_action_get(request, server_id, request_id, microversion="2.84"):
     dict with its ``events``.  From 2.84 failed events carry ``details``;
     admins also get each event's ``traceback`` (DOMAIN.md "Where a failure
     shows up").  Horizon's api.nova has the action list but not this."""
-    url = "%s/servers/%s/os-instance-actions/%s" % (
-        _endpoint(request), parse.quote(server_id), parse.quote(request_id))
-    response = _session(request).get(url, headers=_headers(microversion))
-    return (response.json() or {}).get("instanceAction", {})
+    return _get(request, "/servers/%s/os-instance-actions/%s" % (
+        parse.quote(server_id), parse.quote(request_id)),
+        microversion).get("instanceAction", {})
