@@ -402,6 +402,12 @@ def cmd_rss(args):
                 seen.add(p.pid)
         except psutil.Error:
             pass
+    pss_total = 0
+    for pid in seen:
+        try:
+            pss_total += psutil.Process(pid).memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            pass
     mb = 1024 * 1024
     for name, rss in rows:
         print("  %-16s %7.0f MiB" % (name, rss / mb))
@@ -409,6 +415,7 @@ def cmd_rss(args):
     print("services total:  %7.0f MiB RSS" % ((total + extra) / mb))
     print("guests (QEMU):   %7.0f MiB RSS" % (guests / mb))
     print("whole stack:     %7.0f MiB RSS" % ((total + extra + guests) / mb))
+    print("whole stack:     %7.0f MiB PSS (shared pages counted once)" % (pss_total / mb))
 
 
 def main():
