@@ -35,6 +35,10 @@ DEMO_PASSWORD="${DEMO_PASSWORD:-demo-secret}"
 SERVICE_PASSWORD="service-secret"
 DB_PASSWORD="db-secret"
 HORIZON_PORT=8080
+# libvirt domain names of this state folder's guests: unique per state
+# folder, so a second checkout (CI in a fresh clone) never meets a domain
+# left defined by another one.
+INSTANCE_PREFIX="cd$(printf '%s' "$STATE" | sha256sum | cut -c1-6)-"
 
 APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server
   libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
@@ -311,6 +315,7 @@ instances_path = $STATE/nova/instances
 my_ip = $HOST
 host = democloud
 use_rootwrap_daemon = false
+instance_name_template = ${INSTANCE_PREFIX}%08x
 EOF
 )
   nova_common=$(cat <<EOF
@@ -467,7 +472,7 @@ do_keystone() {
   wait_for 90 keystone http_up "http://$HOST:5000/v3"
 }
 
-seed() { DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
+seed() { DEMO_INSTANCE_PREFIX=$INSTANCE_PREFIX DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
 
 do_identity() {
   if [ -f "$STATE/identity.json" ] && [ "$STATE/identity.json" -nt "$HERE/seed.py" ]; then
@@ -682,7 +687,7 @@ cmd_down() {
   # Guests: power them off; nova-compute restarts them on the next `up`
   # (resume_guests_state_on_host_boot).
   if command -v virsh >/dev/null && [ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; then
-    for s in $(virsh -c qemu:///system list --name 2>/dev/null | grep '^instance-' || true); do
+    for s in $(virsh -c qemu:///system list --name 2>/dev/null | grep "^$INSTANCE_PREFIX" || true); do
       virsh -c qemu:///system destroy "$s" >/dev/null 2>&1 || true
     done
     kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
@@ -702,9 +707,9 @@ cmd_wipe() {
   cmd_down
   if command -v virsh >/dev/null; then
     # undefine the demo's domains (libvirtd is down; start it briefly)
-    if [ -d /etc/libvirt/qemu ] && ls /etc/libvirt/qemu/instance-*.xml >/dev/null 2>&1; then
+    if [ -d /etc/libvirt/qemu ] && ls /etc/libvirt/qemu/"$INSTANCE_PREFIX"*.xml >/dev/null 2>&1; then
       start_libvirtd 2>/dev/null || true; sleep 1
-      for s in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
+      for s in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep "^$INSTANCE_PREFIX" || true); do
         virsh -c qemu:///system destroy "$s" >/dev/null 2>&1 || true
         virsh -c qemu:///system undefine --nvram "$s" >/dev/null 2>&1 || virsh -c qemu:///system undefine "$s" >/dev/null 2>&1 || true
       done

@@ -393,7 +393,8 @@ def cmd_rss(args):
             continue
         cmd = " ".join(p.info["cmdline"] or [])
         try:
-            if "qemu-system" in (p.info["name"] or "") and "instance-" in cmd:
+            if "qemu-system" in (p.info["name"] or "") and \
+                    "guest=%s" % os.environ.get("DEMO_INSTANCE_PREFIX", "instance-") in cmd:
                 guests += p.memory_info().rss
                 seen.add(p.pid)
             elif p.info["name"] in ("epmd", "privsep-helper") or "privsep-helper" in cmd \
