@@ -724,6 +724,13 @@ cmd_up() {
   [ "$(id -u)" = 0 ] || die "must run as root (installs packages, runs libvirtd)"
   mkdir -p "$LOG" "$RUN" "$ETC"
   echo "democloud: state $STATE, cache $CACHE_DIR, logs $LOG"
+  local port svc
+  for svc in keystone:5000 glance:9292 placement:8778 neutron:9696 nova-api:8774 horizon:$HORIZON_PORT; do
+    port=${svc#*:}; svc=${svc%%:*}
+    if ! pid_alive "$svc" && http_up "http://$HOST:$port/"; then
+      die "port $port ($svc) is already served by a process this state folder did not start (another checkout's demo cloud? run its democloud/demo.sh down)"
+    fi
+  done
   step "Debian packages" "$LOG/install-apt.log" do_apt
   step "venv: OpenStack services" "$LOG/install-venv-openstack.log" do_venv_openstack
   step "venv: Horizon" "$LOG/install-venv-horizon.log" do_venv_horizon
