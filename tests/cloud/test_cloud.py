@@ -111,7 +111,8 @@ def test_snapshot_of_healthy_guest_is_verified_by_probe_lines(cloud, cleanup, re
     if image is not None:
         cleanup.append(("image", image["id"]))
     record_property("create_image_to_verdict_seconds", round(seconds, 1))
-    print("createImage to verdict: %.1f s" % seconds)
+    print("createImage to verdict: %.1f s, guest frozen %.2f s"
+          % (seconds, verdict.freeze_seconds or -1))
     assert evidence.image_fate is ImageFate.ACTIVE
     assert evidence.probe.clean_pairs, evidence.probe
     assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
