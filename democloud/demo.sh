@@ -661,7 +661,6 @@ export CONSISTENCY_DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD CONSISTENCY_DEMO_PASSWORD
 EOF
 }
 
-SERVICES=(horizon nova-compute nova-scheduler nova-conductor nova-api neutron placement glance keystone rabbitmq mariadb)
 
 cmd_status() {
   local s rc=0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A small stand-in for the DevStack functions plugin.sh uses (functions-common,
 # inc/python, lib/apache).  Every call is recorded in $FAKE_LOG.
 ENABLED_SERVICES=${ENABLED_SERVICES:-horizon}
