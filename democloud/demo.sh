@@ -67,6 +67,12 @@ step() {  # step NAME LOGFILE FUNCTION [ARGS...]
     echo "demo.sh: step '$name' failed; see $logf" >&2
     echo "---- last lines of $logf" >&2
     tail -n 25 "$logf" >&2 || true
+    local extra
+    for extra in ${STEP_EXTRA_LOGS:-}; do
+      [ -f "$extra" ] || continue
+      echo "---- last lines of $extra" >&2
+      grep -v '^[[:space:]]*$' "$extra" | tail -n 40 >&2 || true
+    done
     exit 1
   fi
   awk -v a="$s" -v b="$(now)" 'BEGIN{printf "%6.1fs\n", b-a}'
@@ -518,15 +524,72 @@ start_libvirtd() {
     libvirtd -d
   fi
 }
+# A libvirtd may be running that this script cannot use: one left over from
+# another checkout or a killed session, or one that a package's postinst
+# started without the /dev/kvm mask (every QEMU probe then waits on KVM and
+# nova-compute stalls in init_host).  Such a daemon is replaced.
+libvirtd_usable() {
+  local pid
+  [ -f /run/libvirtd.pid ] && pid=$(cat /run/libvirtd.pid) && kill -0 "$pid" 2>/dev/null || return 1
+  if [ -e /dev/kvm ] && unshare -m --propagation private true 2>/dev/null \
+     && [ "$(stat -c %t:%T "/proc/$pid/root/dev/kvm" 2>/dev/null)" != "1:3" ]; then
+    echo "libvirtd pid $pid sees the real /dev/kvm (not started by this script)"
+    return 1
+  fi
+  if ! timeout 20 virsh -c qemu:///system list --all >/dev/null 2>&1; then
+    echo "libvirtd pid $pid does not answer within 20 s"
+    return 1
+  fi
+}
+stop_stray_libvirtd() {
+  local p
+  for p in $(pgrep -x libvirtd || true); do
+    echo "stopping libvirtd pid $p"
+    kill "$p" 2>/dev/null || true
+  done
+  for _ in $(seq 1 40); do pgrep -x libvirtd >/dev/null || break; sleep 0.25; done
+  for p in $(pgrep -x libvirtd || true); do kill -9 "$p" 2>/dev/null || true; done
+  rm -f /run/libvirtd.pid
+}
 do_libvirt() {
   mkdir -p /run/libvirt
   if ! { [ -f /run/virtlogd.pid ] && kill -0 "$(cat /run/virtlogd.pid)" 2>/dev/null; }; then
     virtlogd -d
   fi
-  if ! { [ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; }; then
+  if ! libvirtd_usable; then
+    stop_stray_libvirtd
     start_libvirtd
   fi
   wait_for 30 libvirtd virsh -c qemu:///system version
+  libvirtd_usable || { echo "the new libvirtd is not usable either"; return 1; }
+  echo "libvirtd pid $(cat /run/libvirtd.pid), domains: $(virsh -c qemu:///system list --all --name | grep -c . || true)"
+}
+
+# nova-compute refuses to start as a new service while libvirt holds any
+# domain ("My hypervisor has existing instances, but I appear to be a new
+# service in this database"): domains left by another checkout's demo cloud,
+# or by this folder's state deleted without `wipe`.  Only two demo clouds
+# cannot run at once (they share the ports), so before this state's first
+# nova-compute start every demo-named domain is an orphan: remove it.
+# Domains the demo did not name are left alone and reported.
+DEMO_DOMAIN_RE='^cd[0-9a-f]{6}-[0-9a-f]{8}$'
+compute_service_registered() {
+  [ "$(mysql_cli -N -e "select count(*) from nova_cell1.services where \`binary\`='nova-compute' and deleted=0")" -ge 1 ]
+}
+clear_orphan_domains() {
+  local d others
+  for d in $(virsh -c qemu:///system list --all --name | grep -E "$DEMO_DOMAIN_RE" || true); do
+    echo "removing libvirt domain $d, left by an earlier demo cloud (its state is gone or it is another checkout's)"
+    virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true
+    virsh -c qemu:///system undefine --nvram "$d" >/dev/null 2>&1 \
+      || virsh -c qemu:///system undefine "$d" >/dev/null
+  done
+  others=$(virsh -c qemu:///system list --all --name | grep -vE "$DEMO_DOMAIN_RE" | grep . || true)
+  if [ -n "$others" ]; then
+    echo "libvirt holds domains the demo did not create: $(echo "$others" | tr '\n' ' ')"
+    echo "nova-compute will refuse to start beside them; remove them (virsh undefine NAME) or use another machine"
+    return 1
+  fi
 }
 
 compute_node_registered() {
@@ -536,6 +599,15 @@ do_nova_services() {
   if pid_alive nova-conductor && pid_alive nova-scheduler && pid_alive nova-compute \
      && [ -f "$STATE/done/nova-discovered" ]; then
     echo "nova services running and the host is mapped"; return 0
+  fi
+  if ! compute_service_registered; then
+    clear_orphan_domains
+    # a nova-compute of this state that never registered has failed (it can
+    # stay alive after refusing to start): start it afresh
+    if pid_alive nova-compute; then
+      echo "restarting nova-compute pid $(cat "$RUN/nova-compute.pid"): it never registered"
+      stop_pid nova-compute
+    fi
   fi
   start_bg nova-conductor "$OSV/bin/nova-conductor" --config-file "$ETC/nova/nova-conductor.conf"
   start_bg nova-scheduler "$OSV/bin/nova-scheduler" --config-file "$ETC/nova/nova-scheduler.conf"
@@ -742,7 +814,8 @@ cmd_up() {
   step "database schemas" "$LOG/dbsync.log" do_dbsyncs
   step "Glance, Placement, Neutron, Nova APIs" "$LOG/apis-setup.log" do_apis
   step "virtlogd + libvirtd" "$LOG/libvirt-setup.log" do_libvirt
-  step "Nova conductor/scheduler/compute" "$LOG/nova-setup.log" do_nova_services
+  STEP_EXTRA_LOGS="$LOG/nova-compute-app.log $LOG/nova-compute.log $LOG/nova-conductor.log" \
+    step "Nova conductor/scheduler/compute" "$LOG/nova-setup.log" do_nova_services
   step "Horizon settings + enabled files" "$LOG/horizon-setup.log" do_horizon_config
   step "Horizon static files (compress)" "$LOG/horizon-setup.log" do_horizon_static
   step "Horizon" "$LOG/horizon-setup.log" do_horizon_start

@@ -182,11 +182,20 @@ def cmd_wait_compute(args):
     sess = admin_session()
     nova = ep(sess, "compute")
 
+    seen = {"services": None}
+
     def up():
         svcs = sess.get(nova + "/os-services", params={"binary": "nova-compute"},
                         headers=NOVA_MV).json()["services"]
+        seen["services"] = [(s["host"], s["state"], s["status"], s["updated_at"])
+                            for s in svcs]
         return [s for s in svcs if s["state"] == "up"]
-    wait("nova-compute to report up", up, 240)
+    try:
+        wait("nova-compute to report up", up, 240)
+    except SystemExit:
+        log("nova-compute services seen (host, state, status, updated_at): %s"
+            % (seen["services"] or "none registered"))
+        raise
     log("nova-compute is up")
 
 
