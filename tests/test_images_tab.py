@@ -285,7 +285,7 @@ class ApplyFixTests(test.TestCase):
             "fix": "make_consistent", "image_ids": ",".join(ids)})
 
         self.assertNoFormErrors(res)
-        self.assertRedirectsNoFollow(res, INDEX_URL)
+        self.assertRedirectsNoFollow(res, IMAGES_TAB)
         # Only images that need it and may be changed are written.
         self.assertEqual(
             [mock.call(test.IsHttpRequest(), i, None,
@@ -329,7 +329,7 @@ class ApplyFixTests(test.TestCase):
             glance_exc.CommunicationError("refused")
         res = self.client.post(fix_url("enable_agent"), {
             "fix": "enable_agent", "image_ids": "a,b"})
-        self.assertRedirectsNoFollow(res, INDEX_URL)
+        self.assertRedirectsNoFollow(res, IMAGES_TAB)
         self.mock_image_update_properties.assert_not_called()
         msgs = [str(m) for m in res.wsgi_request._messages]
         self.assertTrue(any("nothing was changed" in m for m in msgs), msgs)

@@ -73,6 +73,14 @@ def test_row_fix_through_confirmation_updates_the_row(browser, horizon,
                                                       cloud):
     glance, by_name = cloud
     image = by_name["neither"]
+    # The tab group is sticky: Horizon shows the last tab the user clicked
+    # unless the URL names one.  Click another tab first, so the redirect
+    # after the fix must name the Images tab to land there.
+    open_tab(browser, horizon)
+    browser.find_element(
+        By.CSS_SELECTOR, 'a[data-target="#consistency__test_snapshots"]').click()
+    wait(browser).until(EC.visibility_of_element_located(
+        (By.ID, "consistency__test_snapshots")))
     open_tab(browser, horizon)
 
     row(browser, image.id).find_element(

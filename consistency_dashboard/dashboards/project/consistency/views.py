@@ -1,6 +1,5 @@
 from django import http
 from django.urls import reverse
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from horizon import forms
@@ -12,6 +11,8 @@ from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency \
     import forms as fix_forms
 from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency \
+    import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency \
     import tabs as consistency_tabs
 
@@ -36,8 +37,8 @@ class ApplyFixView(forms.ModalFormView):
     template_name = "consistency_dashboard/project/fix.html"
     modal_id = "apply_fix_modal"
     submit_label = _("Apply")
-    success_url = reverse_lazy("horizon:project:consistency:index")
-    cancel_url = reverse_lazy("horizon:project:consistency:index")
+    success_url = property(lambda self: project_tables.images_tab_url())
+    cancel_url = property(lambda self: project_tables.images_tab_url())
 
     def dispatch(self, request, *args, **kwargs):
         self.fix = image_rows.FIX_BY_SLUG.get(kwargs.get("fix"))
