@@ -213,7 +213,18 @@ def launch_step():
         yield sorted(patch)
 
 
+def wizard_settled(browser):
+    """The wizard is open and every REST call it started has answered (here
+    they all fail: no cloud behind them).  A step clicked before that can be
+    switched back when the wizard's model finishes initialising."""
+    return browser.execute_script(INJECT + """
+        return document.querySelector('.wizard-nav') !== null
+               && inj.get('$http').pendingRequests.length === 0;
+    """)
+
+
 def wizard_step(browser, title):
+    wait(browser, 120).until(wizard_settled)
     item = wait(browser).until(EC.element_to_be_clickable((
         By.XPATH, "//div[contains(@class,'wizard-nav')]//li[a/span"
         "[normalize-space()='%s']]" % title)))

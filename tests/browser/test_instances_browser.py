@@ -67,8 +67,13 @@ def test_badge_and_filter(browser, horizon, cloud):
 def test_rebuild_confirmation_refuses_a_wrong_name(browser, horizon, cloud):
     glance, compute, fixed = cloud
     open_tab(browser, horizon)
-    row(browser, STALE_ID).find_element(
-        By.CSS_SELECTOR, "[id$='__action_rebuild_from_image']").click()
+    stale = row(browser, STALE_ID)
+    action = stale.find_element(
+        By.CSS_SELECTOR, "[id$='__action_rebuild_from_image']")
+    # Test snapshot is the row's first action; the fixes are in its menu.
+    assert not action.is_displayed()
+    stale.find_element(By.CSS_SELECTOR, ".dropdown-toggle").click()
+    action.click()
     modal = wait(browser).until(EC.visibility_of_element_located(
         (By.CSS_SELECTOR, ".modal #id_confirm_name")))
     assert "data on them is lost" in browser.find_element(
