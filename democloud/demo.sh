@@ -387,7 +387,7 @@ cpu_mode = none
 connection_uri = qemu:///system
 # QEMU >= 5 gives each TCG guest a 1 GiB translation cache, which fills up
 # over time: a 320 MB guest reached 1.4 GB RSS. 64 MiB keeps it small.
-tb_cache_size = ${DEMO_TB_CACHE_MB:-64}
+tb_cache_size = ${DEMO_TB_CACHE_MB:-32}
 snapshots_directory = $STATE/nova/snapshots
 [nova_sys_admin]
 helper_command = $ph
@@ -418,7 +418,7 @@ do_mariadb() {
   if ! pid_alive mariadb; then
     start_bg mariadb mariadbd --no-defaults --user=root --datadir="$STATE/mariadb/data" \
       --bind-address=$HOST --port=3306 --socket="$(MYSQL_SOCK)" --pid-file="$STATE/mariadb/mariadbd.pid" \
-      --innodb-buffer-pool-size=64M --max-connections=500 --performance-schema=OFF \
+      --innodb-buffer-pool-size=16M --innodb-log-buffer-size=4M --key-buffer-size=1M --max-connections=500 --performance-schema=OFF \
       --skip-name-resolve --character-set-server=utf8mb4
   fi
   wait_for 60 mariadb mysql_cli -e "select 1"
@@ -609,8 +609,9 @@ do_nova_services() {
       stop_pid nova-compute
     fi
   fi
-  start_bg nova-conductor "$OSV/bin/nova-conductor" --config-file "$ETC/nova/nova-conductor.conf"
-  start_bg nova-scheduler "$OSV/bin/nova-scheduler" --config-file "$ETC/nova/nova-scheduler.conf"
+  # one process each, no forked worker (see nova_one_process.py): -240 MiB
+  start_bg nova-conductor "$OSV/bin/python" "$HERE/nova_one_process.py" conductor --config-file "$ETC/nova/nova-conductor.conf"
+  start_bg nova-scheduler "$OSV/bin/python" "$HERE/nova_one_process.py" scheduler --config-file "$ETC/nova/nova-scheduler.conf"
   start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
   seed wait-compute
   # the compute node record appears a few seconds after the service is up
