@@ -71,11 +71,11 @@ def attention_cell(row):
                             ((a,) for a in row.posture.attention))
 
 
-def images_tab_url():
-    """The panel with the Images tab named: the tab group is sticky
-    (Horizon remembers the last tab in a cookie and shows it unless the URL
-    names one), so a redirect after a fix must name the tab it returns to."""
-    return "%s?tab=consistency__images" % reverse(INDEX_URL)
+def tab_url(slug="images"):
+    """The panel with one tab named: the tab group is sticky (Horizon
+    remembers the last tab in a cookie and shows it unless the URL names
+    one), so every redirect names the tab it returns to."""
+    return "%s?tab=consistency__%s" % (reverse(INDEX_URL), slug)
 
 
 def instances_cell(row):
@@ -132,7 +132,7 @@ class BulkFix(tables.Action):
     def handle(self, data_table, request, object_ids):
         if not object_ids:
             messages.info(request, _("Select one or more images first."))
-            return shortcuts.redirect(images_tab_url())
+            return shortcuts.redirect(tab_url())
         query = parse.urlencode([("image_id", i) for i in object_ids])
         return shortcuts.redirect("%s?%s" % (
             reverse(FIX_URL, args=(self.fix.value,)), query))

@@ -37,8 +37,8 @@ class ApplyFixView(forms.ModalFormView):
     template_name = "consistency_dashboard/project/fix.html"
     modal_id = "apply_fix_modal"
     submit_label = _("Apply")
-    success_url = property(lambda self: project_tables.images_tab_url())
-    cancel_url = property(lambda self: project_tables.images_tab_url())
+    success_url = property(lambda self: project_tables.tab_url())
+    cancel_url = property(lambda self: project_tables.tab_url())
 
     def dispatch(self, request, *args, **kwargs):
         self.fix = image_rows.FIX_BY_SLUG.get(kwargs.get("fix"))

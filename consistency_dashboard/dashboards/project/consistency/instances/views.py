@@ -14,6 +14,8 @@ from openstack_dashboard import api
 from consistency_dashboard.api import errors
 from consistency_dashboard.core import rebuild_flow as flow
 from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.dashboards.project.consistency \
+    import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency.instances \
     import forms as instance_forms
 from consistency_dashboard.dashboards.project.consistency.instances \
@@ -21,12 +23,12 @@ from consistency_dashboard.dashboards.project.consistency.instances \
 
 
 def instances_tab_url():
-    return "%s?tab=consistency__instances" % reverse(
-        "horizon:project:consistency:index")
+    return project_tables.tab_url("instances")
 
 
 class _InstanceMixin(object):
     """Loads the row of the instance in the URL, or says why it cannot."""
+    load_error = _("Unable to read instance %s from Nova.")
 
     def get_row(self):
         if not hasattr(self, "_row"):
@@ -35,8 +37,7 @@ class _InstanceMixin(object):
                                              self.kwargs["instance_id"])
             except Exception:
                 exceptions.handle(self.request,
-                                  _("Unable to read instance %s from Nova.")
-                                  % self.kwargs["instance_id"],
+                                  self.load_error % self.kwargs["instance_id"],
                                   redirect=instances_tab_url())
         return self._row
 

@@ -6,7 +6,7 @@ from horizon import forms
 from horizon import messages
 
 from consistency_dashboard.dashboards.project.consistency.instances \
-    import loading
+    import views as instance_views
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -19,12 +19,7 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import tables
 
 
-def instances_tab_url():
-    return "%s?tab=consistency__instances" % reverse(
-        "horizon:project:consistency:index")
-
-
-class TestSnapshotView(forms.ModalFormView):
+class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
     """Shows the core's predicted outcome first; on submit starts the test
     snapshot (start.py) and goes to the Test snapshots tab."""
     form_class = test_forms.TestSnapshotForm
@@ -42,20 +37,10 @@ class TestSnapshotView(forms.ModalFormView):
     def get_success_url(self):
         return tables.tab_url()
 
-    cancel_url = property(lambda self: instances_tab_url())
+    cancel_url = property(lambda self: instance_views.instances_tab_url())
 
-    def get_row(self):
-        if not hasattr(self, "_row"):
-            try:
-                self._row = loading.load_row(self.request,
-                                             self.kwargs["instance_id"])
-            except Exception:
-                exceptions.handle(self.request,
-                                  _("Unable to read instance %s from Nova: "
-                                    "no test snapshot was taken.")
-                                  % self.kwargs["instance_id"],
-                                  redirect=instances_tab_url())
-        return self._row
+    load_error = _("Unable to read instance %s from Nova: "
+                   "no test snapshot was taken.")
 
     def get_initial(self):
         return {"name": start_mod.default_name(self.get_row().name,
