@@ -94,8 +94,9 @@ fi
 LOGDIR=$(mktemp -d)
 trap 'rm -rf "$LOGDIR"' EXIT
 count() {  # count WORD: sum of "N WORD" in the pytest summary lines of both runs
-  cat "$LOGDIR"/*.log 2>/dev/null | grep -E '^=+ .* in [0-9.]+s' \
-    | grep -oE "[0-9]+ $1" | awk '{n += $1} END {print n + 0}'
+  awk -v word="$1" '/^(=+ )?[0-9]+ [a-z].* in [0-9.]+s/ {
+      for (i = 2; i <= NF; i++) if (index($i, word) == 1 && $(i-1) ~ /^[0-9]+$/) n += $(i-1)
+    } END {print n + 0}' "$LOGDIR"/*.log 2>/dev/null || echo 0
 }
 
 step "pytest -m '$first' ${rest[*]}"
