@@ -90,7 +90,7 @@ def verdict_cell(row):
         extra.append(_("enforced by Nova"))
     return format_html(
         '<span class="label {} consistency-verdict" data-verdict="{}">{}'
-        '</span> <span class="text-muted">{}</span>'
+        '</span><div class="text-muted">{}</div>'
         '<div class="consistency-cause">{}</div>',
         badge, row.level_label, row.level_label, ", ".join(
             str(e) for e in extra), verdict.cause)
