@@ -517,9 +517,18 @@ do_apis() {
 # start that resumes three guests took four minutes. libvirtd runs in its
 # own mount namespace with /dev/kvm masked, so it (and QEMU) see TCG only:
 # define 0.03 s, start 0.7 s. Nothing changes outside that namespace.
+# The mask is a root-only (0600) copy of the /dev/null node, not /dev/null
+# itself: libvirtd checks whether /dev/kvm is read/writable by the qemu user,
+# and a world-writable mask made it treat its TCG-only capability cache as
+# stale ("KVM was not enabled when probing ..., but it should be usable
+# now") and re-probe QEMU on every lookup, about 15 probes per domain define
+# (30 s per snapshot or guest start where PID 1 reaps the probes slowly).
 start_libvirtd() {
   if [ -e /dev/kvm ] && unshare -m --propagation private true 2>/dev/null; then
-    unshare -m --propagation private sh -c 'mount --bind /dev/null /dev/kvm && exec libvirtd -d'
+    mkdir -p /run/libvirt
+    [ -c /run/libvirt/kvm-mask ] || mknod -m 600 /run/libvirt/kvm-mask c 1 3
+    chown root:root /run/libvirt/kvm-mask && chmod 600 /run/libvirt/kvm-mask
+    unshare -m --propagation private sh -c 'mount --bind /run/libvirt/kvm-mask /dev/kvm && exec libvirtd -d'
   else
     libvirtd -d
   fi
@@ -532,8 +541,8 @@ libvirtd_usable() {
   local pid
   [ -f /run/libvirtd.pid ] && pid=$(cat /run/libvirtd.pid) && kill -0 "$pid" 2>/dev/null || return 1
   if [ -e /dev/kvm ] && unshare -m --propagation private true 2>/dev/null \
-     && [ "$(stat -c %t:%T "/proc/$pid/root/dev/kvm" 2>/dev/null)" != "1:3" ]; then
-    echo "libvirtd pid $pid sees the real /dev/kvm (not started by this script)"
+     && [ "$(stat -c %t:%T:%a "/proc/$pid/root/dev/kvm" 2>/dev/null)" != "1:3:600" ]; then
+    echo "libvirtd pid $pid sees the real or a world-writable /dev/kvm (not started by this script)"
     return 1
   fi
   if ! timeout 20 virsh -c qemu:///system list --all >/dev/null 2>&1; then
