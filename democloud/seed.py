@@ -31,7 +31,7 @@ SERVICES = [
     ("neutron", "network", "http://%s:9696" % HOST),
 ]
 
-FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "160")),
+FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "128")),
           "vcpus": 1, "disk": 1}
 
 # name -> (properties, extra kernel command line)
