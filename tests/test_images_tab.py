@@ -209,6 +209,19 @@ class ImagesTabTests(test.TestCase):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
                         api.nova: ("server_list",)})
+    def test_bulk_fixes_toolbar_and_menu(self):
+        self._list(fixtures.story_images())
+        self.mock_server_list.return_value = ([], False)
+        content = self.client.get(IMAGES_TAB).content.decode()
+        toolbar, menu = content.split('class="table_actions_menu"', 1)
+        self.assertIn('id="images__action_bulk_make_consistent"', toolbar)
+        for fix in ("enable_agent", "require_quiesce",
+                    "remove_dead_fsfreeze"):
+            self.assertNotIn("images__action_bulk_%s" % fix, toolbar)
+            self.assertIn('id="images__action_bulk_%s"' % fix, menu)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
     def test_bulk_action_goes_to_confirmation_with_selection(self):
         images = fixtures.story_images()
         self._list(images)

@@ -94,12 +94,8 @@ class AuditImagesTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Image"))
     owner = tables.Column(owner_cell, verbose_name=_("Owner"))
     visibility = tables.Column("visibility", verbose_name=_("Visibility"))
-    guest_agent = tables.Column(image_tables.guest_agent_cell,
-                                verbose_name=_("hw_qemu_guest_agent"))
-    require_quiesce = tables.Column(image_tables.require_quiesce_cell,
-                                    verbose_name=_("os_require_quiesce"))
-    dead_property = tables.Column(image_tables.dead_property_cell,
-                                  verbose_name=_("hw_require_fsfreeze"))
+    properties = tables.Column(image_tables.properties_cell,
+                               verbose_name=_("Image properties"))
     posture = tables.Column(image_tables.posture_cell,
                             verbose_name=_("Best live snapshot"))
     attention = tables.Column(image_tables.attention_cell,

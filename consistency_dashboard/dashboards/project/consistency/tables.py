@@ -35,22 +35,21 @@ def boolean_cell(boolean):
     return format_html('{}', parsed)
 
 
-def guest_agent_cell(row):
-    return boolean_cell(row.guest_agent)
-
-
-def require_quiesce_cell(row):
-    return boolean_cell(row.require_quiesce)
-
-
-def dead_property_cell(row):
-    if row.dead_fsfreeze is None:
-        return format_html('<span class="text-muted">{}</span>', "-")
-    return format_html(
-        '<code class="consistency-raw consistency-dead">{}</code> '
-        '<span class="label label-default" title="{}">{}</span>',
-        str(row.dead_fsfreeze), image_rows.DEAD_PROPERTY_REASON,
-        _("no effect in Nova"))
+def properties_cell(row):
+    """The image's snapshot properties, one labelled line each, raw beside
+    what Nova reads; hw_require_fsfreeze only when present, marked as having
+    no effect (the sentence why is the label's title)."""
+    lines = [("hw_qemu_guest_agent", boolean_cell(row.guest_agent)),
+             ("os_require_quiesce", boolean_cell(row.require_quiesce))]
+    if row.dead_fsfreeze is not None:
+        lines.append(("hw_require_fsfreeze", format_html(
+            '<code class="consistency-raw consistency-dead">{}</code> '
+            '<span class="label label-default" title="{}">{}</span>',
+            str(row.dead_fsfreeze), image_rows.DEAD_PROPERTY_REASON,
+            _("no effect in Nova"))))
+    return format_html_join(
+        "", '<div class="consistency-prop"><span class="consistency-prop-'
+        'name">{}:</span>&nbsp;{}</div>', lines)
 
 
 def posture_cell(row):
@@ -199,12 +198,8 @@ class AttentionFilter(AttentionToggle):
 class ImagesTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Image"))
     visibility = tables.Column(visibility_cell, verbose_name=_("Visibility"))
-    guest_agent = tables.Column(guest_agent_cell,
-                                verbose_name=_("hw_qemu_guest_agent"))
-    require_quiesce = tables.Column(require_quiesce_cell,
-                                    verbose_name=_("os_require_quiesce"))
-    dead_property = tables.Column(dead_property_cell,
-                                  verbose_name=_("hw_require_fsfreeze"))
+    properties = tables.Column(properties_cell,
+                               verbose_name=_("Image properties"))
     posture = tables.Column(posture_cell,
                             verbose_name=_("Best live snapshot"))
     attention = tables.Column(attention_cell,
@@ -221,6 +216,9 @@ class ImagesTable(tables.DataTable):
         multi_select = True
         pagination_param = "images_marker"
         prev_pagination_param = "images_prev_marker"
+        # One bulk fix on the toolbar, the others in its menu, as Horizon's
+        # own Instances table does with table_actions_menu.
         table_actions = ((ImageNameFilter, AttentionFilter) +
-                         FIX_BULK_ACTIONS)
+                         FIX_BULK_ACTIONS[:1])
+        table_actions_menu = FIX_BULK_ACTIONS[1:]
         row_actions = FIX_ROW_ACTIONS
