@@ -11,16 +11,23 @@ ROOT=$PWD
 VENV=${CONSISTENCY_TEST_VENV:-$ROOT/.venv}
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
-want_layer() {  # does the -m expression in "$@" (if any) select marker $1?
-  local marker=$1 expr="" prev="" arg
-  shift
-  for arg in "$@"; do
-    [ "$prev" = "-m" ] && expr=$arg
-    case "$arg" in -m?*) expr=${arg#-m} ;; esac
-    prev=$arg
-  done
-  [ -z "$expr" ] && return 0
-  case " $expr " in
+# The -m expression among the arguments (EXPR, empty if none) and the other
+# arguments (REST), read once: the layers to prepare and the two pytest runs
+# below both come from it.
+EXPR=""; REST=(); prev=""
+for arg in "$@"; do
+  if [ "$prev" = "-m" ]; then EXPR=$arg; prev=""; continue; fi
+  case "$arg" in
+    -m) prev="-m"; continue ;;
+    -m?*) EXPR=${arg#-m}; continue ;;
+  esac
+  REST+=("$arg")
+done
+
+want_layer() {  # does the -m expression (if any) select marker $1?
+  local marker=$1
+  [ -z "$EXPR" ] && return 0
+  case " $EXPR " in
     *"not $marker"*) return 1 ;;
     *"$marker"*) return 0 ;;
     " not "*) return 0 ;;
@@ -48,7 +55,7 @@ step "Debian packages"
 # mariadb-server and postgresql: the guest kit's database hooks are tested
 # against real servers started in a temp dir.
 apt_install chromium chromium-driver shellcheck mariadb-server postgresql
-if want_layer qga "$@" && [ -x tools/guest-image/install-deps.sh ]; then
+if want_layer qga && [ -x tools/guest-image/install-deps.sh ]; then
   tools/guest-image/install-deps.sh
 fi
 
@@ -64,10 +71,10 @@ if [ ! -e "$stamp" ]; then
 fi
 
 export CONSISTENCY_REQUIRE_BROWSER=1
-if want_layer qga "$@"; then
+if want_layer qga; then
   export CONSISTENCY_REQUIRE_QGA=1
 fi
-if ! { want_layer cloud "$@" && [ -x democloud/demo.sh ]; }; then
+if ! { want_layer cloud && [ -x democloud/demo.sh ]; }; then
   step "pytest $*"
   exec "$VENV/bin/python" -m pytest "$@"
 fi
@@ -76,17 +83,8 @@ fi
 # browser tests and the qga guests above all) run before the embedded cloud
 # takes its share of the 2 cores and memory, and a cloud that fails to start
 # still leaves their results.
-expr=""; rest=(); prev=""
-for arg in "$@"; do
-  if [ "$prev" = "-m" ]; then expr=$arg; prev=""; continue; fi
-  case "$arg" in
-    -m) prev="-m"; continue ;;
-    -m?*) expr=${arg#-m}; continue ;;
-  esac
-  rest+=("$arg")
-done
-if [ -n "$expr" ]; then
-  first="($expr) and not cloud"; second="($expr) and cloud"
+if [ -n "$EXPR" ]; then
+  first="($EXPR) and not cloud"; second="($EXPR) and cloud"
 else
   first="not cloud"; second="cloud"
 fi
@@ -99,9 +97,9 @@ count() {  # count WORD: sum of "N WORD" in the pytest summary lines of both run
     } END {print n + 0}' "$LOGDIR"/*.log 2>/dev/null || echo 0
 }
 
-step "pytest -m '$first' ${rest[*]}"
+step "pytest -m '$first' ${REST[*]}"
 set +e
-"$VENV/bin/python" -m pytest -m "$first" "${rest[@]}" 2>&1 | tee "$LOGDIR/1.log"
+"$VENV/bin/python" -m pytest -m "$first" "${REST[@]}" 2>&1 | tee "$LOGDIR/1.log"
 rc1=${PIPESTATUS[0]}
 set -e
 
@@ -115,9 +113,9 @@ if [ "$up" != 0 ]; then
   rc2=1
 else
   export CONSISTENCY_REQUIRE_CLOUD=1
-  step "pytest -m '$second' ${rest[*]}"
+  step "pytest -m '$second' ${REST[*]}"
   set +e
-  "$VENV/bin/python" -m pytest -m "$second" "${rest[@]}" 2>&1 | tee "$LOGDIR/2.log"
+  "$VENV/bin/python" -m pytest -m "$second" "${REST[@]}" 2>&1 | tee "$LOGDIR/2.log"
   rc2=${PIPESTATUS[0]}
   set -e
 fi

@@ -14,12 +14,13 @@ from openstack_dashboard import api
 from consistency_dashboard.api import errors
 from consistency_dashboard.core import timestamps
 from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.dashboards.project.consistency \
+    import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 
-TAB = "consistency__test_snapshots"
 
 _LEVEL_BADGES = {
     core_verdict.Level.FAILED: "label-danger",
@@ -32,7 +33,7 @@ _LEVEL_BADGES = {
 
 
 def tab_url():
-    return "%s?tab=%s" % (reverse("horizon:project:consistency:index"), TAB)
+    return project_tables.tab_url("test_snapshots")
 
 
 def name_cell(row):
