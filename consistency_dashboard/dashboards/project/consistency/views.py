@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from horizon import forms
 from horizon import tabs
 
-from openstack_dashboard import api
-
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency \
     import forms as fix_forms

@@ -193,8 +193,6 @@ class AdvanceRebuildFromSnapshotView(generic.View):
             self._act(request, instance_id, observed, progress)
         except Exception as exc:
             _status, why = errors.explain(exc)
-            where = (flow.advance(observed).message if observed is not None
-                     else "")
             return http.JsonResponse({
                 "steps": self._steps(observed),
                 "done": False, "failed": True,
