@@ -2,23 +2,45 @@
 
 DOMAIN.md, "Properties are captured at boot", option 2: stop the instance,
 snapshot it, set the properties on that snapshot, rebuild from it, start it.
-Keeps the ID, the IP addresses and the root disk as of the snapshot.
+Keeps the ID, the IP addresses and the root disk as of the snapshot; every
+write after the snapshot is lost, so the flow must never rebuild a server
+that ran after its snapshot without the user saying so.
 
 The flow keeps no state of its own: each call to :func:`advance` looks at
-what OpenStack shows now (the server, the flow's record in the server's
-metadata, the snapshot image) and says which steps are done, which action to
-take next (at most one), or why it stopped.  Nothing is ever deleted: on a
-failure the instance and the snapshot are left as they are and the message
-says what state they are in.
+what OpenStack shows now (the server, its instance actions, the flow's
+record in the server's metadata, the snapshot image) and says which steps
+are done, which action to take next (at most one), the record to write
+*before* taking it (the intent), or why it stopped and what the user must
+decide.
+
+Rules:
+- REBUILD is only ever proposed for a SHUTOFF server with no task; the flow
+  stops it first.  "Rebuilt" means the server runs from the snapshot
+  (``server.image.id == snapshot``), not that the record says so.
+- A record is *stale* when the server ran after the snapshot was taken, when
+  its snapshot no longer exists, or when the instance runs again although
+  the flow stopped it.  A stale record is never resumed without the user's
+  typed confirmation; :func:`advance` then returns the accepted record.
+- The snapshot is tagged through createImage metadata
+  (:func:`snapshot_metadata`), so a snapshot whose record was lost is found
+  again and offered the same way.
 """
 
 import dataclasses
 import enum
 
 from consistency_dashboard.core import properties as props
+from consistency_dashboard.core import timestamps
 
 RECORD_KEY = "consistency_fix_flow"
 RECORD_VERSION = "v1"
+SNAPSHOT_TAG = "consistency_fix_flow_snapshot"
+SNAPSHOT_INSTANCE = "consistency_instance"
+SNAPSHOT_TAG_VERSION = "v1"
+# Written over the tag when the flow finishes: the server runs from the
+# snapshot, so a later rebuild elsewhere must not make it look like a
+# snapshot whose record was lost.
+SNAPSHOT_TAG_DONE = "done"
 
 STEPS = ("stop", "snapshot", "set_properties", "rebuild", "start")
 STEP_LABELS = {
@@ -29,9 +51,27 @@ STEP_LABELS = {
     "start": "Start the instance",
 }
 
+# Instance actions (nova/compute/instance_actions.py) after which the guest
+# may have run and written to its disks.  Chosen from the action history
+# rather than the server's fields: ``OS-SRV-USG:launched_at`` is set only
+# when Nova spawns the guest (build, rebuild, unshelve, resize), not on
+# start or reboot, so it misses the plain "started it and used it" case;
+# ``updated`` moves on every task-state change, including the flow's own
+# stop and snapshot.  The list errs towards "ran": a false alarm costs one
+# confirmation, a miss costs the user's writes.  ``rebuild`` counts only
+# until the flow has asked for its own rebuild.
+RUN_ACTIONS = frozenset((
+    "start", "reboot", "resume", "unpause", "unshelve", "rescue", "unrescue",
+    "restore", "revertResize", "confirmResize", "resize", "migrate",
+    "evacuate", "live-migration"))
+
+_GONE_STATUSES = ("killed", "deleted", "pending_delete")
+
 
 class Action(enum.Enum):
-    NONE = "none"            # wait: Nova or Glance is still working
+    NONE = "none"            # wait, or stop: see Progress.failed / decision
+    ACCEPT = "accept"        # write the accepted record, nothing else
+    ADOPT = "adopt"          # record the tagged snapshot found
     STOP = "stop"
     SNAPSHOT = "snapshot"
     SET_PROPERTIES = "set_properties"
@@ -47,51 +87,87 @@ class StepState(enum.Enum):
     FAILED = "failed"
 
 
+class Stale(enum.Enum):
+    RAN_AFTER = "ran_after"            # the server ran after the snapshot
+    HISTORY_UNKNOWN = "history_unknown"  # cannot tell whether it ran
+    SNAPSHOT_GONE = "snapshot_gone"    # the recorded snapshot is gone
+    RESTARTED = "restarted"            # runs although the flow stopped it
+    LOST_RECORD = "lost_record"        # a tagged snapshot, no record
+
+
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """The flow's record in the server metadata: the snapshot it made."""
+    """The flow's record in the server metadata."""
     snapshot_id: str = None
+    snapshot_requested: bool = False   # intent written, id not yet known
     rebuild_requested: bool = False
-    was_running: bool = True   # start it again at the end
+    was_running: bool = True           # start it again at the end
+    accepted: str = None   # newest run (Nova's clock) the user accepted
 
     def encode(self):
         parts = [RECORD_VERSION, "was=%s" % ("running" if self.was_running
                                              else "stopped")]
         if self.snapshot_id:
             parts.append("snapshot=%s" % self.snapshot_id)
+        elif self.snapshot_requested:
+            parts.append("snapshot=requested")
         if self.rebuild_requested:
             parts.append("rebuild=requested")
+        if self.accepted:
+            parts.append("accepted=%s" % self.accepted)
         return ";".join(parts)
 
 
 def decode_record(value):
     """The record from the metadata value, or None when there is none (or it
     is not one this version wrote)."""
-    if not value or not str(value).startswith(RECORD_VERSION):
+    if not value or not str(value).startswith(RECORD_VERSION + ";"):
         return None
     fields = dict(p.split("=", 1) for p in str(value).split(";")[1:]
                   if "=" in p)
-    return Record(snapshot_id=fields.get("snapshot") or None,
-                  rebuild_requested=fields.get("rebuild") == "requested",
-                  was_running=fields.get("was", "running") == "running")
+    snapshot = fields.get("snapshot") or None
+    return Record(
+        snapshot_id=None if snapshot == "requested" else snapshot,
+        snapshot_requested=snapshot == "requested",
+        rebuild_requested=fields.get("rebuild") == "requested",
+        was_running=fields.get("was", "running") == "running",
+        accepted=fields.get("accepted") or None)
+
+
+def snapshot_metadata(instance_id):
+    """createImage ``metadata`` that marks the flow's own snapshot (the
+    snapshot keeps it: DOMAIN.md "Snapshot images")."""
+    return {SNAPSHOT_TAG: SNAPSHOT_TAG_VERSION, SNAPSHOT_INSTANCE: instance_id}
+
+
+def is_flow_snapshot(image, instance_id, project_id):
+    """Whether a plain Glance image dict is this flow's snapshot of this
+    instance, owned by this project: the only images the flow writes to or
+    deletes."""
+    return (bool(image) and image.get(SNAPSHOT_TAG) == SNAPSHOT_TAG_VERSION
+            and image.get(SNAPSHOT_INSTANCE) == instance_id
+            and bool(project_id) and image.get("owner") == project_id
+            and image.get("status") not in _GONE_STATUSES)
 
 
 @dataclasses.dataclass(frozen=True)
 class Observed:
-    """What the APIs show now."""
+    """What the APIs show now, plus what the user confirmed on this
+    request."""
     server_status: str                 # ACTIVE, SHUTOFF, ERROR, ...
     task_state: str = None
     server_image_id: str = None        # the image the server runs from now
-    record: Record = None              # None: the flow has not started
-    snapshot_status: str = None        # None: no snapshot, or it is gone
+    record: Record = None              # None: no record
+    snapshot_status: str = None        # of the recorded snapshot
     snapshot_gone: bool = False        # Glance says 404 / deleted
     snapshot_properties: dict = None
-
-    @property
-    def started_running(self):
-        if self.record is not None:
-            return self.record.was_running
-        return self.server_status == "ACTIVE"
+    snapshot_created_at: str = None
+    # (action, start_time) pairs from the instance action list; None when
+    # it could not be read.
+    actions: tuple = None
+    found_snapshot_id: str = None      # a tagged snapshot (record lost)
+    found_snapshot_created_at: str = None
+    confirmed: bool = False            # the name was typed on this request
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +178,10 @@ class Progress:
     failed: bool
     message: str
     properties_to_set: dict
+    intent: Record = None          # write this record before the action
+    stale: Stale = None            # the user must decide: Resume/Discard
+    needs_confirmation: bool = False   # the instance name must be typed
+    runs: tuple = ()               # (action, time) after the snapshot
 
 
 def _wanted(snapshot_properties):
@@ -114,103 +194,227 @@ def _wanted(snapshot_properties):
     return wanted
 
 
-def _progress(states, action, message, done=False, failed=False, wanted=None):
+def _progress(states, action, message, done=False, failed=False, **extra):
     steps = tuple((name, states.get(name, StepState.PENDING))
                   for name in STEPS)
-    return Progress(steps, action, done, failed, message, wanted or {})
+    extra.setdefault("properties_to_set", {})
+    return Progress(steps, action, done, failed, message, **extra)
+
+
+def _later(value, than):
+    moment, limit = (timestamps.parse_timestamp(value),
+                     timestamps.parse_timestamp(than))
+    return moment is not None and (limit is None or moment > limit)
+
+
+def runs_after(observed, snapshot_created_at):
+    """The (action, start_time) runs after the snapshot and after what the
+    user accepted; None when the history could not be read."""
+    if observed.actions is None:
+        return None
+    record = observed.record or Record()
+    since = snapshot_created_at
+    if record.accepted and _later(record.accepted, since):
+        since = record.accepted
+    counted = RUN_ACTIONS | ({"rebuild"} if not record.rebuild_requested
+                             else set())
+    return tuple((name, when) for name, when in observed.actions
+                 if name in counted and _later(when, since))
+
+
+def rebuilt(observed):
+    snapshot = (observed.record or Record()).snapshot_id
+    return bool(snapshot) and observed.server_image_id == snapshot and \
+        observed.server_status != "ERROR"
+
+
+def staleness(observed):
+    """``(Stale or None, runs)`` for the flow's record as observed."""
+    record = observed.record
+    if record is None:
+        if observed.found_snapshot_id and not observed.server_image_id == \
+                observed.found_snapshot_id:
+            return Stale.LOST_RECORD, runs_after(
+                observed, observed.found_snapshot_created_at) or ()
+        return None, ()
+    if rebuilt(observed):
+        return None, ()
+    if record.snapshot_id is None:
+        running = observed.server_status != "SHUTOFF" and \
+            not observed.task_state
+        return (Stale.RESTARTED if running else None), ()
+    if observed.snapshot_gone or observed.snapshot_status in _GONE_STATUSES:
+        return Stale.SNAPSHOT_GONE, ()
+    runs = runs_after(observed, observed.snapshot_created_at)
+    if runs is None:
+        return (None if record.accepted else Stale.HISTORY_UNKNOWN), ()
+    if runs or (observed.server_status != "SHUTOFF" and not record.accepted):
+        return Stale.RAN_AFTER, runs
+    return None, ()
+
+
+STALE_TEXT = {
+    Stale.RAN_AFTER: (
+        "The instance ran after snapshot {snapshot} was taken ({when}). "
+        "Rebuilding from it now would lose everything written since then "
+        "(and the ephemeral disks)."),
+    Stale.HISTORY_UNKNOWN: (
+        "The instance's action history could not be read, so it is not "
+        "known whether it ran after snapshot {snapshot} was taken ({when}). "
+        "If it did, rebuilding from it loses everything written since."),
+    Stale.SNAPSHOT_GONE: (
+        "Snapshot {snapshot} of this fix no longer exists (deleted, or the "
+        "snapshot failed). Resuming takes a new snapshot after stopping "
+        "the instance; nothing on its disks is lost by that."),
+    Stale.RESTARTED: (
+        "The instance is running although this fix had stopped it (or "
+        "could not stop it). Resuming stops it again; the snapshot is taken "
+        "after the stop, so nothing on its root disk is lost."),
+    Stale.LOST_RECORD: (
+        "Snapshot {snapshot} ({when}) was made by an earlier run of this "
+        "fix, but the fix's record on the instance is gone. Resuming "
+        "rebuilds from it: everything written since it was taken is lost."),
+}
+
+
+def stale_text(observed, kind):
+    snapshot = (observed.record.snapshot_id if observed.record
+                else observed.found_snapshot_id)
+    when = (observed.snapshot_created_at if observed.record
+            else observed.found_snapshot_created_at)
+    return STALE_TEXT[kind].format(
+        snapshot=snapshot, when=timestamps.format_timestamp(when) or
+        "time unknown")
+
+
+def accept(observed, kind, runs):
+    """The record that says the user accepted this stale state (Resume), or
+    None when the accepted action needs no record change."""
+    record = observed.record
+    newest = max((when for _name, when in runs),
+                 key=lambda w: timestamps.parse_timestamp(w), default=None)
+    if kind is Stale.SNAPSHOT_GONE:
+        return Record(was_running=record.was_running)
+    if kind is Stale.RESTARTED:
+        return None
+    if kind is Stale.LOST_RECORD:
+        return Record(snapshot_id=observed.found_snapshot_id,
+                      was_running=observed.server_status == "ACTIVE",
+                      accepted=timestamps.format_timestamp(
+                          newest or observed.found_snapshot_created_at))
+    return dataclasses.replace(record, accepted=timestamps.format_timestamp(
+        newest or observed.snapshot_created_at))
+
+
+def _decide(observed, kind, runs):
+    """The progress when the record is stale: ask, or take the accepted
+    step."""
+    text = stale_text(observed, kind)
+    if not observed.confirmed:
+        return _progress({}, Action.NONE, text, stale=kind, runs=runs,
+                         needs_confirmation=True)
+    if kind is Stale.RESTARTED:
+        return _stop({}, observed, observed.record)
+    return _progress({}, Action.ACCEPT, "Resuming: " + text,
+                     intent=accept(observed, kind, runs))
 
 
 def _where(observed):
     text = "The instance is %s" % observed.server_status
     if observed.task_state:
         text += " (task: %s)" % observed.task_state
-    if observed.record and observed.record.snapshot_id:
-        if observed.snapshot_gone:
-            text += "; its snapshot %s is gone" % observed.record.snapshot_id
-        else:
-            text += "; snapshot %s is %s" % (observed.record.snapshot_id,
-                                             observed.snapshot_status)
+    record = observed.record
+    if record and record.snapshot_id:
+        text += "; snapshot %s is %s" % (
+            record.snapshot_id, "gone" if observed.snapshot_gone
+            else observed.snapshot_status)
     return text + ". Nothing was deleted."
 
 
-def advance(observed):
-    """The :class:`Progress` of the flow and the one action to take now."""
-    s = {}
+def _stop(s, observed, record):
+    """Stop first: snapshots and rebuilds go to a SHUTOFF server only."""
     status = observed.server_status
-    record = observed.record or Record()
-    busy = bool(observed.task_state)
+    if observed.task_state:
+        s["stop"] = StepState.RUNNING
+        return _progress(s, Action.NONE, "Waiting for the instance (task: "
+                         "%s)." % observed.task_state)
+    # Nova stops ACTIVE servers only (compute/api.py ``stop``; ERROR is
+    # handled above and RESCUED servers are left to the user).
+    if status == "ACTIVE":
+        s["stop"] = StepState.RUNNING
+        intent = record or Record(was_running=status == "ACTIVE")
+        return _progress(s, Action.STOP, "Stopping the instance.",
+                         intent=intent)
+    return _progress(s, Action.NONE, "Stopped: the instance must be ACTIVE "
+                     "or SHUTOFF for this fix. " + _where(observed),
+                     failed=True)
 
-    if status == "ERROR":
-        return _progress(s, Action.NONE, "Stopped: " + _where(observed),
-                         failed=True)
 
-    # 1. stop
-    if not record.snapshot_id:
-        if status == "SHUTOFF" and not busy:
-            s["stop"] = StepState.DONE
-        elif status == "ACTIVE" and not busy:
-            s["stop"] = StepState.RUNNING
-            return _progress(s, Action.STOP, "Stopping the instance.")
-        elif busy:
-            s["stop"] = StepState.RUNNING
-            return _progress(s, Action.NONE,
-                             "Waiting for the instance to stop.")
-        else:
-            return _progress(s, Action.NONE,
-                             "Stopped: the instance must be ACTIVE or "
-                             "SHUTOFF to start this fix. " + _where(observed),
-                             failed=True)
+def _snapshot_step(s, observed, record):
+    if record.snapshot_requested and observed.found_snapshot_id:
         s["snapshot"] = StepState.RUNNING
-        return _progress(s, Action.SNAPSHOT, "Snapshotting the instance.")
+        return _progress(s, Action.ADOPT, "Recording the snapshot.",
+                         intent=dataclasses.replace(
+                             record, snapshot_id=observed.found_snapshot_id,
+                             snapshot_requested=False))
+    if observed.server_status != "SHUTOFF" or observed.task_state:
+        return _stop(s, observed, record)
     s["stop"] = StepState.DONE
+    s["snapshot"] = StepState.RUNNING
+    return _progress(s, Action.SNAPSHOT, "Snapshotting the instance.",
+                     intent=dataclasses.replace(record,
+                                                snapshot_requested=True))
 
-    # 2. snapshot
-    if observed.snapshot_gone or observed.snapshot_status in (
-            "killed", "deleted", "pending_delete"):
-        s["snapshot"] = StepState.FAILED
-        return _progress(s, Action.NONE,
-                         "Stopped: the snapshot failed. " + _where(observed),
-                         failed=True)
+
+def _rebuild_step(s, observed, record):
+    if observed.server_status != "SHUTOFF" or observed.task_state:
+        if record.rebuild_requested and observed.task_state:
+            s["rebuild"] = StepState.RUNNING
+            return _progress(s, Action.NONE, "Waiting for the rebuild.")
+        return _stop(s, observed, record)
+    s["rebuild"] = StepState.RUNNING
+    return _progress(s, Action.REBUILD,
+                     "Rebuilding the instance from the snapshot.",
+                     intent=dataclasses.replace(record,
+                                                rebuild_requested=True))
+
+
+def _before_rebuild(s, observed, record):
+    if not record.snapshot_id:
+        if record.snapshot_requested and observed.task_state in (
+                "image_snapshot", "image_snapshot_pending",
+                "image_pending_upload", "image_uploading"):
+            s["snapshot"] = StepState.RUNNING
+            return _progress(s, Action.NONE, "Waiting for the snapshot.")
+        return _snapshot_step(s, observed, record)
+    s["stop"] = StepState.DONE
     if observed.snapshot_status != "active":
         s["snapshot"] = StepState.RUNNING
         return _progress(s, Action.NONE, "Waiting for the snapshot (%s)." %
                          (observed.snapshot_status or "requested"))
     s["snapshot"] = StepState.DONE
-
-    # 3. properties on the snapshot
     wanted = _wanted(observed.snapshot_properties)
     if wanted:
         s["set_properties"] = StepState.RUNNING
         return _progress(s, Action.SET_PROPERTIES,
                          "Setting the properties on the snapshot.",
-                         wanted=wanted)
+                         properties_to_set=wanted)
     s["set_properties"] = StepState.DONE
+    return _rebuild_step(s, observed, record)
 
-    # 4. rebuild from the snapshot
-    rebuilt = (observed.server_image_id == record.snapshot_id and
-               record.rebuild_requested)
-    if not rebuilt:
-        if record.rebuild_requested and busy:
-            s["rebuild"] = StepState.RUNNING
-            return _progress(s, Action.NONE, "Waiting for the rebuild.")
-        if busy:
-            s["rebuild"] = StepState.PENDING
-            return _progress(s, Action.NONE,
-                             "Waiting for the instance (task: %s)." %
-                             observed.task_state)
-        s["rebuild"] = StepState.RUNNING
-        return _progress(s, Action.REBUILD,
-                         "Rebuilding the instance from the snapshot.")
-    if busy:
+
+def _after_rebuild(s, observed, record):
+    for name in ("stop", "snapshot", "set_properties"):
+        s[name] = StepState.DONE
+    if observed.task_state:
         s["rebuild"] = StepState.RUNNING
         return _progress(s, Action.NONE, "Waiting for the rebuild.")
     s["rebuild"] = StepState.DONE
-
-    # 5. start it again (only if it was running before the fix)
-    if status == "SHUTOFF" and observed.started_running:
+    status = observed.server_status
+    if status == "SHUTOFF" and record.was_running:
         s["start"] = StepState.RUNNING
         return _progress(s, Action.START, "Starting the instance.")
-    if status != "ACTIVE" and observed.started_running:
+    if status != "ACTIVE" and record.was_running:
         s["start"] = StepState.RUNNING
         return _progress(s, Action.NONE, "Waiting for the instance to start.")
     s["start"] = StepState.DONE
@@ -218,3 +422,22 @@ def advance(observed):
                      "Done: the instance now runs from snapshot %s with the "
                      "guest agent channel and required quiesce." %
                      record.snapshot_id, done=True)
+
+
+def advance(observed):
+    """The :class:`Progress` of the flow and the one action to take now."""
+    if observed.server_status == "ERROR":
+        return _progress({}, Action.NONE, "Stopped: " + _where(observed),
+                         failed=True)
+    kind, runs = staleness(observed)
+    if kind is not None:
+        return _decide(observed, kind, runs)
+    record = observed.record
+    if record is None:
+        if not observed.confirmed:
+            return _progress({}, Action.NONE, "Type the instance name to "
+                             "start the fix.", needs_confirmation=True)
+        record = Record(was_running=observed.server_status == "ACTIVE")
+    if rebuilt(observed):
+        return _after_rebuild({}, observed, record)
+    return _before_rebuild({}, observed, record)
