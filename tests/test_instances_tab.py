@@ -11,6 +11,7 @@ from openstack_dashboard.test import helpers as test
 
 from consistency_dashboard.api import cinder_rest
 from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import nova_snapshot
 from consistency_dashboard.core import rebuild_flow
 from tests import fixtures
 
@@ -304,48 +305,108 @@ class BootVolumeAndOperatorTests(test.TestCase):
 
 
 class RebuildFromSnapshotFlowTests(test.TestCase):
+    """The exact calls of the flow's steps, mocked at the API boundary (the
+    fault matrix with a stateful cloud is tests/test_flow_faults.py)."""
 
-    def _post(self):
-        res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
+    def _post(self, **data):
+        res = self.client.post(url("rebuild_from_snapshot_advance", UUID),
+                               data)
         return json.loads(res.content)
 
+    def _server(self, status="ACTIVE", record=None, image="base"):
+        metadata = {rebuild_flow.RECORD_KEY: record} if record else {}
+        server = fixtures.make_server("web-1", image, server_id=UUID,
+                                      status=status, metadata=metadata)
+        self.mock_server_get.return_value = server
+        return server
+
     @test.create_mocks({api.nova: ("server_get", "server_stop",
-                                   "server_metadata_update")})
-    def test_first_step_records_and_stops(self):
-        self.mock_server_get.return_value = fixtures.make_server(
-            "web-1", "base", server_id=UUID)
-        data = self._post()
-        self.assertFalse(data["failed"])
-        self.assertEqual(["stop", "running"], data["steps"][0])
+                                   "server_metadata_update"),
+                        api.glance: ("image_list_detailed",)})
+    def test_start_without_the_typed_name_does_nothing(self):
+        self._server()
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        for data in ({}, {"decision": "go", "confirm_name": "web-2"}):
+            result = self._post(**data)
+            self.assertTrue(result["needs_confirmation"])
+            self.assertIn("Type the instance name", result["message"])
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_server_stop.assert_not_called()
+
+    @test.create_mocks({api.nova: ("server_get", "server_stop",
+                                   "server_metadata_update"),
+                        api.glance: ("image_list_detailed",),
+                        nova_rest: ("compute_version_range",
+                                    ("server_get", "rest_server_get"))})
+    def test_first_step_writes_the_record_then_looks_again_then_stops(self):
+        self._server()
+        # Eligible, read again on the POST: booted without the properties.
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_rest_server_get.return_value = fixtures.server_dict(
+            "web-1", "base", {}, server_id=UUID)
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        order = mock.Mock()
+        order.attach_mock(self.mock_server_metadata_update, "record")
+        order.attach_mock(self.mock_server_get, "get")
+        order.attach_mock(self.mock_server_stop, "stop")
+        result = self._post(decision="go", confirm_name="web-1")
+        self.assertFalse(result["failed"], result["message"])
+        self.assertEqual(["stop", "running"], result["steps"][0])
+        names = [c[0] for c in order.mock_calls]
+        self.assertEqual(["record", "get", "stop"], names[-3:])
         self.mock_server_metadata_update.assert_called_once_with(
             test.IsHttpRequest(), UUID,
             {rebuild_flow.RECORD_KEY: "v1;was=running"})
-        self.mock_server_stop.assert_called_once_with(test.IsHttpRequest(),
-                                                      UUID)
 
-    @test.create_mocks({api.nova: ("server_get", "snapshot_create",
-                                   "server_metadata_update")})
-    def test_stopped_instance_is_snapshotted_and_recorded(self):
-        self.mock_server_get.return_value = fixtures.make_server(
-            "web-1", "base", server_id=UUID, status="SHUTOFF",
-            metadata={rebuild_flow.RECORD_KEY: "v1;was=running"})
-        self.mock_snapshot_create.return_value = "snap-1"
-        data = self._post()
-        self.assertEqual(["snapshot", "running"], data["steps"][1])
-        self.mock_server_metadata_update.assert_called_once_with(
-            test.IsHttpRequest(), UUID,
-            {rebuild_flow.RECORD_KEY: "v1;was=running;snapshot=snap-1"})
+    @test.create_mocks({api.nova: ("server_get", "server_metadata_update"),
+                        api.glance: ("image_list_detailed",),
+                        nova_snapshot: ("create_image",)})
+    def test_snapshot_is_tagged_and_its_intent_recorded_first(self):
+        self._server("SHUTOFF", "v1;was=running")
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_create_image.return_value = ("snap-1", "req-1")
+        result = self._post()
+        self.assertEqual(["snapshot", "running"], result["steps"][1])
+        self.mock_create_image.assert_called_once_with(
+            test.IsHttpRequest(), UUID, mock.ANY,
+            {"consistency_fix_flow_snapshot": "v1",
+             "consistency_instance": UUID})
+        self.assertEqual(
+            [mock.call(test.IsHttpRequest(), UUID, {
+                rebuild_flow.RECORD_KEY: "v1;was=running;snapshot=requested"}),
+             mock.call(test.IsHttpRequest(), UUID, {
+                 rebuild_flow.RECORD_KEY: "v1;was=running;snapshot=snap-1"})],
+            self.mock_server_metadata_update.call_args_list)
 
     @test.create_mocks({api.nova: ("server_get", "server_rebuild",
-                                   "server_metadata_update"),
+                                   "server_metadata_update",
+                                   "instance_action_list"),
+                        api.glance: ("image_get",)})
+    def test_active_server_with_a_recorded_snapshot_is_not_rebuilt(self):
+        # The reported data loss: stopped after the snapshot, started and
+        # used since, then Start clicked again.
+        self._server("ACTIVE", "v1;was=running;snapshot=snap-1")
+        self.mock_image_get.return_value = fixtures.make_image(
+            "snap", image_id="snap-1", instance_uuid=UUID,
+            created_at="2026-11-20T10:00:00Z", **GOOD)
+        self.mock_instance_action_list.return_value = [
+            mock.Mock(action="start", start_time="2026-11-21T08:00:00.000")]
+        result = self._post(decision="go")
+        self.assertEqual("ran_after", result["stale"])
+        self.assertIn("lose everything written since then",
+                      result["message"])
+        self.mock_server_rebuild.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks({api.nova: ("server_get", "server_rebuild",
+                                   "server_metadata_update",
+                                   "instance_action_list"),
                         api.glance: ("image_get",)})
     def test_rebuild_refused_stops_and_reports_the_state(self):
-        self.mock_server_get.return_value = fixtures.make_server(
-            "web-1", "base", server_id=UUID, status="SHUTOFF",
-            metadata={rebuild_flow.RECORD_KEY:
-                      "v1;was=running;snapshot=snap-1"})
+        self._server("SHUTOFF", "v1;was=running;snapshot=snap-1")
         self.mock_image_get.return_value = fixtures.make_image(
-            "snap", image_id="snap-1", **GOOD)
+            "snap", image_id="snap-1", instance_uuid=UUID, **GOOD)
+        self.mock_instance_action_list.return_value = []
         self.mock_server_rebuild.side_effect = nova_exc.Conflict(
             409, "busy")
         data = self._post()
@@ -353,41 +414,48 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
         self.assertIn("refused (409)", data["message"])
         self.assertIn("Snapshot snap-1 is active", data["message"])
         self.assertIn("Nothing was deleted", data["message"])
-        self.mock_server_metadata_update.assert_not_called()
+        self.mock_server_rebuild.assert_called_once_with(
+            test.IsHttpRequest(), UUID, "snap-1")
+        # The intent was written before the call.
+        self.mock_server_metadata_update.assert_called_once_with(
+            test.IsHttpRequest(), UUID, {rebuild_flow.RECORD_KEY:
+                                         "v1;was=running;snapshot=snap-1;"
+                                         "rebuild=requested"})
 
-    @test.create_mocks({api.nova: ("server_get",),
-                        api.glance: ("image_get",)})
-    def test_snapshot_that_vanished_stops_the_flow(self):
-        self.mock_server_get.return_value = fixtures.make_server(
-            "web-1", "base", server_id=UUID, status="SHUTOFF",
-            metadata={rebuild_flow.RECORD_KEY:
-                      "v1;was=running;snapshot=snap-1"})
-        self.mock_image_get.side_effect = mock.Mock(
-            side_effect=type("NotFound", (Exception,), {"code": 404})())
-        self.mock_image_get.side_effect = type(
-            "NotFound", (Exception,), {"code": 404})()
+    @test.create_mocks({api.nova: ("server_get", "server_rebuild"),
+                        api.glance: ("image_get", "image_list_detailed")})
+    def test_record_naming_an_image_that_is_not_its_snapshot(self):
+        self._server("SHUTOFF", "v1;was=running;snapshot=public-1")
+        self.mock_image_get.return_value = fixtures.make_image(
+            "someone-elses", image_id="public-1", owner="other",
+            visibility="public", **GOOD)
         data = self._post()
-        self.assertTrue(data["failed"])
-        self.assertIn("snapshot failed", data["message"])
+        self.assertEqual("snapshot_gone", data["stale"])
+        self.mock_server_rebuild.assert_not_called()
 
 
 class RebuildFromSnapshotFailureTests(test.TestCase):
     """Every failure of the snapshot step stops the flow safely and says
     what state things are in."""
 
-    @test.create_mocks({api.nova: ("server_get", "snapshot_create",
-                                   "server_metadata_update")})
+    @test.create_mocks({api.nova: ("server_get", "server_metadata_update"),
+                        api.glance: ("image_list_detailed",),
+                        nova_snapshot: ("create_image",)})
     def _fail_snapshot(self, exc):
         self.mock_server_get.return_value = fixtures.make_server(
             "web-1", "base", server_id=UUID, status="SHUTOFF",
             metadata={rebuild_flow.RECORD_KEY: "v1;was=running"})
-        self.mock_snapshot_create.side_effect = exc
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_create_image.side_effect = exc
         res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
         data = json.loads(res.content)
         self.assertTrue(data["failed"])
         self.assertIn("The instance is SHUTOFF.", data["message"])
         self.assertIn("Nothing was deleted", data["message"])
-        self.mock_server_metadata_update.assert_not_called()
+        # The intent, then its withdrawal: the record is as it was.
+        self.assertEqual(
+            {rebuild_flow.RECORD_KEY: "v1;was=running"},
+            self.mock_server_metadata_update.call_args_list[-1][0][2])
         return data
 
     def test_quota_exceeded(self):
@@ -400,9 +468,11 @@ class RebuildFromSnapshotFailureTests(test.TestCase):
             403, "Policy doesn't allow os_compute_api:servers:create_image"))
         self.assertIn("not allowed (403)", data["message"])
 
-    @test.create_mocks({api.nova: ("server_get",)})
+    @test.create_mocks({api.nova: ("server_get",),
+                        api.glance: ("image_list_detailed",)})
     def test_deleted_instance(self):
         self.mock_server_get.side_effect = nova_exc.NotFound(404, "gone")
+        self.mock_image_list_detailed.return_value = ([], False, False)
         res = self.client.post(url("rebuild_from_snapshot_advance", UUID))
         data = json.loads(res.content)
         self.assertTrue(data["failed"])

@@ -424,6 +424,23 @@ def _after_rebuild(s, observed, record):
                      record.snapshot_id, done=True)
 
 
+def discard_target(observed, snapshot_is_ours):
+    """``(allowed, image_id)`` for Discard: the record (or the tagged
+    snapshot whose record was lost) can be discarded until the server runs
+    from the snapshot; the snapshot is deleted only when it is the flow's
+    own and the server does not run from it."""
+    record = observed.record
+    image = record.snapshot_id if record else observed.found_snapshot_id
+    if record is None and image is None:
+        return False, None
+    if rebuilt(observed) or observed.task_state:
+        return False, None
+    if not image or not snapshot_is_ours or observed.snapshot_gone or \
+            observed.server_image_id == image:
+        return True, None
+    return True, image
+
+
 def advance(observed):
     """The :class:`Progress` of the flow and the one action to take now."""
     if observed.server_status == "ERROR":

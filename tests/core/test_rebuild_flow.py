@@ -260,3 +260,26 @@ def test_snapshot_metadata_is_what_is_flow_snapshot_reads():
     image = dict(flow.snapshot_metadata("i-1"), owner="p-1",
                  status="active")
     assert flow.is_flow_snapshot(image, "i-1", "p-1")
+
+
+DISCARD_CASES = [
+    ("stale_record_and_own_snapshot", snap(A), True, (True, SNAP)),
+    ("snapshot_not_ours_is_kept", snap(A), False, (True, None)),
+    ("gone_snapshot_record_only", snap(snapshot_gone=True), True,
+     (True, None)),
+    ("lost_record_snapshot",
+     flow.Observed(S, server_image_id="base", found_snapshot_id=SNAP),
+     True, (True, SNAP)),
+    ("nothing_to_discard", flow.Observed(S), True, (False, None)),
+    ("rebuilt_server_keeps_its_image", snap(server_image_id=SNAP), True,
+     (False, None)),
+    ("busy_server_waits", snap(task_state="image_uploading"), True,
+     (False, None)),
+]
+
+
+@pytest.mark.parametrize("observed,ours,expected",
+                         [c[1:] for c in DISCARD_CASES],
+                         ids=[c[0] for c in DISCARD_CASES])
+def test_discard_target(observed, ours, expected):
+    assert flow.discard_target(observed, ours) == expected

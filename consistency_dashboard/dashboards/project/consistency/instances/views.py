@@ -1,4 +1,4 @@
-import datetime
+import logging
 
 from django import http
 from django.urls import reverse
@@ -19,7 +19,11 @@ from consistency_dashboard.dashboards.project.consistency \
 from consistency_dashboard.dashboards.project.consistency.instances \
     import forms as instance_forms
 from consistency_dashboard.dashboards.project.consistency.instances \
+    import flow_calls
+from consistency_dashboard.dashboards.project.consistency.instances \
     import loading
+
+LOG = logging.getLogger(__name__)
 
 
 def instances_tab_url():
@@ -154,16 +158,75 @@ class OperatorCommandsView(views.HorizonTemplateView):
         return context
 
 
+def _progress_json(progress, observed=None, ours=False):
+    allowed = False
+    if observed is not None:
+        allowed, _image = flow.discard_target(observed, ours)
+    return {
+        "steps": [[name, state.value] for name, state in progress.steps],
+        "done": progress.done, "failed": progress.failed,
+        "message": progress.message,
+        "stale": progress.stale.value if progress.stale else None,
+        "needs_confirmation": progress.needs_confirmation,
+        "started": bool(observed is not None and observed.record),
+        "can_discard": allowed,
+        "runs": [list(run) for run in progress.runs]}
+
+
+def _stopped_json(message, status=200, observed=None):
+    steps = ([[name, "pending"] for name in flow.STEPS] if observed is None
+             else [[name, state.value]
+                   for name, state in flow.advance(observed).steps])
+    return http.JsonResponse({
+        "steps": steps, "done": False, "failed": True,
+        "message": str(message), "stale": None,
+        "needs_confirmation": False, "can_discard": False, "runs": []},
+        status=status)
+
+
+SESSION_EXPIRED = _("Your session has expired: log in again and reopen "
+                    "this page. The fix resumes where it stopped; nothing "
+                    "was lost.")
+
+
 class RebuildFromSnapshotView(_InstanceMixin, views.HorizonTemplateView):
     template_name = \
         "consistency_dashboard/project/instances/rebuild_from_snapshot.html"
     page_title = _("Rebuild from its own snapshot")
 
+    def _initial(self, row):
+        """Where the flow stands, read only (GET never writes)."""
+        try:
+            _server, observed, ours = flow_calls.observe(self.request,
+                                                         row.id)
+        except flow_calls.FlowStopped as exc:
+            exceptions.handle(self.request, exc.message,
+                              redirect=instances_tab_url())
+        except Exception:
+            exceptions.handle(self.request, _(
+                "Unable to read where the fix of %s stands.") % row.name,
+                redirect=instances_tab_url())
+        if observed.record is None and observed.found_snapshot_id is None \
+                and not row.allows(paths.FixOption.REBUILD_FROM_OWN_SNAPSHOT):
+            return None
+        progress = flow.advance(observed)
+        data = _progress_json(progress, observed, ours)
+        if observed.record is not None and progress.stale is None and \
+                not progress.done and not progress.failed:
+            data["message"] = str(_("This fix was started earlier and is "
+                                    "not finished. Next: %s") %
+                                  progress.message)
+        return data
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         row = self.get_row()
+        initial = self._initial(row)
         context.update(
             row=row,
+            initial=initial,
+            refusal=(None if initial is not None else _(
+                "%s does not need this fix: nothing to do.") % row.name),
             tradeoff=paths.FIX_OPTION_TRADEOFFS[
                 paths.FixOption.REBUILD_FROM_OWN_SNAPSHOT],
             steps=[(name, flow.STEP_LABELS[name]) for name in flow.STEPS],
@@ -174,107 +237,91 @@ class RebuildFromSnapshotView(_InstanceMixin, views.HorizonTemplateView):
         return context
 
 
-def _server_image_id(server):
-    image = getattr(server, "image", None)
-    return image.get("id") if isinstance(image, dict) else None
-
-
 class AdvanceRebuildFromSnapshotView(generic.View):
     """One step of the guided flow per POST: look at OpenStack, take at most
     one action, answer with the steps' states as JSON.  The flow's only
-    state is its record in the server metadata (no database of our own)."""
+    state is its record in the server metadata (no database of our own).
+    ``confirm_name`` (the typed instance name) is required to start a flow
+    or to resume a stale one; ``decision=discard`` discards it."""
 
     def post(self, request, instance_id):
         observed = None
         try:
-            observed = self._observe(request, instance_id)
+            _server, observed, ours = flow_calls.observe(
+                request, instance_id, request.POST.get("confirm_name"))
+            if request.POST.get("decision") == "discard":
+                return self._discard(request, instance_id, observed, ours)
             progress = flow.advance(observed)
-            message = progress.message
-            self._act(request, instance_id, observed, progress)
+            self._check_eligible(request, instance_id, observed, progress)
+            flow_calls.act(request, instance_id, observed, progress, ours)
+        except flow_calls.FlowStopped as exc:
+            return _stopped_json(exc.message, observed=observed)
         except Exception as exc:
-            _status, why = errors.explain(exc)
-            return http.JsonResponse({
-                "steps": self._steps(observed),
-                "done": False, "failed": True,
-                "message": "Stopped: %s. %s Nothing was deleted." % (
-                    why, self._state_text(observed))})
+            return self._failed(request, instance_id, exc, observed)
+        return http.JsonResponse(_progress_json(progress, observed, ours))
+
+    @staticmethod
+    def _check_eligible(request, instance_id, observed, progress):
+        """Starting a flow needs an instance that needs the fix, read now
+        (the link's allowed() is not a check)."""
+        if observed.record is not None or progress.action not in (
+                flow.Action.STOP, flow.Action.SNAPSHOT):
+            return
+        row = loading.load_row(request, instance_id)
+        if not row.allows(paths.FixOption.REBUILD_FROM_OWN_SNAPSHOT):
+            raise flow_calls.FlowStopped(_(
+                "%s does not need this fix: nothing was done.") % row.name)
+
+    def _discard(self, request, instance_id, observed, ours):
+        deleted = flow_calls.discard(request, instance_id, observed, ours)
+        message = (_("Discarded: the fix's record is removed and its "
+                     "snapshot %s deleted. Nothing else was changed.")
+                   % deleted if deleted else
+                   _("Discarded: the fix's record is removed. Nothing else "
+                     "was changed."))
         return http.JsonResponse({
-            "steps": [[name, state.value] for name, state in progress.steps],
-            "done": progress.done, "failed": progress.failed,
-            "message": message})
+            "steps": [[name, "pending"] for name in flow.STEPS],
+            "done": False, "failed": False, "discarded": True,
+            "message": str(message), "stale": None,
+            "needs_confirmation": True, "can_discard": False, "runs": []})
 
     @staticmethod
-    def _state_text(observed):
-        if observed is None:
+    def _kept_snapshot(request, instance_id):
+        """The sentence naming the fix's snapshot of a deleted instance: it
+        is kept (the last copy of that disk), never deleted silently."""
+        try:
+            found = flow_calls.find_tagged_snapshot(request, instance_id)
+        except Exception:
             return ""
-        text = "The instance is %s." % observed.server_status
-        if observed.record and observed.record.snapshot_id:
-            text += " Snapshot %s is %s." % (
-                observed.record.snapshot_id,
-                "gone" if observed.snapshot_gone
-                else observed.snapshot_status)
-        return text
+        if not found:
+            return ""
+        return str(_(" Snapshot %(name)s (%(id)s), taken by this fix, is "
+                     "kept in Images: it holds the instance's disk as it "
+                     "was then. Delete it there when you no longer need "
+                     "it.") % {"name": found.get("name"),
+                               "id": found.get("id")})
 
-    @staticmethod
-    def _steps(observed):
-        if observed is None:
-            return [[name, "pending"] for name in flow.STEPS]
-        return [[name, state.value]
-                for name, state in flow.advance(observed).steps]
+    def _failed(self, request, instance_id, exc, observed):
+        status, why = errors.explain(exc, _("Nova or Glance"))
+        if status == 401:
+            return _stopped_json(SESSION_EXPIRED, status=401,
+                                 observed=observed)
+        LOG.warning("Guided flow step failed", exc_info=True)
+        kept = (self._kept_snapshot(request, instance_id)
+                if status == 404 and observed is None else "")
+        return _stopped_json(_("Stopped: %(why)s. %(state)s Nothing was "
+                               "deleted.%(kept)s") % {
+            "why": why, "state": _state_text(observed), "kept": kept},
+            observed=observed)
 
-    def _observe(self, request, instance_id):
-        server = api.nova.server_get(request, instance_id)
-        metadata = getattr(server, "metadata", None) or {}
-        record = flow.decode_record(metadata.get(flow.RECORD_KEY))
-        snapshot, gone = None, False
-        if record and record.snapshot_id:
-            try:
-                snapshot = api.glance.image_get(request, record.snapshot_id)
-            except Exception as exc:
-                if errors.status_of(exc) != 404:
-                    raise
-                gone = True
-        return flow.Observed(
-            server_status=server.status,
-            task_state=getattr(server, "OS-EXT-STS:task_state", None),
-            server_image_id=_server_image_id(server),
-            record=record,
-            snapshot_status=getattr(snapshot, "status", None),
-            snapshot_gone=gone or getattr(snapshot, "status",
-                                          None) == "deleted",
-            snapshot_properties=(dict(snapshot.properties)
-                                 if snapshot is not None else None))
 
-    def _act(self, request, instance_id, observed, progress):
-        record = observed.record or flow.Record(
-            was_running=observed.server_status == "ACTIVE")
-        action = progress.action
-        if action is flow.Action.STOP:
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: record.encode()})
-            api.nova.server_stop(request, instance_id)
-        elif action is flow.Action.SNAPSHOT:
-            name = "consistency-fix-%s-%s" % (
-                instance_id[:8],
-                datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%S"))
-            image_id = api.nova.snapshot_create(request, instance_id, name)
-            record = flow.Record(snapshot_id=image_id,
-                                 was_running=record.was_running)
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: record.encode()})
-        elif action is flow.Action.SET_PROPERTIES:
-            api.glance.image_update_properties(
-                request, record.snapshot_id, None,
-                **progress.properties_to_set)
-        elif action is flow.Action.REBUILD:
-            api.nova.server_rebuild(request, instance_id, record.snapshot_id)
-            record = flow.Record(snapshot_id=record.snapshot_id,
-                                 rebuild_requested=True,
-                                 was_running=record.was_running)
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: record.encode()})
-        elif action is flow.Action.START:
-            api.nova.server_start(request, instance_id)
-        elif action is flow.Action.FINISH:
-            api.nova.server_metadata_delete(request, instance_id,
-                                            [flow.RECORD_KEY])
+def _state_text(observed):
+    if observed is None:
+        return ""
+    text = _("The instance is %s.") % observed.server_status
+    if observed.record and observed.record.snapshot_id:
+        text = "%s %s" % (text, _("Snapshot %(id)s is %(status)s.") % {
+            "id": observed.record.snapshot_id,
+            "status": "gone" if observed.snapshot_gone
+            else observed.snapshot_status})
+    return text
