@@ -19,6 +19,8 @@ INDEX_URL = reverse("horizon:project:consistency:index")
 TAB = INDEX_URL + "?tab=consistency__instances"
 GOOD = {"hw_qemu_guest_agent": "yes", "os_require_quiesce": "yes"}
 UUID = "7c0b5a63-7f4e-4f7a-9a43-1d0b6a2b1c11"
+# The modal form's submit button (horizon/common/_modal_form.html).
+SUBMIT = '<input class="btn btn-primary" type="submit"'
 
 
 def url(name, *args):
@@ -197,6 +199,7 @@ class RebuildFromImageTests(test.TestCase):
         self.assertContains(res, "The instance ID, its IP addresses and its "
                                  "attached volumes.")
         self.assertContains(res, "Type the instance name to confirm")
+        self.assertContains(res, SUBMIT)
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
@@ -244,6 +247,59 @@ class RebuildFromImageTests(test.TestCase):
         self.assertRedirectsNoFollow(res, TAB)
 
 
+# A rebuild form opened by URL where it does not apply refuses when it
+# opens (no submit button) and again on POST (the link's allowed() is not a
+# check).
+REBUILD_REFUSALS = [
+    # (case, server changes, image listed?, image properties, refusal text)
+    ("image_gone", {}, False, GOOD, "is gone or not visible"),
+    ("nothing_to_fix", {"captured": GOOD}, True, GOOD, "Nothing to fix."),
+    ("image_not_fixed", {}, True, {},
+     "The image does not have the properties either"),
+    ("busy", {"task_state": "image_snapshot"}, True, GOOD,
+     "no task running"),
+    ("paused", {"status": "PAUSED"}, True, GOOD, "ACTIVE or SHUTOFF"),
+    ("other_project", {"tenant_id": "other-project"}, True, GOOD,
+     "not in the current project"),
+]
+
+
+def _refusal_tests(cls):
+    for row in REBUILD_REFUSALS:
+        def method(self, row=row):
+            self._refused(*row[1:])
+        setattr(cls, "test_refused_%s" % row[0], method)
+    return cls
+
+
+@_refusal_tests
+class RebuildFromImageRefusalTests(test.TestCase):
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.nova: ("server_rebuild",)})
+    def _refused(self, changes, listed, image_props, text):
+        image = fixtures.make_image("img", **image_props)
+        changes = dict(changes)
+        server = fixtures.server_dict(
+            "web-1", image.id, changes.pop("captured", {}), server_id=UUID,
+            status=changes.pop("status", "ACTIVE"),
+            task_state=changes.pop("task_state", None))
+        server["tenant_id"] = changes.pop("tenant_id", self.tenant.id)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server
+        self.mock_image_list_detailed.return_value = (
+            [image] if listed else [], False, False)
+        res = self.client.get(url("rebuild_from_image", UUID))
+        self.assertContains(res, text)
+        self.assertNotContains(res, SUBMIT)
+        self.assertNotContains(res, "id_confirm_name")
+        res = self.client.post(url("rebuild_from_image", UUID),
+                               {"confirm_name": "web-1"})
+        self.mock_server_rebuild.assert_not_called()
+        self.assertContains(res, text)
+
+
 class BootVolumeAndOperatorTests(test.TestCase):
 
     def _volume_server(self):
@@ -255,6 +311,7 @@ class BootVolumeAndOperatorTests(test.TestCase):
         return volume
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
                         cinder_rest: ("volume_set_image_metadata",)})
     def test_boot_volume_gets_the_properties_and_steps_are_shown(self):
@@ -268,6 +325,7 @@ class BootVolumeAndOperatorTests(test.TestCase):
             test.IsHttpRequest(), volume.id, GOOD)
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
                         cinder_rest: ("volume_set_image_metadata",)})
     def test_boot_volume_403_changes_nothing_and_says_why(self):
@@ -279,6 +337,78 @@ class BootVolumeAndOperatorTests(test.TestCase):
         res = self.client.post(url("recreate_from_volume", UUID), {})
         msgs = [str(m) for m in res.wsgi_request._messages]
         self.assertTrue(any("was not changed" in m for m in msgs), msgs)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get",
+                                    "server_list_page"),
+                        api.nova: ("server_metadata_update",),
+                        api.cinder: ("volume_list",),
+                        api.glance: ("image_list_detailed",),
+                        cinder_rest: ("volume_set_image_metadata",)})
+    def test_after_the_fix_the_row_still_says_recreate(self):
+        server = fixtures.server_dict("on-volume", None, server_id=UUID)
+        volume = fixtures.Volume(UUID, {"hw_qemu_guest_agent": "no"},
+                                 name="root-vol")
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server
+        self.mock_server_list_page.return_value = ([server], False)
+        self.mock_volume_list.return_value = [volume]
+        self.mock_server_metadata_update.side_effect = \
+            lambda request, sid, meta: server["metadata"].update(meta)
+        self.mock_volume_set_image_metadata.side_effect = \
+            lambda request, vid, meta: volume.volume_image_metadata.update(
+                meta)
+        order = mock.Mock()
+        order.attach_mock(self.mock_server_metadata_update, "record")
+        order.attach_mock(self.mock_volume_set_image_metadata, "volume")
+        res = self.client.post(url("recreate_from_volume", UUID), {})
+        self.assertNoFormErrors(res)
+        # The old values are recorded on the server before the volume
+        # changes.
+        self.assertEqual(["record", "volume"],
+                         [c[0] for c in order.mock_calls])
+        self.assertEqual(GOOD, volume.volume_image_metadata)
+        res = self.client.get(TAB)
+        row = InstancesTabTests._rows(self, res)["on-volume"]
+        self.assertTrue(row.action_needed)
+        self.assertFalse(row.captured.properties.guest_agent.value)
+        self.assertTrue(row.current.guest_agent.value)
+        self.assertContains(res, "re-create the server from the volume")
+        # Opened again, the form refuses and shows the re-create steps.
+        res = self.client.get(url("recreate_from_volume", UUID))
+        self.assertContains(res, "already has the properties")
+        self.assertContains(res, "Delete the server, keeping the volume.")
+        self.assertNotContains(res, SUBMIT)
+        self.mock_volume_set_image_metadata.reset_mock()
+        self.client.post(url("recreate_from_volume", UUID), {})
+        self.mock_volume_set_image_metadata.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.nova: ("server_metadata_update",),
+                        api.cinder: ("volume_list",),
+                        cinder_rest: ("volume_set_image_metadata",)})
+    def test_another_projects_volume_is_not_changed(self):
+        volume = self._volume_server()
+        setattr(volume, "os-vol-tenant-attr:tenant_id", "other-project")
+        res = self.client.get(url("recreate_from_volume", UUID))
+        self.assertContains(res, "belongs to another project")
+        self.assertNotContains(res, SUBMIT)
+        self.client.post(url("recreate_from_volume", UUID), {})
+        self.mock_volume_set_image_metadata.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.nova: ("server_metadata_update",),
+                        api.cinder: ("volume_list",),
+                        cinder_rest: ("volume_set_image_metadata",)})
+    def test_record_refused_leaves_the_volume_unchanged(self):
+        self._volume_server()
+        self.mock_server_metadata_update.side_effect = nova_exc.Forbidden(
+            403, "Maximum number of metadata items exceeds 128")
+        res = self.client.post(url("recreate_from_volume", UUID), {})
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        self.assertTrue(any("was not changed" in m and "403" in m
+                            for m in msgs), msgs)
+        self.mock_volume_set_image_metadata.assert_not_called()
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",)})

@@ -7,16 +7,34 @@ from openstack_dashboard import api
 
 from consistency_dashboard.api import cinder_rest
 from consistency_dashboard.api import errors
+from consistency_dashboard.core import fix_eligibility
 
 
-class RebuildFromImageForm(forms.SelfHandlingForm):
-    confirm_name = forms.CharField(
-        label=_("Type the instance name to confirm"), max_length=255,
-        required=True)
+class _RefusingForm(forms.SelfHandlingForm):
+    """A fix form that re-checks, on every request, that the fix still
+    applies to the instance as read now (``refusal`` is None when it
+    does): opened by URL, from a stale page or a second tab, it refuses
+    instead of sending Nova a call it would reject or should not get."""
 
     def __init__(self, request, *args, **kwargs):
         self.row = kwargs.pop("row")
+        self.refusal = kwargs.pop("refusal")
         super().__init__(request, *args, **kwargs)
+        if self.refusal:
+            for name in list(self.fields):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refusal:
+            raise forms.ValidationError(self.refusal)
+        return cleaned
+
+
+class RebuildFromImageForm(_RefusingForm):
+    confirm_name = forms.CharField(
+        label=_("Type the instance name to confirm"), max_length=255,
+        required=True)
 
     def clean_confirm_name(self):
         typed = self.cleaned_data["confirm_name"]
@@ -41,17 +59,36 @@ class RebuildFromImageForm(forms.SelfHandlingForm):
         return True
 
 
-class FixBootVolumeForm(forms.SelfHandlingForm):
+class FixBootVolumeForm(_RefusingForm):
     def __init__(self, request, *args, **kwargs):
-        self.row = kwargs.pop("row")
         self.to_set = kwargs.pop("to_set")
         super().__init__(request, *args, **kwargs)
 
+    def _record_before(self, request, volume):
+        """Record on the server what the volume had before the fix: Nova
+        keeps that until the server is re-created, and the row must go on
+        saying so.  A record already there is older, so it is kept."""
+        if self.row.volume_fix_before is not None:
+            return True
+        before = dict(getattr(volume, "volume_image_metadata", None) or {})
+        try:
+            api.nova.server_metadata_update(request, self.row.id, {
+                fix_eligibility.VOLUME_FIX_KEY:
+                    fix_eligibility.encode_volume_fix(before, self.to_set)})
+        except Exception as exc:
+            _status, why = errors.explain(exc, _("Nova"))
+            messages.error(request, _(
+                "%(name)s could not be marked as still running with its old "
+                "properties (%(why)s), so volume %(volume)s was not changed."
+                " If the instance has many metadata items, remove some you "
+                "do not need.") % {"name": self.row.name, "why": why,
+                                   "volume": volume.name or volume.id})
+            return False
+        return True
+
     def handle(self, request, data):
         volume = self.row.volume
-        if volume is None:
-            messages.error(request, _("The boot volume of %s was not found: "
-                                      "nothing was changed.") % self.row.name)
+        if not self._record_before(request, volume):
             return True
         try:
             cinder_rest.volume_set_image_metadata(request, volume.id,

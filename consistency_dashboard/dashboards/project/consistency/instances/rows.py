@@ -3,9 +3,12 @@ boot beside the image's current ones, and the core's prediction for a
 snapshot taken now.  Plain server dicts in (the 2.98 REST list, or
 novaclient's list on older clouds); the core decides, not this module."""
 
+import dataclasses
+
 from django.conf import settings
 
 from consistency_dashboard.core import captured as core_captured
+from consistency_dashboard.core import fix_eligibility
 from consistency_dashboard.core import properties as core_props
 from consistency_dashboard.core import snapshot_paths as paths
 
@@ -63,16 +66,27 @@ class InstanceRow(object):
                                     if volume is not None else None))
         self.current = (core_props.read_properties(self.current_properties)
                         if self.current_properties is not None else None)
+        boot_metadata = (getattr(volume, "volume_image_metadata", None)
+                         if volume is not None else None)
+        self.volume_fix_before = None
+        if self.volume_backed:
+            self.volume_fix_before = fix_eligibility.decode_volume_fix(
+                (server.get("metadata") or {}).get(
+                    fix_eligibility.VOLUME_FIX_KEY))
+        if self.volume_fix_before is not None:
+            boot_metadata = fix_eligibility.captured_after_volume_fix(
+                boot_metadata, self.volume_fix_before)
         self.captured = core_captured.resolve_captured(
             "volume" if self.volume_backed else "image",
             server_image_properties=core_captured.server_image_properties(
                 server, property_source_version),
-            boot_volume_image_metadata=(
-                getattr(volume, "volume_image_metadata", None)
-                if volume is not None else None),
+            boot_volume_image_metadata=boot_metadata,
             newest_snapshot=newest_snapshot,
             instance_created_at=self.created,
             image_updated_at=getattr(image, "updated_at", None))
+        if self.volume_fix_before is not None:
+            self.captured = dataclasses.replace(
+                self.captured, source_label=fix_eligibility.VOLUME_FIX_LABEL)
         self.prediction = paths.predict(paths.InstanceFacts(
             instance_id=self.id or "",
             boot_source=(paths.BootSource.VOLUME if self.volume_backed
@@ -98,6 +112,38 @@ class InstanceRow(object):
             if step.option is option:
                 return step
         return None
+
+    def now(self, project_id, option):
+        """The facts a fix form checks on every request (plain values)."""
+        step = self.step(option)
+        return fix_eligibility.InstanceNow(
+            name=self.name,
+            in_project=bool(project_id) and
+            self.server.get("tenant_id") == project_id,
+            status=self.status, task_state=self.task_state,
+            step_applicable=bool(step and step.applicable),
+            step_note=step.note if step else "")
+
+    def rebuild_from_image_refusal(self, project_id):
+        return fix_eligibility.rebuild_from_image_refusal(
+            self.now(project_id, paths.FixOption.REBUILD_FROM_IMAGE),
+            self.image is not None, self.image_id)
+
+    def volume_to_set(self):
+        """What the boot-volume fix still has to write on the volume."""
+        step = self.step(paths.FixOption.VOLUME_RECREATE)
+        wanted = dict(step.set_properties) if step else {}
+        have = dict(getattr(self.volume, "volume_image_metadata", None)
+                    or {}) if self.volume is not None else {}
+        return {k: v for k, v in wanted.items() if have.get(k) != v}
+
+    def boot_volume_refusal(self, project_id):
+        owner = getattr(self.volume, "os-vol-tenant-attr:tenant_id", None) \
+            if self.volume is not None else None
+        return fix_eligibility.boot_volume_refusal(
+            self.now(project_id, paths.FixOption.VOLUME_RECREATE),
+            self.volume is not None, owner in (None, project_id),
+            self.volume_to_set())
 
     def allows(self, option):
         step = self.step(option)

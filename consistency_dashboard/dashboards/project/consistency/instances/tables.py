@@ -76,9 +76,14 @@ def action_cell(row):
     if not row.action_needed:
         return format_html('<span class="label consistency-badge-ok">{}'
                            '</span>', _("no action needed"))
-    return format_html('<span class="label consistency-badge-attention '
-                       'consistency-action-needed">{}</span>',
-                       row.prediction.badge)
+    badge = format_html('<span class="label consistency-badge-attention '
+                        'consistency-action-needed">{}</span>',
+                        row.prediction.badge)
+    if getattr(row, "volume_fix_before", None) is not None:
+        return format_html('{}<div class="text-muted">{}</div>', badge, _(
+            "The boot volume is fixed: re-create the server from the volume "
+            "to use it."))
+    return badge
 
 
 class TestSnapshot(tables.LinkAction):

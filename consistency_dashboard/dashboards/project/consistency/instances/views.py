@@ -66,13 +66,18 @@ class RebuildFromImageView(_InstanceMixin, forms.ModalFormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["row"] = self.get_row()
+        row = self.get_row()
+        kwargs["row"] = row
+        kwargs["refusal"] = row.rebuild_from_image_refusal(
+            self.request.user.project_id)
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         row = self.get_row()
         context["row"] = row
+        context["refusal"] = row.rebuild_from_image_refusal(
+            self.request.user.project_id)
         context["tradeoff"] = paths.FIX_OPTION_TRADEOFFS[
             paths.FixOption.REBUILD_FROM_IMAGE]
         context["step"] = row.step(paths.FixOption.REBUILD_FROM_IMAGE)
@@ -98,18 +103,23 @@ class RecreateFromVolumeView(_InstanceMixin, forms.ModalFormView):
     cancel_url = property(lambda self: instances_tab_url())
 
     def _to_set(self):
-        step = self.get_row().step(paths.FixOption.VOLUME_RECREATE)
-        return dict(step.set_properties) if step else {}
+        return self.get_row().volume_to_set()
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["row"] = self.get_row()
+        row = self.get_row()
+        kwargs["row"] = row
         kwargs["to_set"] = self._to_set()
+        kwargs["refusal"] = row.boot_volume_refusal(
+            self.request.user.project_id)
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["row"] = self.get_row()
+        row = self.get_row()
+        context["row"] = row
+        context["refusal"] = row.boot_volume_refusal(
+            self.request.user.project_id)
         context["to_set"] = sorted(self._to_set().items())
         context["tradeoff"] = paths.FIX_OPTION_TRADEOFFS[
             paths.FixOption.VOLUME_RECREATE]
