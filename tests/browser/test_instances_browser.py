@@ -88,12 +88,29 @@ def test_rebuild_confirmation_refuses_a_wrong_name(browser, horizon, cloud):
     save_screenshot(browser, "rebuild-refused")
 
 
-def test_guided_flow_shows_each_step(browser, horizon, cloud):
-    glance, compute, fixed = cloud
+def open_flow(browser, horizon):
     browser.get(horizon.url + "/project/consistency/instances/%s/"
                 "rebuild_from_snapshot/" % STALE_ID)
-    wait(browser).until(EC.element_to_be_clickable(
-        (By.ID, "consistency-flow-start"))).click()
+    return wait(browser).until(EC.element_to_be_clickable(
+        (By.ID, "consistency-flow-start")))
+
+
+def message(browser):
+    return browser.find_element(By.ID, "consistency-flow-message").text
+
+
+def test_guided_flow_needs_the_name_and_shows_each_step(browser, horizon,
+                                                         cloud):
+    glance, compute, fixed = cloud
+    start = open_flow(browser, horizon)
+    # Without the typed name nothing starts.
+    start.click()
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-flow-message"), "Type the instance name"))
+    assert compute.calls.count("server_stop") == 0
+    browser.find_element(By.ID, "id_confirm_name").send_keys(
+        "booted-before-fix")
+    browser.find_element(By.ID, "consistency-flow-start").click()
     wait(browser, 120).until(EC.text_to_be_present_in_element(
         (By.ID, "consistency-flow-message"), "Done"))
     states = {li.get_attribute("data-step"): li.get_attribute("class")
@@ -105,7 +122,45 @@ def test_guided_flow_shows_each_step(browser, horizon, cloud):
     assert compute.calls.count("snapshot_create") == 1
     assert compute.calls.count("server_rebuild") == 1
     assert compute.calls.count("server_start") == 1
+    assert compute.rebuilt_while == ["SHUTOFF"]
     server = compute.servers[STALE_ID]
     assert server["status"] == "ACTIVE"
     assert server["image"]["properties"] == GOOD
     assert "consistency_fix_flow" not in server["metadata"]
+
+
+def test_stale_record_is_shown_and_never_resumed_silently(browser, horizon,
+                                                          cloud):
+    glance, compute, fixed = cloud
+    # A flow stopped after its snapshot; the user started the instance and
+    # used it since.
+    compute.user_stop(STALE_ID)
+    snapshot_id, _req = compute.create_image(
+        None, STALE_ID, "consistency-fix-old",
+        {"consistency_fix_flow_snapshot": "v1",
+         "consistency_instance": STALE_ID})
+    compute.servers[STALE_ID]["metadata"]["consistency_fix_flow"] = \
+        "v1;was=running;snapshot=%s" % snapshot_id
+    compute.user_start(STALE_ID)
+    start = open_flow(browser, horizon)
+    stale = browser.find_element(By.ID, "consistency-flow-stale")
+    assert stale.is_displayed()
+    assert "ran after snapshot %s" % snapshot_id in stale.text
+    assert start.text == "Resume"
+    assert browser.find_element(By.ID, "consistency-flow-discard") \
+        .is_displayed()
+    save_screenshot(browser, "rebuild-from-snapshot-stale")
+    start.click()       # no name typed: still asks, nothing sent
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-flow-message"), "ran after snapshot"))
+    assert "server_rebuild" not in compute.calls
+    assert "server_stop" not in compute.calls
+    browser.find_element(By.ID, "consistency-flow-discard").click()
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-flow-message"), "Discarded"))
+    assert snapshot_id not in glance.images
+    assert "consistency_fix_flow" not in compute.servers[STALE_ID][
+        "metadata"]
+    assert compute.servers[STALE_ID]["status"] == "ACTIVE"
+    assert browser.find_element(By.ID, "consistency-flow-start").text == \
+        "Start"
