@@ -564,6 +564,34 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
         self.mock_server_rebuild.assert_not_called()
 
 
+class RebuildFromSnapshotEligibilityTests(test.TestCase):
+    """The flow opened by URL for an instance that does not need it."""
+
+    @test.create_mocks({nova_rest: ("compute_version_range",
+                                    ("server_get", "rest_server_get")),
+                        api.nova: ("server_get", "server_stop",
+                                   "server_metadata_update"),
+                        api.glance: ("image_list_detailed",)})
+    def test_healthy_instance_refuses_on_open_and_on_post(self):
+        image = fixtures.make_image("img", image_id="img", **GOOD)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_rest_server_get.return_value = fixtures.server_dict(
+            "web-1", "img", GOOD, server_id=UUID)
+        self.mock_server_get.return_value = fixtures.make_server(
+            "web-1", "img", server_id=UUID)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        res = self.client.get(url("rebuild_from_snapshot", UUID))
+        self.assertContains(res, "does not need this fix")
+        self.assertNotContains(res, "consistency-flow-start")
+        res = self.client.post(url("rebuild_from_snapshot_advance", UUID),
+                               {"decision": "go", "confirm_name": "web-1"})
+        data = json.loads(res.content)
+        self.assertTrue(data["failed"])
+        self.assertIn("does not need this fix", data["message"])
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_server_stop.assert_not_called()
+
+
 class RebuildFromSnapshotFailureTests(test.TestCase):
     """Every failure of the snapshot step stops the flow safely and says
     what state things are in."""
