@@ -178,7 +178,6 @@ def _progress_json(progress, observed=None, ours=False):
         "message": progress.message,
         "stale": progress.stale.value if progress.stale else None,
         "needs_confirmation": progress.needs_confirmation,
-        "started": bool(observed is not None and observed.record),
         "can_discard": allowed,
         "runs": [list(run) for run in progress.runs]}
 
