@@ -1,7 +1,9 @@
 """The Instances tab in real headless Chromium: the action badge and its
 filter, the rebuild confirmation refusing a wrong name, and the guided
-rebuild-from-own-snapshot flow's progress."""
+rebuild-from-own-snapshot flow: typed name, progress, a stale record
+shown with Resume and Discard, a session that expires mid-flow."""
 import pytest
+from novaclient import exceptions as nova_exc
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -164,3 +166,18 @@ def test_stale_record_is_shown_and_never_resumed_silently(browser, horizon,
     assert compute.servers[STALE_ID]["status"] == "ACTIVE"
     assert browser.find_element(By.ID, "consistency-flow-start").text == \
         "Start"
+
+
+def test_session_expired_mid_flow_says_so(browser, horizon, cloud):
+    glance, compute, fixed = cloud
+    start = open_flow(browser, horizon)
+    compute.fail("server_get", nova_exc.Unauthorized(401, "token expired"))
+    browser.find_element(By.ID, "id_confirm_name").send_keys(
+        "booted-before-fix")
+    start.click()
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.ID, "consistency-flow-message"), "Your session has expired"))
+    assert "nothing was lost" in message(browser)
+    assert "server_stop" not in compute.calls
+    assert "consistency_fix_flow" not in compute.servers[STALE_ID][
+        "metadata"]
