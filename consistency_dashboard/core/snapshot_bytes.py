@@ -759,13 +759,19 @@ def _clean_detail(detail):
     return re.sub(r"[^A-Za-z0-9 .,/()+-]", "", str(detail or ""))[:60]
 
 
-def _stopped(source, code, detail=""):
+def not_checkable(code, detail="", reads=0, bytes_read=0):
+    """A DiskCheck that says why the snapshot was not read (``code`` one of
+    REASONS, e.g. "read" when the reading could not even start)."""
     detail = _clean_detail(detail)
-    return DiskCheck(checkable=False, container=source.container,
-                     reason=disk_reason(code, detail),
-                     ranges_unsupported=code == "ranges",
-                     reads=source.reads, bytes_read=source.bytes_read,
-                     reason_code=code, detail=detail)
+    return DiskCheck(checkable=False, reason=disk_reason(code, detail),
+                     ranges_unsupported=code == "ranges", reads=reads,
+                     bytes_read=bytes_read, reason_code=code, detail=detail)
+
+
+def _stopped(source, code, detail=""):
+    return dataclasses.replace(
+        not_checkable(code, detail, source.reads, source.bytes_read),
+        container=source.container)
 
 
 def _conclude(source, table, filesystems):
