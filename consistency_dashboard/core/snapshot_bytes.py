@@ -863,10 +863,24 @@ def _encode_fs(fs):
                               fs.offset // SECTOR)
 
 
+def _code_of(check):
+    """The reason code, worked out for a check made without one."""
+    if check.reason_code:
+        return check.reason_code
+    if check.filesystems:
+        return ("needs-recovery" if check.any_needs_recovery else
+                "clean" if check.journaled else
+                "no-fs" if all(f.kind == "unknown" for f in check.filesystems)
+                else "no-journal-fs")
+    return "ranges" if check.ranges_unsupported else "read"
+
+
 def encode(check, with_reads=True):
-    """``check`` as one string of at most 255 characters (format above)."""
-    code = check.reason_code + (":" + _clean_detail(check.detail)
-                                if check.detail else "")
+    """``check`` as one string of at most 255 characters (format above).
+    Raises ValueError for a filesystem this module could not have found (a
+    ``where`` other than its own words, an offset off a sector)."""
+    code = _code_of(check) + (":" + _clean_detail(check.detail)
+                              if check.detail else "")
     reads = "%d/%d" % (check.reads, check.bytes_read) if with_reads else ""
     head = "|".join((_FORMAT, check.container, check.partition_table, code,
                      reads, ""))
@@ -904,6 +918,8 @@ def _decode(text):
     code, _sep, detail = code.partition(":")
     if code not in REASONS or table not in ("", "gpt", "mbr"):
         raise ValueError("unknown code")
+    if reads and not re.match(r"\d{1,12}/\d{1,15}\Z", reads):
+        raise ValueError("not a read count")
     count, bytes_read = (int(n) for n in reads.split("/")) if reads \
         else (0, 0)
     filesystems, omitted = [], 0

@@ -459,7 +459,7 @@ def test_encode_format_and_without_reads():
     "", "sb1", "sb2|qcow2||clean||d:ext4:c:0", "sb1|qcow2||what||",
     "sb1|qcow2||clean|x/y|d:ext4:c:0", "sb1|qcow2||clean||d:ext4:q:0",
     "sb1|qcow2||clean||z:ext4:c:0", "sb1|qcow2|apm|clean||", None, 42,
-    "sb1|qcow2||clean||d:EXT4:c:0",
+    "sb1|qcow2||clean||d:EXT4:c:0", "sb1|qcow2||clean|-1/5|d:ext4:c:0",
 ])
 def test_decode_of_anything_else_says_so(text):
     result = sb.decode(text)
@@ -485,3 +485,17 @@ def test_inflate_uses_raw_deflate_with_qemus_window():
     disk.cluster = 512
     disk.src = type("S", (), {"read": lambda self, o, n: blob[o:o + n]})()
     assert disk._inflate(0, len(blob)) == b"ab" * 256
+
+
+def test_encode_of_a_check_made_without_a_code():
+    # as a verdict test may build one by hand
+    check = sb.DiskCheck(checkable=True, filesystems=(
+        sb.FilesystemCheck("partition 2", 2048 * 512, "ext4", R),))
+    back = sb.decode(sb.encode(check, with_reads=False))
+    assert (back.reason_code, back.any_needs_recovery) == (
+        "needs-recovery", True)
+    assert sb.decode(sb.encode(sb.DiskCheck(
+        checkable=False, ranges_unsupported=True))).ranges_unsupported
+    with pytest.raises(ValueError):
+        sb.encode(sb.DiskCheck(checkable=True, filesystems=(
+            sb.FilesystemCheck("root", 0, "ext4", C),)))
