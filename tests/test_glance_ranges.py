@@ -47,6 +47,8 @@ class FakeGlance(http.server.BaseHTTPRequestHandler):
             return self._answer(404, b"Not Found")
         if FakeGlance.mode == "ignore-range":
             return self._whole()
+        if FakeGlance.mode == "slow":
+            time.sleep(1.0)
         first, last = map(int, re.match(
             r"bytes=(\d+)-(\d+)\Z", self.headers["Range"]).groups())
         if FakeGlance.mode == "wrong-range":
@@ -217,6 +219,24 @@ def test_budget_of_bytes_is_kept_on_the_wire(glance, images):
     assert (result.checkable, result.reason_code) == (False, "budget")
     assert FakeGlance.body_bytes == result.bytes_read == 69632
     assert ranges_asked() == ["bytes=0-69631"]
+
+
+def test_slow_glance_times_out(glance, images, monkeypatch):
+    monkeypatch.setattr(glance_ranges, "TIMEOUT", (1, 0.2))
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    FakeGlance.mode = "slow"
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    assert (result.checkable, result.reason_code, result.detail) == (
+        False, "read", "Glance timed out")
+    assert result.reads == 1
+
+
+def test_the_whole_check_has_a_deadline(glance, images, monkeypatch):
+    monkeypatch.setattr(glance_ranges, "DEADLINE", -1.0)
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    assert (result.checkable, result.reason_code) == (False, "budget")
+    assert FakeGlance.requests == []
 
 
 def test_unreachable_glance():

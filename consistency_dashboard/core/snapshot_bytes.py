@@ -287,8 +287,6 @@ class _Source(object):
 
 
 class _RawDisk(object):
-    container = "raw"
-
     def __init__(self, source):
         self.read = source.read
 
@@ -296,7 +294,6 @@ class _RawDisk(object):
 class _Qcow2Disk(object):
     """The virtual disk inside a qcow2 file (docs/interop/qcow2.rst)."""
 
-    container = "qcow2"
     # L1/L2 entry bits 9-55: the offset of an L2 table or a data cluster
     OFFSET_MASK = 0x00fffffffffffe00
     COMPRESSED = 1 << 62
