@@ -193,6 +193,22 @@ def test_stand_in_local_conf_disable_service_wins_over_a_plugins_enable_service(
 
 # Installing into Horizon -------------------------------------------------------
 
+def test_horizon_comes_from_its_checkout_and_the_plugin_follows_it(devstack):
+    co = devstack.checkout()
+    ok(devstack.stack())
+    calls = devstack.calls()
+    assert not [c for c in calls if c.endswith(": horizon from the package index")]
+    assert devstack.marker(devstack.venv, "horizon") == "editable %s" % devstack.horizon
+    # not editable: the top-level templates/ and static/ ship only in a real install
+    assert devstack.marker(devstack.venv, "consistency-dashboard") == "copy %s" % co
+    ours = index_of(calls, "pip %s install -c %s/requirements/upper-constraints.txt %s"
+                    % (devstack.venv, devstack.dest, co))
+    assert index_of(calls, "pip %s install -c %s/requirements/upper-constraints.txt -e %s"
+                    % (devstack.venv, devstack.dest, devstack.horizon)) < ours  # Horizon's first
+    assert index_of(calls, "phase stack post-config") < ours < index_of(calls, "init_horizon")
+    assert not [c for c in calls if c.startswith("pip %s" % devstack.system)]
+
+
 def test_post_config_copies_enabled_files_and_leaves_horizons_own(devstack):
     devstack.checkout()
     ok(devstack.stack())
@@ -201,6 +217,36 @@ def test_post_config_copies_enabled_files_and_leaves_horizons_own(devstack):
     for name in plugin_enabled_files():
         assert (devstack.enabled / name).read_text() == \
             (REPO / "consistency_dashboard" / "enabled" / name).read_text()
+
+
+def test_extra_leaves_collectstatic_compress_and_restart_to_horizon(devstack):
+    devstack.checkout()
+    ok(devstack.stack())
+    calls = devstack.calls()
+    assert not [c for c in calls if c.startswith("manage.py collectstatic")
+                or c.startswith("manage.py compress")]
+    assert calls.count("restart_apache_server") == 1     # start_horizon's
+
+
+def test_nothing_happens_on_a_node_without_horizon(devstack):
+    co = devstack.checkout()
+    devstack.guest_dir()
+    # a compute subnode sharing the local.conf
+    ok(devstack.stack("ENABLED_SERVICES=n-cpu,placement-client,q-ovn-agent\n" + DEMO))
+    calls = devstack.calls()
+    assert not [c for c in calls if str(co) in c and c.startswith("pip ")]
+    assert not [c for c in calls if c.startswith("openstack ")]
+    assert not devstack.horizon.exists()
+    ok(devstack.run("fake_clean_sh"))
+
+
+def test_demo_image_skipped_without_glance(devstack):
+    devstack.checkout()
+    devstack.guest_dir()
+    r = ok(devstack.stack("disable_service g-api\n" + DEMO))
+    assert "demo image skipped" in r.stdout
+    assert not [c for c in devstack.calls() if c.startswith("openstack ")]
+    assert (devstack.enabled / plugin_enabled_files()[0]).exists()
 
 
 def test_disable_service_in_local_conf_makes_every_phase_a_no_op(devstack):
@@ -212,6 +258,87 @@ def test_disable_service_in_local_conf_makes_every_phase_a_no_op(devstack):
     assert not [c for c in calls if "consistency-dashboard" in c and not c.startswith("phase")]
     assert not [c for c in calls if c.startswith("openstack ")]
     assert {p.name for p in devstack.enabled.iterdir()} == {"__init__.py", "_9001_developer.py.example"}
+
+
+def test_enable_plugin_under_another_name_installs_that_checkout(devstack):
+    co = devstack.checkout("snapshot-consistency")
+    ok(devstack.run("fake_stack_sh", name="snapshot-consistency"))
+    assert devstack.marker(devstack.venv, "consistency-dashboard") == "copy %s" % co
+    assert sorted(p.name for p in devstack.enabled.glob("_[0-9]*.py")) == plugin_enabled_files()
+    assert "\ndefine_plugin consistency-dashboard\n" in (co / "devstack" / "settings").read_text()
+
+
+def test_offline_installs_nothing_and_enables_only_what_is_installed(devstack):
+    devstack.checkout()
+    # never installed (the plugin was added to an offline node): no panels,
+    # and collectstatic still runs
+    r = ok(devstack.stack("OFFLINE=True\n"))
+    assert "not installed in Horizon's environment" in r.stdout
+    assert not [c for c in devstack.calls() if c.startswith("pip ")]
+    assert not list(devstack.enabled.glob("_1*.py"))
+    assert "init_horizon collectstatic compress python=%s/bin/python3" % devstack.venv \
+        in devstack.calls()
+    # installed by an earlier online run: an offline run enables it
+    ok(devstack.stack())
+    ok(devstack.stack("OFFLINE=True\n"))
+    assert sorted(p.name for p in devstack.enabled.glob("_[0-9]*.py")) == plugin_enabled_files()
+
+
+# Settings snippet ------------------------------------------------------------------
+
+@pytest.mark.parametrize("localrc, storage", [
+    ("", "file"),
+    ("enable_plugin devstack-plugin-ceph https://opendev.example/devstack-plugin-ceph\n", "rbd"),
+    ("enable_plugin devstack-plugin-ceph https://opendev.example/devstack-plugin-ceph\n"
+     "ENABLE_CEPH_NOVA=False\n", "file"),
+    ("NOVA_BACKEND=LVM\n", "no_live_snapshot"),
+    ("NOVA_BACKEND=LVM\nCONSISTENCY_DASHBOARD_STORAGE=rbd\n", "rbd"),
+], ids=["default", "ceph", "ceph-not-for-nova", "lvm", "override"])
+def test_settings_snippet_says_where_root_disks_live(devstack, localrc, storage):
+    devstack.checkout()
+    devstack.ceph_checkout()
+    ok(devstack.stack(localrc))
+    text = (devstack.settings_d / SNIPPET).read_text()
+    assert 'CONSISTENCY_DASHBOARD_STORAGE = "%s"\n' % storage in text
+    assert "init_horizon collectstatic compress python=%s/bin/python3" % devstack.venv \
+        in devstack.calls()
+
+
+def test_a_wrong_storage_setting_stops_stack_with_a_sentence(devstack):
+    devstack.checkout()
+    r = devstack.stack("CONSISTENCY_DASHBOARD_STORAGE=ceph\n")
+    assert r.returncode != 0
+    assert "CONSISTENCY_DASHBOARD_STORAGE=ceph: use file, rbd or no_live_snapshot" in r.stderr
+
+
+# clean ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("localrc, uninstalled_from", [
+    ("", lambda ds: ds.venv),
+    ("GLOBAL_VENV=False\n", lambda ds: None),   # clean.sh leaves system packages alone
+], ids=["global-venv", "system"])
+def test_clean_removes_what_post_config_added_and_never_uses_the_system_pip(
+        devstack, localrc, uninstalled_from):
+    devstack.checkout()
+    ok(devstack.stack(localrc))
+    assert (devstack.settings_d / SNIPPET).exists()
+    devstack.log.write_text("")
+    ok(devstack.run("fake_clean_sh", localrc))
+    calls = devstack.calls()
+    pips = [c for c in calls if c.startswith("pip ")]
+    env = uninstalled_from(devstack)
+    assert pips == ([] if env is None else ["pip %s uninstall -y consistency-dashboard" % env])
+    assert {p.name for p in devstack.enabled.iterdir()} == {"__init__.py", "_9001_developer.py.example"}
+    assert [p.name for p in devstack.settings_d.iterdir()] == ["_9030_profiler_settings.py.example"]
+
+
+def test_unstack_touches_nothing(devstack):
+    devstack.checkout()
+    ok(devstack.stack())
+    devstack.log.write_text("")
+    ok(devstack.run("fake_unstack_sh"))
+    assert [c for c in devstack.calls() if not c.startswith("phase ")] == ["stop_apache_server"]
+    assert (devstack.settings_d / SNIPPET).exists()
 
 
 # The demo image ---------------------------------------------------------------------
@@ -238,6 +365,29 @@ def test_demo_image_uploaded_with_consistency_properties_once(devstack):
     assert len(devstack.images()) == 3
 
 
+def test_demo_image_uses_the_import_workflow_where_devstack_does(devstack):
+    devstack.checkout()
+    devstack.guest_dir()
+    ok(devstack.stack(DEMO + "GLANCE_USE_IMPORT_WORKFLOW=True\n"))
+    # DevStack's upload_image: plain aki/ari uploads, --import for the root image
+    assert {i["name"]: i["import"] for i in devstack.images()} == {
+        IMAGE + "-kernel": False, IMAGE + "-initrd": False, IMAGE: True}
+
+
+def test_a_failed_upload_resumes_without_duplicates(devstack):
+    devstack.checkout()
+    devstack.guest_dir()
+    r = devstack.stack(DEMO, FAKE_GLANCE_FAIL=IMAGE + "-initrd")
+    assert r.returncode != 0          # as DevStack's own upload_image: the run stops
+    ok(devstack.stack(DEMO))
+    images = devstack.images()
+    assert sorted(i["name"] for i in images) == [IMAGE, IMAGE + "-initrd", IMAGE + "-kernel"]
+    assert {i["status"] for i in images} == {"active"}
+    by_name = {i["name"]: i for i in images}
+    assert by_name[IMAGE]["properties"]["kernel_id"] == by_name[IMAGE + "-kernel"]["id"]
+    assert by_name[IMAGE]["properties"]["ramdisk_id"] == by_name[IMAGE + "-initrd"]["id"]
+
+
 def test_demo_image_off_or_missing_uploads_nothing(devstack):
     devstack.checkout()
     devstack.guest_dir()
@@ -249,3 +399,48 @@ def test_demo_image_off_or_missing_uploads_nothing(devstack):
     assert devstack.images() == []
 
 
+def test_build_image_installs_its_packages_before_install_and_builds(devstack):
+    devstack.checkout()
+    ok(devstack.stack(BUILD))
+    calls = devstack.calls()
+    apt = index_of(calls, "apt-get install")
+    assert calls[apt].split()[2:] == ["mmdebstrap", "debian-archive-keyring", "e2fsprogs"]
+    assert index_of(calls, "phase stack pre-install") < apt < index_of(calls, "phase stack install")
+    assert "build.sh --print-dir CONSISTENCY_CACHE_DIR=%s" % devstack.cache in calls
+    assert [i["name"] for i in devstack.images()] == [IMAGE + "-kernel", IMAGE + "-initrd", IMAGE]
+
+
+def test_build_script_is_asked_even_when_an_image_is_there(devstack):
+    # build.sh keeps its own cache keyed on its inputs: a stale image is
+    # rebuilt by it, not skipped here
+    devstack.checkout()
+    devstack.guest_dir()
+    ok(devstack.stack(BUILD))
+    assert [c for c in devstack.calls() if c.startswith("build.sh")]
+
+
+def test_a_failed_build_warns_and_stack_goes_on(devstack):
+    devstack.checkout()
+    r = ok(devstack.stack(BUILD, FAKE_BUILD_FAIL="1"))
+    assert "[WARNING]" in r.stdout + r.stderr and "build.sh failed" in r.stdout + r.stderr
+    assert devstack.images() == []
+    assert "init_horizon collectstatic compress python=%s/bin/python3" % devstack.venv \
+        in devstack.calls()
+
+
+def test_offline_installs_no_packages(devstack):
+    devstack.checkout()
+    ok(devstack.stack(BUILD + "OFFLINE=True\n", FAKE_BUILD_FAIL="1"))
+    assert not [c for c in devstack.calls() if c.startswith("apt-get")]
+
+
+# Shell hygiene ------------------------------------------------------------------------
+
+def test_shellcheck_passes_on_the_plugin_and_the_stand_in():
+    if not shutil.which("shellcheck"):
+        if os.environ.get("CI"):
+            pytest.fail("shellcheck is not installed")
+        pytest.skip("shellcheck is not installed")
+    r = subprocess.run(["shellcheck", "-x", str(PLUGIN_SRC / "plugin.sh"), str(PLUGIN_SRC / "settings"),
+                        str(FAKE)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
