@@ -83,7 +83,8 @@ function die {
 
 function echo_summary { echo "summary: $*"; }
 
-function GetDistro { os_PACKAGE=${FAKE_OS_PACKAGE:-deb}; }
+function GetDistro { os_PACKAGE=${FAKE_OS_PACKAGE:-deb}; DISTRO=bookworm; }
+function GetOSVersion { GetDistro; }
 function is_ubuntu { [[ "${os_PACKAGE:-${FAKE_OS_PACKAGE:-deb}}" == "deb" ]]; }
 function is_fedora { [[ "${os_PACKAGE:-${FAKE_OS_PACKAGE:-deb}}" == "rpm" ]]; }
 
@@ -266,11 +267,18 @@ function get_plugin_packages {
     return 0
 }
 
-# apt_get and yum_install do nothing with OFFLINE=True.
+# One apt-get update per run (update_package_repo), then the install;
+# apt_get does nothing with OFFLINE=True and runs as root without sudo.
 function install_package {
+    local sudo=sudo
+    [[ "$(id -u)" = "0" ]] && sudo="env"
     [[ "$OFFLINE" == "True" || $# -eq 0 ]] && return 0
     if is_ubuntu; then
-        sudo DEBIAN_FRONTEND=noninteractive apt-get --option "Dpkg::Options::=--force-confold" --assume-yes install "$@"
+        if [[ "${REPOS_UPDATED:-False}" != "True" && "${NO_UPDATE_REPOS:-False}" != "True" ]]; then
+            $sudo apt-get update
+            REPOS_UPDATED=True
+        fi
+        $sudo DEBIAN_FRONTEND=noninteractive apt-get --option "Dpkg::Options::=--force-confold" --assume-yes install "$@"
     else
         _fake_record "dnf install $*"
     fi
@@ -410,6 +418,14 @@ function _fake_config {
     PYTHON3_VERSION=${PYTHON3_VERSION:-3.99}
     REQUIREMENTS_DIR=${REQUIREMENTS_DIR:-$DEST/requirements}
     REGION_NAME=${REGION_NAME:-RegionOne}
+    # install_infra's clone of openstack/requirements
+    if [[ ! -d "$REQUIREMENTS_DIR" ]]; then
+        mkdir -p "$REQUIREMENTS_DIR/.venv/bin"
+        touch "$REQUIREMENTS_DIR/upper-constraints.txt"
+        echo "pymemcache  # Apache-2.0" >"$REQUIREMENTS_DIR/global-requirements.txt"
+        printf '#!/bin/sh\nexit 0\n' >"$REQUIREMENTS_DIR/.venv/bin/edit-constraints"
+        chmod +x "$REQUIREMENTS_DIR/.venv/bin/edit-constraints"
+    fi
     GetDistro
     _fake_machine
 }
@@ -483,3 +499,19 @@ function fake_clean_sh {
     cleanup_horizon
     rm -rf "$DATA_DIR"
 }
+
+# With FAKE_DEVSTACK_SRC (a DevStack checkout) every function above that
+# DevStack's functions-common and inc/python define is replaced by
+# DevStack's own; what stays is the machine, the drivers, lib/horizon's
+# steps, fetch_plugins (no clone), GetDistro (no lsb_release) and
+# setup_devstack_virtualenv (no real venv).  test_plugin.py runs its
+# scenarios both ways and compares what they leave.
+if [[ -n "${FAKE_DEVSTACK_SRC:-}" ]]; then
+    _fake_keep=$(declare -f fetch_plugins GetDistro GetOSVersion setup_devstack_virtualenv)
+    TOP_DIR=$FAKE_ROOT/devstack-top
+    # shellcheck source=/dev/null
+    source "$FAKE_DEVSTACK_SRC/functions-common"
+    # shellcheck source=/dev/null
+    source "$FAKE_DEVSTACK_SRC/inc/python"
+    eval "$_fake_keep"
+fi

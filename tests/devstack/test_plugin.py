@@ -444,3 +444,56 @@ def test_shellcheck_passes_on_the_plugin_and_the_stand_in():
     r = subprocess.run(["shellcheck", "-x", str(PLUGIN_SRC / "plugin.sh"), str(PLUGIN_SRC / "settings"),
                         str(FAKE)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
+
+
+# The stand-in against DevStack's own functions ------------------------------------
+#
+# DEVSTACK_SRC=<a DevStack checkout> runs each scenario twice: with the
+# stand-in's functions and with DevStack's functions-common and inc/python
+# in their place (fake_devstack.sh, FAKE_DEVSTACK_SRC), and compares every
+# recorded command, file and environment they leave.  devstack/README.md
+# names the DevStack commit this was last run against.
+
+DEVSTACK_SRC = os.environ.get("DEVSTACK_SRC")
+SCENARIOS = {
+    "default": ("", {}),
+    "demo-build-import": (BUILD + "GLANCE_USE_IMPORT_WORKFLOW=True\n", {}),
+    "failed-build": (BUILD, {"FAKE_BUILD_FAIL": "1"}),
+    "failed-upload": (DEMO, {"FAKE_GLANCE_FAIL": IMAGE + "-kernel"}),
+    "plugin-disabled": ("disable_service consistency-dashboard\n" + DEMO, {}),
+    "no-horizon": ("disable_service horizon\n" + DEMO, {}),
+    "offline": ("OFFLINE=True\n", {}),
+    "system-python": ("GLOBAL_VENV=False\n", {}),
+    "ceph": ("enable_plugin devstack-plugin-ceph https://opendev.example/devstack-plugin-ceph\n", {}),
+    "wrong-storage": ("CONSISTENCY_DASHBOARD_STORAGE=ceph\n", {}),
+}
+
+
+def transcript(ds, localrc, env):
+    ds.checkout()
+    ds.ceph_checkout()
+    steps = []
+    for driver in ("fake_stack_sh", "fake_stack_sh", "fake_unstack_sh", "fake_clean_sh"):
+        r = ds.run(driver, localrc, NOUNSET="", **env)
+        steps.append((driver, r.returncode))
+    log = [c.replace(str(ds.tmp), "<T>") for c in ds.calls() if not c.startswith("phase ")]
+    files = {}
+    for p in sorted(ds.tmp.rglob("*")):
+        rel = str(p.relative_to(ds.tmp))
+        if p.is_file() and rel not in ("calls.log", "localrc") and "/bin/" not in "/" + rel:
+            files[rel] = p.read_text(errors="replace").replace(str(ds.tmp), "<T>")
+    return steps, log, files
+
+
+@pytest.mark.skipif(not DEVSTACK_SRC, reason="DEVSTACK_SRC (a DevStack checkout) not set")
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_stand_in_matches_devstacks_own_functions(tmp_path, scenario):
+    localrc, env = SCENARIOS[scenario]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    stand_in = transcript(DevStack(tmp_path / "a"), localrc, env)
+    devstack = transcript(DevStack(tmp_path / "b"), localrc,
+                          dict(env, FAKE_DEVSTACK_SRC=DEVSTACK_SRC))
+    assert stand_in[0] == devstack[0]
+    assert stand_in[1] == devstack[1]
+    assert stand_in[2] == devstack[2]
