@@ -233,7 +233,8 @@ function run_plugins {
     for plugin in ${DEVSTACK_PLUGINS//,/ }; do
         dir=${GITDIR[$plugin]}
         # shellcheck source=/dev/null
-        [[ -f $dir/devstack/plugin.sh ]] && source "$dir/devstack/plugin.sh" "$mode" "$phase"
+        # unstack and clean come without a phase: no $2 at all
+        [[ -f $dir/devstack/plugin.sh ]] && source "$dir/devstack/plugin.sh" "$mode" ${phase:+"$phase"}
     done
     return 0
 }
