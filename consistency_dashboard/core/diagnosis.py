@@ -23,6 +23,11 @@ from consistency_dashboard.core import timestamps
 
 SNAPSHOT_ACTION = "createImage"
 SNAPSHOT_EVENT = "compute_snapshot_instance"
+# A volume-backed snapshot records this one instead (nova/compute/api.py
+# ``snapshot_volume_backed``); a freeze that fails there synchronously
+# leaves no action at all.
+VOLUME_SNAPSHOT_EVENT = "api_snapshot_instance"
+SNAPSHOT_EVENTS = (SNAPSHOT_EVENT, VOLUME_SNAPSHOT_EVENT)
 
 # A snapshot image is created by the API before the compute host starts
 # (nova/compute/api.py ``snapshot``), so its created_at follows the action's
@@ -59,10 +64,12 @@ class ActionReading:
 
 
 def snapshot_event(action):
-    """The ``compute_snapshot_instance`` event of an action dict, or None."""
+    """The snapshot event (``compute_snapshot_instance``, or
+    ``api_snapshot_instance`` for a volume-backed snapshot) of an action
+    dict, or None."""
     found = None
     for event in (action or {}).get("events") or ():
-        if (event.get("event") or "") == SNAPSHOT_EVENT:
+        if (event.get("event") or "") in SNAPSHOT_EVENTS:
             found = event
     return found
 
@@ -136,10 +143,18 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
                                      "snapshot.", **common)
     if lowered == "error":
         text = "Nova reports the snapshot failed"
-        text += (": %s" % details) if details else \
-            " (no details: the cloud's API is older than microversion 2.84)"
+        text += (": %s" % details) if details else (
+            " (no details: the cloud's API is older than microversion 2.84, "
+            "or policy keeps them for administrators, as it does by default)")
         return ActionReading(outcome=ActionOutcome.FAILED,
                              reading=_sentence(text), **common)
+    if event.get("event") == VOLUME_SNAPSHOT_EVENT:
+        # Not moved to the background by commit 9e678b83eb: the API's own
+        # work, so its Success holds on every release.
+        return ActionReading(outcome=ActionOutcome.SUCCEEDED,
+                             reading="Nova reports the volume-backed "
+                                     "snapshot succeeded (api_snapshot_"
+                                     "instance).", **common)
     if reports_failure is True:
         return ActionReading(outcome=ActionOutcome.SUCCEEDED,
                              reading="Nova reports the snapshot succeeded "
@@ -205,10 +220,18 @@ class DiagnosisFacts:
     current: object
     prediction: object
     last_action: object = None
+    actions_known: bool = True       # False: the action list was not read
     verdict: object = None
+    test_snapshots: int = 0          # the dashboard's test snapshots known
     probe: object = None
     console_error: str = None
     commands: tuple = ()
+
+
+NO_ACTIONS = (
+    "Nova recorded no createImage action for it. A volume-backed snapshot "
+    "whose freeze fails synchronously leaves no action at all (the error "
+    "was in the createImage answer); otherwise no snapshot was requested.")
 
 
 def _booleans(properties):
@@ -228,7 +251,7 @@ _SOURCE_SHORT = {
 
 def _probe_sentence(report, console_error):
     if console_error:
-        return ("Its console log could not be read (%s), so there is no "
+        return ("Its console log is unavailable (%s), so there is no "
                 "evidence from inside the guest." % console_error)
     if report is None:
         return None
@@ -262,7 +285,17 @@ def explain(facts):
                                                         "visible)"))
     parts = ["%s %s." % (who, source)]
     captured = f.captured
-    if captured is not None and captured.properties is not None:
+    exact = captured is not None and captured.source in (
+        captured_mod.CapturedSource.SERVER,
+        captured_mod.CapturedSource.SNAPSHOT)
+    if captured is not None and captured.source is \
+            captured_mod.CapturedSource.BOOT_VOLUME and \
+            captured.properties is not None:
+        parts.append("Its boot volume's image metadata has %s now (what a "
+                     "server created from the volume gets; not necessarily "
+                     "what this server was started with)." %
+                     _booleans(captured.properties))
+    elif captured is not None and captured.properties is not None:
         parts.append("It was booted with %s (%s)." % (
             _booleans(captured.properties),
             _SOURCE_SHORT.get(captured.source, "source unknown")))
@@ -278,14 +311,7 @@ def explain(facts):
                      "keeps the properties captured at boot, so the change "
                      "does not apply to this instance." %
                      _booleans(f.current))
-    if f.last_action is not None:
-        when = timestamps.format_timestamp(f.last_action.started)
-        parts.append("Its last snapshot request%s: %s. %s" % (
-            " (%s)" % when if when else "", f.last_action.label,
-            f.last_action.reading))
-    if f.verdict is not None:
-        parts.append("The dashboard's latest test snapshot of it was "
-                     "%s: %s" % (f.verdict.label, _sentence(f.verdict.cause)))
+    parts.extend(_history(f))
     probe_text = _probe_sentence(f.probe, f.console_error)
     if probe_text:
         parts.append(probe_text)
@@ -303,6 +329,30 @@ def explain(facts):
             steps = [s.label for s in prediction.applicable_next_steps]
             if steps:
                 parts.append("Ways to fix it: %s." % "; ".join(steps))
-    else:
+    elif exact:
         parts.append("No change to the instance is needed.")
+    else:
+        parts.append("Whether a change is needed is not known exactly: a "
+                     "test snapshot shows the properties it runs with.")
     return " ".join(parts)
+
+
+def _history(f):
+    """Its snapshot requests and the dashboard's test snapshots."""
+    parts = []
+    if f.last_action is not None:
+        when = timestamps.format_timestamp(f.last_action.started)
+        parts.append("Its last snapshot request%s: %s. %s" % (
+            " (%s)" % when if when else "", f.last_action.label,
+            f.last_action.reading))
+    elif f.actions_known:
+        parts.append(NO_ACTIONS)
+    if f.verdict is not None:
+        parts.append("The dashboard's latest test snapshot of it was "
+                     "%s: %s" % (f.verdict.label, _sentence(f.verdict.cause)))
+    elif f.test_snapshots:
+        parts.append("The dashboard has test-snapshotted it (%d test%s) but "
+                     "recorded no verdict yet." % (
+                         f.test_snapshots,
+                         "" if f.test_snapshots == 1 else "s"))
+    return parts

@@ -63,6 +63,17 @@ READINGS = [
     ("no event but an action message: stopped before the host",
      action(events=False, message="Error"), True, [], True,
      d.ActionOutcome.FAILED, "before the compute host"),
+    ("volume-backed api_snapshot_instance success",
+     dict(action("Success"), events=[{"event": "api_snapshot_instance",
+                                      "result": "Success"}]),
+     False, [], True, d.ActionOutcome.SUCCEEDED, "volume-backed"),
+    ("volume-backed api_snapshot_instance error",
+     dict(action("Success"), events=[{"event": "api_snapshot_instance",
+                                      "result": "Error"}]),
+     False, [], True, d.ActionOutcome.FAILED, "admin"),
+    ("error without details from 2.84: details are admin-only",
+     action("Error"), True, [], True, d.ActionOutcome.FAILED,
+     "policy keeps them for administrators"),
     ("no event and no message yet",
      action(events=False), True, [], True, d.ActionOutcome.RUNNING,
      "no snapshot event"),
@@ -184,10 +195,20 @@ PARAGRAPHS = [
           current={"os_require_quiesce": "yes"}),
      ["snapshot fails: booted without the guest agent channel but quiesce "
       "required"]),
-    ("volume-backed with both: enforced by Nova",
+    # Changed: the boot volume's metadata now is not what the server was
+    # started with: never "booted with", never "enforced by Nova".
+    ("volume-backed with both in the volume metadata: not exact",
      dict(captured_props=GOOD, boot="volume"),
-     ["is volume-backed", "read from the boot volume's image metadata",
-      "filesystem-consistent, enforced by Nova"]),
+     ["is volume-backed", "Its boot volume's image metadata has",
+      "not necessarily what this server was started with",
+      "enforced only if started with this metadata",
+      "Whether a change is needed is not known exactly"]),
+    ("no createImage action at all",
+     dict(captured_props=GOOD, current=GOOD),
+     ["no createImage action", "leaves no action at all"]),
+    ("test snapshot recorded without verdict",
+     dict(captured_props=GOOD, current=GOOD, test_snapshots=1),
+     ["has test-snapshotted it (1 test) but recorded no verdict"]),
     ("captured unknown on an old cloud",
      dict(captured_props=None, current=GOOD),
      ["not known on this cloud; a test snapshot would reveal them"]),
@@ -201,7 +222,7 @@ PARAGRAPHS = [
       "booted without the guest agent channel."]),
     ("console unavailable",
      dict(captured_props=GOOD, current=GOOD, console_error="501"),
-     ["console log could not be read (501)"]),
+     ["console log is unavailable (501)"]),
     ("guest probe pair",
      dict(captured_props=GOOD, current=GOOD,
           probe=probe.parse_console(FS_LOG)),
@@ -231,3 +252,9 @@ def test_explain_without_project_or_image():
     assert "in project" not in text
     assert "debian-12" not in text
     assert "(deleted or not visible)" in text
+
+
+def test_volume_metadata_is_never_called_booted_with():
+    text = d.explain(facts(GOOD, boot="volume"))
+    assert "It was booted with" not in text
+    assert "enforced by Nova" not in text
