@@ -822,8 +822,11 @@ def _read_bytes(ev, items):
     if not check.checkable:
         why = ("this Glance does not serve ranges" if check.ranges_unsupported
                else check.reason or "the snapshot could not be read")
+        why = why.rstrip(".")
         items.append(EvidenceItem("snapshot's bytes not checked: %s" % why,
                                   SRC_BYTES))
+        for fs in check.filesystems:
+            items.append(EvidenceItem(_fs_observation(fs), SRC_BYTES))
         return _Bytes(why_not=why)
     for fs in check.filesystems:
         items.append(EvidenceItem(
