@@ -776,6 +776,31 @@ class RecordFormatTests(test.TestCase):
         self.assertEqual(datetime.datetime(2026, 11, 22, 5, 30, 12,
                                            tzinfo=UTC), record.requested_at)
 
+    def test_cause_is_a_code_rendered_whole_and_old_records_still_read(self):
+        from consistency_dashboard.core import causes
+        long_details = "No valid host was found. " * 12
+        cause = causes.cause("event_error", details=long_details)
+        record = records.Record(
+            instance_id=SERVER_ID, stamp="20261122T053012Z",
+            state=records.SETTLED, image_id=IMAGE_ID, request_id=REQUEST_ID,
+            power="running", verdict="failed", cause_code=cause.code,
+            cause_params=cause.params)
+        value = record.to_value()
+        self.assertLessEqual(len(value), 255)
+        parsed = records.parse(SERVER_ID, record.key, value)
+        self.assertEqual("event_error", parsed.cause_code)
+        self.assertTrue(parsed.cause.startswith("Nova reported: No valid "
+                                                "host was found."))
+        whole = causes.render("vanished_no_channel")
+        self.assertGreater(len(whole), 150)
+        coded = records.parse(SERVER_ID, record.key, record.replace(
+            cause_code="vanished_no_channel", cause_params=()).to_value())
+        self.assertEqual(whole, coded.cause)
+        # A record written before cause codes: its sentence is shown.
+        old = records.parse(SERVER_ID, record.key,
+                            "v1;s=settled;v=failed;m=An old cause.")
+        self.assertEqual("An old cause.", old.cause)
+
     def test_row_ids_round_trip(self):
         self.assertEqual((SERVER_ID, "20261122T053012Z", None),
                          rows.split_row_id(rows.row_id(
