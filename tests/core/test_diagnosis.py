@@ -258,3 +258,19 @@ def test_volume_metadata_is_never_called_booted_with():
     text = d.explain(facts(GOOD, boot="volume"))
     assert "It was booted with" not in text
     assert "enforced by Nova" not in text
+
+
+EVENT_VERSIONS = [
+    # Rule: events at 2.84 or 2.51 (details admin-only), never 2.1.
+    ("nova-34", "2.104", "2.84"),
+    ("before-2.84", "2.80", "2.51"),
+    ("unknown-release", None, "2.51"),
+    ("older-than-2.51-not-read", "2.40", None),
+]
+
+
+@pytest.mark.parametrize("maximum,expected", [e[1:] for e in EVENT_VERSIONS],
+                         ids=[e[0] for e in EVENT_VERSIONS])
+def test_event_microversion_never_2_1(maximum, expected):
+    from consistency_dashboard.core import microversions
+    assert microversions.event_microversion(maximum) == expected
