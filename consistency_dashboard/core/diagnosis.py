@@ -120,18 +120,7 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
                   started=started,
                   image_id=(image or {}).get("id"))
     if event is None:
-        message = (action.get("message") or "").strip()
-        if message:
-            return ActionReading(
-                outcome=ActionOutcome.FAILED,
-                reading=_sentence("Nova recorded no snapshot event: the "
-                                  "request stopped before the compute host "
-                                  "started (%s)" % message), **common)
-        return ActionReading(
-            outcome=ActionOutcome.RUNNING if started is not None and
-            image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
-            reading="Nova has recorded no snapshot event for this request "
-                    "yet.", **common)
+        return _without_event(action, started, image_status, common)
     result = event.get("result")
     details = (event.get("details") or "").strip() or None
     common.update(event_result=result, details=details,
@@ -155,6 +144,28 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
                              reading="Nova reports the volume-backed "
                                      "snapshot succeeded (api_snapshot_"
                                      "instance).", **common)
+    return _read_success(reports_failure, image, snapshots_known, common)
+
+
+def _without_event(action, started, image_status, common):
+    message = (action.get("message") or "").strip()
+    if message:
+        return ActionReading(
+            outcome=ActionOutcome.FAILED,
+            reading=_sentence("Nova recorded no snapshot event: the "
+                              "request stopped before the compute host "
+                              "started (%s)" % message), **common)
+    return ActionReading(
+        outcome=ActionOutcome.RUNNING if started is not None and
+        image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
+        reading="Nova has recorded no snapshot event for this request "
+                "yet.", **common)
+
+
+def _read_success(reports_failure, image, snapshots_known, common):
+    """A Success event: proof up to Nova 32; from 33 only the image
+    tells."""
+    image_status = (image or {}).get("status")
     if reports_failure is True:
         return ActionReading(outcome=ActionOutcome.SUCCEEDED,
                              reading="Nova reports the snapshot succeeded "
@@ -316,25 +327,26 @@ def explain(facts):
     if probe_text:
         parts.append(probe_text)
     if prediction.action_needed:
-        manage = next((c for c in f.commands or ()
-                       if c.startswith("nova-manage")), None)
-        if manage:
-            parts.append("To fix it without data loss, an operator can run "
-                         "`%s` on a control-plane host with the instance "
-                         "stopped (Nova 25.0.0 Yoga or later), then start "
-                         "it; the other ways are a rebuild (the root disk is "
-                         "replaced) or, for a volume-backed instance, a new "
-                         "server from the fixed boot volume." % manage)
-        else:
-            steps = [s.label for s in prediction.applicable_next_steps]
-            if steps:
-                parts.append("Ways to fix it: %s." % "; ".join(steps))
+        parts.append(_fix_sentence(f, prediction))
     elif exact:
         parts.append("No change to the instance is needed.")
     else:
         parts.append("Whether a change is needed is not known exactly: a "
                      "test snapshot shows the properties it runs with.")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
+
+
+def _fix_sentence(f, prediction):
+    manage = next((c for c in f.commands or ()
+                   if c.startswith("nova-manage")), None)
+    if manage:
+        return ("To fix it without data loss, an operator can run `%s` on a "
+                "control-plane host with the instance stopped (Nova 25.0.0 "
+                "Yoga or later), then start it; the other ways are a rebuild "
+                "(the root disk is replaced) or, for a volume-backed "
+                "instance, a new server from the fixed boot volume." % manage)
+    steps = [s.label for s in prediction.applicable_next_steps]
+    return "Ways to fix it: %s." % "; ".join(steps) if steps else ""
 
 
 def _history(f):

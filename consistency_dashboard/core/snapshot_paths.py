@@ -327,6 +327,61 @@ _REASON_STALE = (
     "now.")
 
 
+def _volume_outcome(facts, captured, agent, quiesce, power):
+    """The volume-backed rows (nova/compute/api.py
+    ``snapshot_volume_backed``)."""
+    if power is not Power.RUNNING:
+        return (Outcome.CRASH_CONSISTENT,
+                "%s instance: Nova does not quiesce it" % power.value,
+                ["Nova quiesces a volume-backed instance only while it "
+                 "is active; a %s instance's volumes are snapshotted "
+                 "as they are." % power.value])
+    if facts.virt_driver is VirtDriver.OTHER:
+        if quiesce:
+            return (Outcome.FAILS,
+                    "quiesce not supported by this hypervisor",
+                    ["This hypervisor cannot quiesce and "
+                     "os_require_quiesce is set: the createImage request "
+                     "fails (HTTP 400 InstanceQuiesceNotSupported, or 500 "
+                     "NotImplementedError from drivers other than "
+                     "libvirt)."])
+        return (Outcome.CRASH_CONSISTENT,
+                "quiesce not supported by this hypervisor",
+                ["This hypervisor cannot quiesce: Nova snapshots the "
+                 "volumes without a freeze."])
+    if captured is None:
+        return (Outcome.UNKNOWN, "boot-time properties unknown",
+                [_REASON_CAPTURED_UNKNOWN])
+    if not agent:
+        if quiesce:
+            return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
+                    [_REASON_REFUSED.format(
+                        where="HTTP 400 QemuGuestAgentNotEnabled from "
+                              "createImage")])
+        return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL,
+                [_REASON_NO_CHANNEL])
+    if quiesce and not facts.captured_exact:
+        return (Outcome.FILESYSTEM_IF_AGENT,
+                "enforced only if started with this metadata",
+                [_REASON_VOLUME_NOT_EXACT])
+    if quiesce:
+        return (Outcome.FILESYSTEM_ENFORCED,
+                "volume-backed with os_require_quiesce",
+                ["Volume-backed with hw_qemu_guest_agent and "
+                 "os_require_quiesce: Nova freezes the guest before the "
+                 "volume snapshots and fails the request if the freeze "
+                 "fails (HTTP 409 when the agent does not answer, 500 "
+                 "for a failing hook or FIFREEZE error), so a "
+                 "successful snapshot proves the freeze."])
+    return (Outcome.FILESYSTEM_IF_AGENT, "freeze not enforced",
+            ["Volume-backed with hw_qemu_guest_agent: Nova asks the "
+             "agent to freeze before the volume snapshots.",
+             "os_require_quiesce is not set: if the agent does not "
+             "answer, Nova skips the freeze silently. Setting it makes "
+             "a failed freeze fail the request, so success proves the "
+             "freeze."])
+
+
 def _running_outcome(facts, captured):
     """(outcome, cause, reasons) for ``facts`` with ``captured`` properties
     (a ConsistencyProperties or None), following DOMAIN.md's table."""
@@ -342,56 +397,7 @@ def _running_outcome(facts, captured):
                 [_REASON_STOPPED])
 
     if facts.boot_source is BootSource.VOLUME:
-        if power is not Power.RUNNING:
-            return (Outcome.CRASH_CONSISTENT,
-                    "%s instance: Nova does not quiesce it" % power.value,
-                    ["Nova quiesces a volume-backed instance only while it "
-                     "is active; a %s instance's volumes are snapshotted "
-                     "as they are." % power.value])
-        if facts.virt_driver is VirtDriver.OTHER:
-            if quiesce:
-                return (Outcome.FAILS,
-                        "quiesce not supported by this hypervisor",
-                        ["This hypervisor cannot quiesce and "
-                         "os_require_quiesce is set: the createImage request "
-                         "fails (HTTP 400 InstanceQuiesceNotSupported, or 500 "
-                         "NotImplementedError from drivers other than "
-                         "libvirt)."])
-            return (Outcome.CRASH_CONSISTENT,
-                    "quiesce not supported by this hypervisor",
-                    ["This hypervisor cannot quiesce: Nova snapshots the "
-                     "volumes without a freeze."])
-        if captured is None:
-            return (Outcome.UNKNOWN, "boot-time properties unknown",
-                    [_REASON_CAPTURED_UNKNOWN])
-        if not agent:
-            if quiesce:
-                return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
-                        [_REASON_REFUSED.format(
-                            where="HTTP 400 QemuGuestAgentNotEnabled from "
-                                  "createImage")])
-            return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL,
-                    [_REASON_NO_CHANNEL])
-        if quiesce and not facts.captured_exact:
-            return (Outcome.FILESYSTEM_IF_AGENT,
-                    "enforced only if started with this metadata",
-                    [_REASON_VOLUME_NOT_EXACT])
-        if quiesce:
-            return (Outcome.FILESYSTEM_ENFORCED,
-                    "volume-backed with os_require_quiesce",
-                    ["Volume-backed with hw_qemu_guest_agent and "
-                     "os_require_quiesce: Nova freezes the guest before the "
-                     "volume snapshots and fails the request if the freeze "
-                     "fails (HTTP 409 when the agent does not answer, 500 "
-                     "for a failing hook or FIFREEZE error), so a "
-                     "successful snapshot proves the freeze."])
-        return (Outcome.FILESYSTEM_IF_AGENT, "freeze not enforced",
-                ["Volume-backed with hw_qemu_guest_agent: Nova asks the "
-                 "agent to freeze before the volume snapshots.",
-                 "os_require_quiesce is not set: if the agent does not "
-                 "answer, Nova skips the freeze silently. Setting it makes "
-                 "a failed freeze fail the request, so success proves the "
-                 "freeze."])
+        return _volume_outcome(facts, captured, agent, quiesce, power)
 
     # Image-backed.
     if facts.storage is Storage.RBD:

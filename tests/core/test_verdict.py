@@ -207,6 +207,17 @@ def test_failure_signals(kw, level, cause):
     assert verdict.cause.endswith(".")
 
 
+@pytest.mark.parametrize("maximum,words", [
+    ("2.79", "only from compute API 2.84"),
+    ("2.104", "defaults to admin"),
+], ids=["before-2.84-no-details-for-anyone", "details-admin-only-by-policy"])
+def test_error_event_without_details_says_why(maximum, words):
+    verdict = decide(image_fate=F.VANISHED, max_microversion=maximum,
+                     events=({"event": "compute_snapshot_instance",
+                              "result": "Error"},))
+    assert any(words in w for w in verdict.warnings), verdict.warnings
+
+
 def test_sync_failure_quotes_nova():
     verdict = decide(nova=v.NovaAnswer(409, "Failed to quiesce instance: x"))
     assert verdict.evidence[-1] == v.EvidenceItem(
