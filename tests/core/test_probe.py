@@ -3,6 +3,7 @@ one case per probe pattern, then the baseline strategies, then robustness."""
 
 import os
 import random
+import re
 import time
 
 import pytest
@@ -20,6 +21,19 @@ def log(name):
 
 def kinds(report):
     return [a.kind for a in report.anomalies]
+
+
+def kmsg(text):
+    """Lines as the serial console shows messages written to /dev/kmsg: the
+    kernel's timestamp, a few ms after the clock the line read, before each
+    (1.0 for a line without a clock)."""
+    out = []
+    for line in text.splitlines(True):
+        clock = re.search(r" (?:logged|mono)=([0-9]+(?:\.[0-9]+)?)"
+                          r"(?!.* logged=)", line)
+        stamp = float(clock.group(1)) + 0.004 if clock else 1.0
+        out.append("[%12.6f] %s" % (stamp, line))
+    return "".join(out)
 
 
 # (id, file, clean pair seqs, unmatched seqs, may still be frozen,
@@ -112,7 +126,7 @@ def test_skipped_apps_do_not_block_but_need_one_ok():
             "apps=mysql:skipped\n"
             "CONSISTENCY-PROBE v1 event=thaw seq=2 mono=3.5 wall=4.5 "
             "apps=mysql:skipped\n")
-    pairs = probe.parse_console(text).pairs
+    pairs = probe.parse_console(kmsg(text)).pairs
     assert [p.application_consistent for p in pairs] == [True, False]
 
 
@@ -123,7 +137,7 @@ def test_app_line_contradicting_summary_wins_and_is_reported():
             "apps=mysql:ok\n"
             "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 wall=2.5 "
             "apps=mysql:ok\n")
-    report = probe.parse_console(text)
+    report = probe.parse_console(kmsg(text))
     assert report.pairs[0].app_results("freeze") == {"mysql": "fail"}
     assert not report.pairs[0].application_consistent
     assert kinds(report) == [A.APP_CONFLICT]
@@ -191,7 +205,7 @@ def test_incomplete_last_line_is_not_read():
         "bad-rc", "v10-unsupported", "bad-version", "marker-only",
         "double-space-tolerated", "any-field-order"])
 def test_single_line_rules(line, kind):
-    report = probe.parse_console(line + "\n")
+    report = probe.parse_console(kmsg(line + "\n"))
     if kind is None:
         assert report.counts.accepted == 1 and kinds(report) == []
         assert report.lines[0].seq == 3 and report.lines[0].mono == 1.0
@@ -349,7 +363,7 @@ def test_flood_of_probe_lines_is_bounded():
                      "wall=%d.0 apps=-\n" % (seq, seq * 2, seq * 2))
         lines.append("CONSISTENCY-PROBE v1 event=thaw seq=%d mono=%d.5 "
                      "wall=%d.5 apps=-\n" % (seq, seq * 2, seq * 2))
-    text = "".join(lines)
+    text = kmsg("".join(lines))
     started = time.perf_counter()
     report = probe.parse_console(text)
     elapsed = time.perf_counter() - started
@@ -362,7 +376,7 @@ def test_flood_of_probe_lines_is_bounded():
 
 
 def test_anomalies_are_capped():
-    text = "CONSISTENCY-PROBE v1 garbage\n" * 1000
+    text = "[    1.000000] CONSISTENCY-PROBE v1 garbage\n" * 1000
     report = probe.parse_console(text)
     assert len(report.anomalies) == probe.MAX_ANOMALIES
     assert report.anomalies_dropped == 1000 - probe.MAX_ANOMALIES

@@ -56,6 +56,8 @@ class Guest:
                 '/proc/uptime' if real_clock else str(self.uptime)),
             'CONSISTENCY_PROBE_CMDLINE': str(self.root / 'cmdline'),
             'CONSISTENCY_PROBE_MOUNTS': str(self.mounts),
+            # Stands for qemu-ga's qga.state.isfrozen (absent: not frozen).
+            'CONSISTENCY_PROBE_AGENT_STATE': str(self.root / 'agent-frozen'),
             'FAKE_LOG': str(self.log),
         }
         self.scripts = {}
@@ -76,6 +78,10 @@ class Guest:
             table.write('%s %s %s %s 0 0\n' % (
                 source or '/dev/fake%d' % len(self.mounts.read_text()),
                 escaped, fstype, options))
+
+    @property
+    def agent_state(self):
+        return self.root / 'agent-frozen'
 
     def set_uptime(self, value):
         self.uptime.write_text('%s 10.00\n' % value)

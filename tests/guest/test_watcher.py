@@ -94,9 +94,37 @@ def wait_gone(g, timeout=5):
     return watcher_pids(g)
 
 
+def wait_written(*mounts, timeout=10):
+    """Until the watcher wrote at least once on each mount."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all((m / PROBE_DIR / 'held').exists() for m in mounts):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def real_guest(tmp_path):
     g = Guest(tmp_path / 'guest', real_clock=True)
     return g
+
+
+def agent_freeze(g, **env):
+    """As qemu-ga does: the freeze hook, then its frozen-state file (then
+    FIFREEZE, done by the caller where there is a real filesystem)."""
+    result = g.run('probe', 'freeze', **env)
+    g.agent_state.write_text('')
+    return result
+
+
+def agent_thaw(g, release=None, **env):
+    """As qemu-ga does: FITHAW (``release``), the state file removed, then
+    the thaw hook."""
+    if release is not None:
+        release()
+    if g.agent_state.exists():
+        g.agent_state.unlink()
+    return g.run('probe', 'thaw', **env)
 
 
 def test_a_held_write_reports_how_long_it_was_held(tmp_path):
@@ -105,14 +133,13 @@ def test_a_held_write_reports_how_long_it_was_held(tmp_path):
     g.add_mount(mount)
     release = hold_with_fifo(mount)
     start = time.monotonic()
-    assert g.run('probe', 'freeze').returncode == 0
+    assert agent_freeze(g).returncode == 0
     # The hook does not wait for the watcher (the agent would be blocked).
     assert time.monotonic() - start < 2
     assert wait_blocked(g)
     time.sleep(max(0, 1.0 - (time.monotonic() - start)))
     held_for = time.monotonic() - start
-    release()
-    assert g.run('probe', 'thaw').returncode == 0
+    assert agent_thaw(g, release).returncode == 0
     freeze, thaw = g.events()
     assert thaw['held'].startswith('%s:' % mount)
     seconds = float(thaw['held'].split(':')[1])
@@ -132,9 +159,10 @@ def test_a_write_that_is_not_held_gives_no_held_time(tmp_path):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path, 'vfat')
     g.add_mount(mount, fstype='vfat')
-    g.run('probe', 'freeze')
+    agent_freeze(g)
+    assert wait_written(mount)
     time.sleep(0.5)
-    g.run('probe', 'thaw')
+    agent_thaw(g)
     thaw = g.events('thaw')[0]
     assert (thaw['held'], thaw['free'], thaw['stuck']) == (
         '-', str(mount), '-')
@@ -149,10 +177,11 @@ def test_the_thaw_is_stamped_before_slow_application_thaw_hooks(tmp_path):
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
     release = hold_with_fifo(mount)
-    g.run('probe', 'freeze')
+    agent_freeze(g)
     assert wait_blocked(g)
     time.sleep(0.5)
     release()
+    g.agent_state.unlink()
     time.sleep(1.5)                      # a slow application thaw hook
     g.run('probe', 'thaw')
     freeze, thaw = g.events()
@@ -167,10 +196,10 @@ def test_a_write_still_blocked_after_the_thaw_is_reported_stuck(tmp_path):
     g.add_mount(mount)
     release = hold_with_fifo(mount)
     try:
-        g.run('probe', 'freeze')
+        agent_freeze(g)
         assert wait_blocked(g)
         start = time.monotonic()
-        g.run('probe', 'thaw', CONSISTENCY_PROBE_HELD_WAIT=1)
+        agent_thaw(g, CONSISTENCY_PROBE_HELD_WAIT=1)
         # Bounded: the thaw hook waited about a second, not for ever.
         assert time.monotonic() - start < 3
         thaw = g.events('thaw')[0]
@@ -196,6 +225,7 @@ def test_mount_points_are_percent_encoded_and_pseudo_fs_skipped(tmp_path):
         skipped = watched_fs(tmp_path, 'skip-' + fstype + options[:2])
         g.add_mount(skipped, fstype=fstype, options=options)
     g.run('probe', 'freeze')
+    assert wait_written(odd, plain)
     g.run('probe', 'thaw')
     free = g.events('thaw')[0]['free'].split(',')
     encoded = str(tmp_path) + \
@@ -221,6 +251,7 @@ def test_the_watcher_writes_only_in_a_private_directory(tmp_path):
     for mount in (new, linked, loose):
         g.add_mount(mount)
     g.run('probe', 'freeze')
+    assert wait_written(new)
     g.run('probe', 'thaw')
     assert g.events('thaw')[0]['free'] == str(new)
     assert (new / PROBE_DIR).stat().st_mode & 0o777 == 0o700
@@ -247,6 +278,54 @@ def test_the_watcher_is_detached_and_gone_after_the_thaw(tmp_path):
         release()
     g.run('probe', 'thaw')
     assert wait_gone(g) == []
+
+
+def test_a_slow_write_while_the_agent_stays_frozen_is_not_held(tmp_path):
+    # A write delayed by a busy host (here: a FIFO released while the
+    # agent is still frozen, as on a vfat-only guest) is not a thaw release.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount, fstype='vfat')
+    release = hold_with_fifo(mount)
+    agent_freeze(g)
+    assert wait_blocked(g)
+    time.sleep(0.3)
+    release()
+    time.sleep(2.5)              # longer than the watcher waits for a thaw
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free']) == ('-', str(mount))
+
+
+def test_without_the_agent_state_file_the_duration_decides(tmp_path):
+    # Another agent, or qemu-ga with another state dir: no state file ever.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    g.run('probe', 'freeze')
+    assert wait_blocked(g)
+    time.sleep(0.5)
+    release()
+    g.run('probe', 'thaw')
+    held = g.events('thaw')[0]['held']
+    assert held.startswith(str(mount) + ':') and float(held[-4:]) >= 0.4
+
+
+def test_a_watcher_stopped_before_its_first_write_proves_nothing(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    g.state.mkdir(parents=True)
+    # The thaw came before the watcher wrote: its mount is neither held
+    # nor free.
+    g.run('probe', 'freeze', CONSISTENCY_PROBE_WATCH_MAX=0)
+    wait_gone(g)
+    result = g.state / 'watch' / '1' / '1.result'
+    result.write_text('free 0\n')
+    g.run('probe', 'thaw')
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free'], thaw['stuck']) == ('-', '-', '-')
 
 
 def test_watch_off_writes_nothing_on_the_filesystems(tmp_path):
@@ -289,7 +368,7 @@ def ext4(tmp_path):
 def test_a_real_frozen_ext4_holds_the_write_for_the_freeze(tmp_path, ext4):
     g = real_guest(tmp_path)
     g.add_mount(ext4)
-    g.run('probe', 'freeze')
+    agent_freeze(g)
     # As the agent does: FIFREEZE right after the hook returned.
     subprocess.run(['fsfreeze', '-f', str(ext4)], check=True)
     frozen_at = time.monotonic()
@@ -298,7 +377,7 @@ def test_a_real_frozen_ext4_holds_the_write_for_the_freeze(tmp_path, ext4):
     finally:
         thawed_at = time.monotonic()
         subprocess.run(['fsfreeze', '-u', str(ext4)], check=True)
-    g.run('probe', 'thaw')
+    agent_thaw(g)
     thaw = g.events('thaw')[0]
     mount, seconds = thaw['held'].split(':')
     assert mount == str(ext4)
@@ -309,9 +388,10 @@ def test_a_real_frozen_ext4_holds_the_write_for_the_freeze(tmp_path, ext4):
 def test_a_real_ext4_not_frozen_is_free(tmp_path, ext4):
     g = real_guest(tmp_path)
     g.add_mount(ext4)
-    g.run('probe', 'freeze')
+    agent_freeze(g)
+    assert wait_written(ext4)
     time.sleep(1.0)
-    g.run('probe', 'thaw')
+    agent_thaw(g)
     thaw = g.events('thaw')[0]
     assert (thaw['held'], thaw['free']) == ('-', str(ext4))
 
@@ -325,14 +405,14 @@ def test_threaded_release_does_not_leave_a_writer(tmp_path):
     g.add_mount(first)
     g.add_mount(second)
     releases = [hold_with_fifo(first), hold_with_fifo(second)]
-    g.run('probe', 'freeze')
+    agent_freeze(g)
     assert wait_blocked(g)
     time.sleep(0.6)
     releases[0]()
     late = threading.Timer(0.4, releases[1])
     late.start()
     late.join()
-    g.run('probe', 'thaw')
+    agent_thaw(g)
     freeze, thaw = g.events()
     held = dict(item.split(':') for item in thaw['held'].split(','))
     assert set(held) == {str(first), str(second)}
