@@ -169,9 +169,9 @@ STORED = verdict.verdict_from_image_properties({
     verdict.TEST_SNAPSHOT_MARKER: "v1", verdict.VERDICT: "crash-consistent",
     verdict.CAUSE: "The instance was booted without the guest agent "
                    "channel"})
-FS_LOG = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=10.0 "
+FS_LOG = ("[   10.004000] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=10.0 "
           "wall=1795000000.0 apps=-\n"
-          "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=10.25 "
+          "[   10.254000] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=10.25 "
           "wall=1795000000.25 apps=-\n")
 
 PARAGRAPHS = [

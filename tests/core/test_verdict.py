@@ -538,11 +538,11 @@ def test_forged_lines_warn():
 
 
 def test_only_disputed_pairs_is_not_verified():
-    text = ("CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.0 "
+    text = ("[    1.004000] CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.0 "
             "wall=1763790012.0 apps=-\n"
-            "CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.1 "
+            "[    1.104000] CONSISTENCY-PROBE v1 event=freeze seq=4 mono=1.1 "
             "wall=1763790012.1 apps=-\n"
-            "CONSISTENCY-PROBE v1 event=thaw seq=4 mono=1.5 "
+            "[    1.504000] CONSISTENCY-PROBE v1 event=thaw seq=4 mono=1.5 "
             "wall=1763790012.5 apps=-\n")
     verdict = decide(probe=probe.parse_console(text, ""))
     assert verdict.level is L.UNKNOWN
@@ -732,9 +732,9 @@ def test_baseline_lost_warns_that_the_guest_clock_was_used():
 
 
 def test_thaw_phase_failure_warns():
-    text = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
+    text = ("[    1.004000] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
             "wall=1763790012.0 apps=mysql:ok\n"
-            "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
+            "[    1.504000] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
             "wall=1763790012.5 apps=mysql:fail\n")
     verdict = decide(probe=held(probe.parse_console(text, "")))
     assert verdict.level is L.APPLICATION_CONSISTENT
@@ -742,13 +742,13 @@ def test_thaw_phase_failure_warns():
 
 
 def test_second_freeze_in_window_is_mentioned():
-    text = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
+    text = ("[    1.004000] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=1.0 "
             "wall=1763790012.0 apps=-\n"
-            "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
+            "[    1.504000] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 "
             "wall=1763790012.5 apps=-\n"
-            "CONSISTENCY-PROBE v1 event=freeze seq=2 mono=3.0 "
+            "[    3.004000] CONSISTENCY-PROBE v1 event=freeze seq=2 mono=3.0 "
             "wall=1763790014.0 apps=-\n"
-            "CONSISTENCY-PROBE v1 event=thaw seq=2 mono=3.2 "
+            "[    3.204000] CONSISTENCY-PROBE v1 event=thaw seq=2 mono=3.2 "
             "wall=1763790014.2 apps=-\n")
     verdict = decide(probe=probe.parse_console(text, ""), disk_check=CLEAN)
     assert verdict.freeze_seconds == pytest.approx(0.5)
