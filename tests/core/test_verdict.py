@@ -43,8 +43,9 @@ def report(name):
 
 @dataclasses.dataclass(frozen=True)
 class _HeldPair(probe.FreezePair):
-    """A probe v2 pair (held writes) until the parser of the probe's v2
-    lines is merged; then ``dataclasses.replace`` on FreezePair does it."""
+    """A pair with held writes set directly (the parser computes them from
+    a v2 thaw line; test_real_probe_v2_lines reads real ones), so the v1
+    log files of tests/core/data serve the held-write cases too."""
     held: tuple = ()
     version: str = "v2"
 
@@ -805,3 +806,27 @@ def test_quota_413_is_read_as_quota():
             413, "Quota exceeded for snapshots")))
     assert decided.level is v.Level.FAILED
     assert decided.cause.startswith("Over quota")
+
+
+V2 = ("[  812.004211] CONSISTENCY-PROBE v2 event=freeze seq=3 mono=812.00 "
+      "wall=1763790012.41 apps=-\n"
+      "[  813.304100] CONSISTENCY-PROBE v2 event=thaw seq=3 mono=813.21 "
+      "wall=1763790013.62 logged=813.30 apps=- held={held} free=-"
+      " stuck=-\n")
+
+
+@pytest.mark.parametrize("held_field,level,measured", [
+    ("/:1.19,/srv/my%20data:1.18", L.FILESYSTEM_CONSISTENT, "held writes"),
+    ("-", L.UNKNOWN, None),
+], ids=["v2-writes-held-prove-the-freeze", "v2-nothing-held-not-proven"])
+def test_real_probe_v2_lines(held_field, level, measured):
+    verdict = decide(captured=AGENT, probe=probe.parse_console(
+        BOOT + V2.format(held=held_field), BOOT))
+    assert verdict.level is level, verdict.cause
+    assert verdict.freeze_measured_by == measured
+    if measured:
+        assert verdict.freeze_seconds == pytest.approx(1.19)
+        assert "proven by the guest's held writes (/ 1.19 s" in \
+            verdict.summary
+    else:
+        assert "writes were not held" in verdict.cause
