@@ -19,6 +19,7 @@ import datetime
 import enum
 
 from consistency_dashboard.core import captured as captured_mod
+from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
 
 SNAPSHOT_ACTION = "createImage"
@@ -326,7 +327,8 @@ def explain(facts):
     probe_text = _probe_sentence(f.probe, f.console_error)
     if probe_text:
         parts.append(probe_text)
-    if prediction.action_needed:
+    if prediction.action_needed and \
+            prediction.badge != paths.CHECK_VOLUME_METADATA:
         parts.append(_fix_sentence(f, prediction))
     elif exact:
         parts.append("No change to the instance is needed.")

@@ -315,6 +315,7 @@ _REASON_CAPTURED_UNKNOWN = (
     "The properties this instance was booted with are not known (this "
     "cloud's API is older than microversion 2.98 and no snapshot of the "
     "instance is visible): run a test snapshot to reveal them.")
+CHECK_VOLUME_METADATA = "check needed: started with this volume metadata?"
 _REASON_VOLUME_NOT_EXACT = (
     "The boot volume's image metadata has hw_qemu_guest_agent and "
     "os_require_quiesce now, but it may have been changed after this server "
@@ -501,7 +502,9 @@ def _weaker(captured, current):
 
 
 def _next_steps(facts, action_needed, rebuild_needed, current):
-    captured = facts.captured
+    # Inexact properties (a boot volume's metadata now): the fix writes
+    # both keys, as for unknown ones (writing them is harmless).
+    captured = facts.captured if facts.captured_exact else None
     to_set = properties_to_set(captured)
     steps = []
     if facts.boot_source is BootSource.IMAGE:
@@ -616,7 +619,13 @@ def predict(facts):
         reasons.append(_REASON_STALE)
         action_needed = True
 
-    if action_needed:
+    if captured is not None and not facts.captured_exact and \
+            not action_needed:
+        # "No action needed" is said only from exact data: the boot
+        # volume's metadata now may not be what the server runs with.
+        action_needed = True
+        badge = CHECK_VOLUME_METADATA
+    elif action_needed:
         running_outcome = _running_outcome(running, captured)[0]
         if captured is None:
             badge = "check needed: image changed after boot"

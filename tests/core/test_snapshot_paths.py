@@ -149,7 +149,10 @@ def test_boot_volume_metadata_is_not_enforced_by_nova():
                                     captured=from_volume))
     assert p.outcome is O.FILESYSTEM_IF_AGENT
     assert "enforced only if" in p.cause
-    assert not p.action_needed and p.badge is None
+    # "No action needed" only from exact data.
+    assert p.action_needed and p.badge == sp.CHECK_VOLUME_METADATA
+    recreate = _steps(p)[sp.FixOption.VOLUME_RECREATE]
+    assert recreate.set_properties == BOTH
     assert sp.FixOption.TEST_SNAPSHOT in [s.option for s in
                                           p.applicable_next_steps]
     inherited = cap.resolve_captured(
