@@ -34,10 +34,11 @@ TEMPLATES = {
         "This hypervisor cannot freeze guests and os_require_quiesce is "
         "set: {message}",
     "refused_freeze_error":
-        "Nova's freeze failed with an error other than an unresponsive agent "
-        "(for example a failing fsfreeze hook or a FIFREEZE error) and "
-        "os_require_quiesce is set, so the request failed (HTTP 500): "
-        "{message}",
+        "Nova answered HTTP 500. For a volume-backed instance with "
+        "os_require_quiesce that is how a freeze shows that failed for "
+        "another reason than an unresponsive agent (a failing fsfreeze hook, "
+        "a FIFREEZE error; NotImplementedError on drivers other than "
+        "libvirt): {message}",
     "refused_quota": "Over quota: {message}",
     "refused_policy": "Not allowed: {message}",
     "refused_gone": "The instance no longer exists: {message}",
@@ -128,8 +129,8 @@ TEMPLATES = {
         "the power off after its shutdown timeout).",
     "stopped_console_unavailable":
         "The instance was stopped: the copy is consistent if the guest shut "
-        "down cleanly; its console log is not available ({error}) and the "
-        "snapshot's bytes were not read.",
+        "down cleanly; its console log is not available ({error}) and "
+        "nothing else read shows whether it did.",
     "rbd_setting":
         "Root disks on Ceph RBD are snapshotted with an RBD snapshot and "
         "clone, which never freezes the guest.",

@@ -425,7 +425,8 @@ def _sync_cause(ev, status, message):
                             message=message), \
             ("Remove os_require_quiesce, or stop the instance before "
              "snapshotting.")
-    if status == 500 and volume:
+    quiesce = ev.captured.require_quiesce.value if ev.captured else None
+    if status == 500 and volume and quiesce is not False:
         # snapshot_volume_backed: libvirt's InternalError (a failing hook,
         # a FIFREEZE error) and NotImplementedError of other drivers are
         # HTTP 500, not 409 (nova/compute/api.py).
