@@ -275,8 +275,15 @@ def _probe_sentence(report, console_error):
         last = clean[-1]
         text = ("Its console shows %d freeze/thaw pair%s reported by the "
                 "guest" % (len(clean), "" if len(clean) == 1 else "s"))
-        if last.duration is not None:
-            text += ", the last one frozen for %.2f s" % last.duration
+        held = getattr(last, "held_seconds", None)
+        if held is not None:
+            text += (", the last one with its test writes held %.2f s "
+                     "(the freeze, proven from inside)" % held)
+        elif last.duration is not None:
+            # A hook pair proves the hooks ran, not the freeze (qemu-ga runs
+            # the freeze hook before FIFREEZE).
+            text += (", the last one's hooks %.2f s apart (hooks ran; that "
+                     "alone does not prove the freeze)" % last.duration)
         return text + "."
     if report.reported_anything:
         return ("The guest's probe wrote to the console, but no complete "

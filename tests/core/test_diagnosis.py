@@ -226,7 +226,9 @@ PARAGRAPHS = [
     ("guest probe pair",
      dict(captured_props=GOOD, current=GOOD,
           probe=probe.parse_console(FS_LOG)),
-     ["1 freeze/thaw pair reported by the guest", "frozen for 0.25 s"]),
+     # Changed: a v1 hook pair proves the hooks ran, not the freeze.
+     ["1 freeze/thaw pair reported by the guest", "hooks 0.25 s apart",
+      "does not prove the freeze"]),
     ("guest probe freeze without thaw",
      dict(captured_props=GOOD, current=GOOD,
           probe=probe.parse_console(FS_LOG.splitlines(True)[0])),
