@@ -49,7 +49,7 @@ class TimedCloud(fakes.FakeSnapshotCloud):
                      "server_console_output", "server_metadata_update",
                      "server_metadata_delete", "image_list_detailed",
                      "image_get", "image_update_properties", "image_delete",
-                     "volume_list", "volume_snapshot_list"):
+                     "volume_list", "volume_snapshot_list", "check_snapshot"):
             setattr(self, name, self._timed(getattr(self, name)))
         return super().patch()
 

@@ -91,6 +91,9 @@ class FakeSnapshotCloud(object):
     * the guest writes probe lines to its console during the snapshot when
       its id is in ``guest_probe`` (``"fs"``: freeze and thaw, ``"frozen"``:
       freeze only);
+    * the snapshot's bytes (``check_snapshot``): the ext4 journal is clean
+      in a snapshot of a guest that froze (``"fs"``) and needs recovery in
+      the others, as on the demo cloud;
     * ``calls`` lists every call made, by name, for the benchmark and the
       assertions.
     """
@@ -140,6 +143,18 @@ class FakeSnapshotCloud(object):
                 del self.images[image["id"]]
                 return
             image["status"] = "active"
+            image["size"] = 1 << 30      # the uploaded snapshot's data
+
+    # -- consistency_dashboard.api.glance_ranges ------------------------------
+    def check_snapshot(self, request, image_id, size=None):
+        from consistency_dashboard.core import snapshot_bytes as sb
+        self.calls.append("check_snapshot")
+        image = self.images.get(image_id) or {}
+        frozen = self.guest_probe.get(image.get("instance_uuid")) == "fs"
+        state = sb.FsState.CLEAN if frozen else sb.FsState.NEEDS_RECOVERY
+        return sb.DiskCheck(True, "qcow2", "", (sb.FilesystemCheck(
+            "whole disk", 0, "ext4", state),), reads=2, bytes_read=331776,
+            reason_code=state.value)
 
     # -- consistency_dashboard.api.nova_rest ----------------------------------
     def compute_version_range(self, request):
@@ -270,9 +285,12 @@ class FakeSnapshotCloud(object):
         return []
 
     def patch(self):
+        from consistency_dashboard.api import glance_ranges
         from consistency_dashboard.api import nova_rest
         from consistency_dashboard.api import nova_snapshot
         patchers = [
+            mock.patch.object(glance_ranges, "check_snapshot",
+                              self.check_snapshot),
             mock.patch.object(nova_rest, "compute_version_range",
                               self.compute_version_range),
             mock.patch.object(nova_rest, "server_get", self.server_get_dict),

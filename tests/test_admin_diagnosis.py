@@ -163,8 +163,69 @@ class DiagnosisTests(test.BaseAdminViewTests):
         self.assertEqual(200, res.status_code)
         self.assertContains(res, "console output is not available on this "
                                  "cloud or hypervisor (501)")
-        self.assertIn("console log could not be read",
+        self.assertIn("console log is unavailable",
                       res.context["diagnosis"].explanation)
+
+    @test.create_mocks(MOCKS)
+    def test_console_404_says_the_console_is_unavailable(self):
+        self._cloud()
+        missing = nova_exc.NotFound(404, "no console log")
+        self.mock_server_console_output.side_effect = missing
+        res = self.client.get(URL)
+        self.assertContains(res, "the console log is unavailable (404)")
+        self.assertNotContains(res, "clean power-off")
+
+    @test.create_mocks(MOCKS)
+    def test_a_failed_test_snapshot_on_the_server_is_not_denied(self):
+        from consistency_dashboard.dashboards.project.consistency.\
+            test_snapshots import records
+        from consistency_dashboard.core import causes
+        server, _image = self._cloud()
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        cause = causes.cause("vanished_no_channel")
+        record = records.Record(
+            instance_id=UUID, stamp="20261128T100000Z",
+            state=records.SETTLED, image_id="gone-image", request_id="req-9",
+            power="running", verdict="failed", cause_code=cause.code,
+            cause_params=cause.params)
+        server["metadata"] = {record.key: record.to_value()}
+        res = self.client.get(URL)
+        self.assertNotContains(res, "has not test-snapshotted this instance")
+        d = res.context["diagnosis"]
+        self.assertEqual(["gone-image"], [s.id for s in d.test_snapshots])
+        self.assertEqual("failed", d.latest_verdict.label)
+        self.assertContains(res, "Predicted cause")
+        self.assertIn("latest test snapshot of it was failed",
+                      d.explanation)
+
+    @test.create_mocks(MOCKS)
+    def test_volume_backed_with_no_action_at_all(self):
+        self._cloud()
+        server = admin_server("on-volume", "pa", None, server_id=UUID)
+        server["os-extended-volumes:volumes_attached"] = [{"id": "v1"}]
+        self.mock_server_get.return_value = server
+        self.mock_volume_get.return_value = fixtures.Volume(
+            UUID, GOOD, name="root-vol", volume_id="v1")
+        self.mock_instance_action_list.return_value = []
+        res = self.client.get(URL)
+        d = res.context["diagnosis"]
+        self.assertEqual((), d.readings)
+        self.assertIn("leaves no action at all", d.explanation)
+        self.mock_instance_action_get.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_api_snapshot_instance_event_is_read(self):
+        self._cloud()
+        self.mock_instance_action_get.side_effect = None
+        self.mock_instance_action_get.return_value = {
+            "action": "createImage", "request_id": "req-6",
+            "start_time": "2026-11-26T10:00:00.000000", "message": None,
+            "events": [{"event": "api_snapshot_instance",
+                        "result": "Success"}]}
+        res = self.client.get(URL)
+        self.assertEqual("succeeded",
+                         res.context["diagnosis"].readings[0].label)
+
 
     @test.create_mocks(MOCKS)
     def test_unknown_instance(self):

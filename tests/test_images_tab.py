@@ -76,6 +76,23 @@ class ImagesTabTests(test.TestCase):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
                         api.nova: ("server_list",)})
+    def test_posture_honours_the_storage_setting(self):
+        images = fixtures.story_images()
+        self._list(images)
+        self.mock_server_list.return_value = ([], False)
+        with override_settings(CONSISTENCY_DASHBOARD_STORAGE="rbd"):
+            res = self.client.get(IMAGES_TAB)
+        row = self._rows(res)["agent-and-quiesce"]
+        self.assertEqual("crash-consistent only", row.posture.label)
+        self.assertContains(res, "Volume-backed instances booted from this "
+                                 "image still freeze")
+        with override_settings(CONSISTENCY_DASHBOARD_STORAGE="file"):
+            res = self.client.get(IMAGES_TAB)
+        self.assertEqual("filesystem-consistent if the agent answers",
+                         self._rows(res)["agent-and-quiesce"].posture.label)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
     def test_api_calls_do_not_grow_with_rows(self):
         for count in (1, 40):
             self.mock_image_list_detailed.reset_mock()

@@ -13,9 +13,11 @@ from novaclient import exceptions as nova_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
+from consistency_dashboard.api import glance_ranges
 from consistency_dashboard.api import nova_rest
 from consistency_dashboard.api import nova_snapshot
 from consistency_dashboard.core import probe
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import records
@@ -43,6 +45,17 @@ def probe_lines(seq=7, thaw=True, apps="-"):
         text += ("[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=%d "
                  "mono=812.71 wall=1763790013.12 apps=%s\n" % (seq, apps))
     return text
+
+
+CLEAN = snapshot_bytes.DiskCheck(
+    True, "qcow2", "", (snapshot_bytes.FilesystemCheck(
+        "whole disk", 0, "ext4", snapshot_bytes.FsState.CLEAN),),
+    reads=5, bytes_read=20480, reason_code="clean")
+RECOVERY = snapshot_bytes.DiskCheck(
+    True, "qcow2", "", (snapshot_bytes.FilesystemCheck(
+        "whole disk", 0, "ext4", snapshot_bytes.FsState.NEEDS_RECOVERY),),
+    reads=5, bytes_read=20480, reason_code="needs-recovery")
+NO_RANGES = snapshot_bytes.not_checkable("ranges", reads=1)
 
 
 def url(name, *args):
@@ -395,8 +408,9 @@ class RowUpdateTests(test.TestCase):
 
     def _cloud(self, stamp, image=None, image_error=None, server_meta=None,
                server_error=None, task_state=None, console=None,
-               console_error=None, events=()):
+               console_error=None, events=(), disk=NO_RANGES):
         self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_check_snapshot.return_value = disk
         if server_error is not None:
             self.mock_server_get.side_effect = server_error
         else:
@@ -420,7 +434,8 @@ class RowUpdateTests(test.TestCase):
                           "image_list_detailed"),
              api.cinder: ("volume_snapshot_list",),
              api.nova: ("server_console_output", "server_metadata_update"),
-             nova_snapshot: ("instance_action_events",)}
+             nova_snapshot: ("instance_action_events",),
+             glance_ranges: ("check_snapshot",)}
 
     @test.create_mocks(MOCKS)
     def test_uploading_row_keeps_polling_with_two_reads(self):
@@ -440,17 +455,22 @@ class RowUpdateTests(test.TestCase):
         self.mock_image_update_properties.assert_not_called()
 
     @test.create_mocks(MOCKS)
-    def test_active_image_settles_to_filesystem_verified_by_guest(self):
+    def test_active_image_settles_proven_by_the_snapshot_read_once(self):
         stamp = stamp_ago(20)
-        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
-                    console=BOOT + probe_lines(7),
+        image = marked_image(records.requested_at_of(stamp))
+        self._cloud(stamp, image=image, console=BOOT + probe_lines(7),
                     events=[{"event": "compute_snapshot_instance",
-                             "result": "Success"}])
+                             "result": "Success"}], disk=CLEAN)
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
         self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
-                                 "frozen (reported by the guest")
-        self.assertContains(res, "frozen 0.71 s")
+                                 "apart (reported by the guest")
+        self.assertContains(res, "frozen 0.71 s (hook gap)")
+        # The snapshot's bytes: read once, through the API function that
+        # keeps the budget, and stored with the verdict.
+        self.mock_check_snapshot.assert_called_once_with(
+            test.IsHttpRequest(), IMAGE_ID, size=1024)
         self.assertNotContains(res, POLLING_ROW)
         self.mock_server_console_output.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID)
@@ -461,14 +481,75 @@ class RowUpdateTests(test.TestCase):
                          self.mock_image_update_properties.call_args[0][1])
         self.assertEqual("filesystem-consistent",
                          kwargs[core_verdict.VERDICT])
-        self.assertEqual("guest", kwargs[core_verdict.VERIFIED_BY])
+        self.assertEqual("snapshot", kwargs[core_verdict.VERIFIED_BY])
         self.assertEqual("0.710", kwargs[core_verdict.FREEZE_SECONDS])
+        self.assertEqual(snapshot_bytes.encode(CLEAN),
+                         kwargs[core_verdict.DISK_CHECK])
+        self.assertEqual("bytes_clean", kwargs[core_verdict.CAUSE_CODE])
         self.assertTrue(all(len(v) <= 255 for v in kwargs.values()))
         record = records.parse(SERVER_ID, *list(
             self.mock_server_metadata_update.call_args[0][2].items())[0])
         self.assertEqual(records.SETTLED, record.state)
         self.assertEqual("filesystem-consistent", record.verdict)
+        self.assertEqual("bytes_clean", record.cause_code)
         self.mock_volume_snapshot_list.assert_not_called()
+
+        # The next refresh reads the stored verdict back: no bytes, no
+        # console, no writes.
+        stored = marked_image(records.requested_at_of(stamp), **kwargs)
+        self.mock_image_get.return_value = stored
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        self.assertEqual(1, self.mock_check_snapshot.call_count)
+        self.assertEqual(1, self.mock_server_console_output.call_count)
+        self.assertEqual(1, self.mock_image_update_properties.call_count)
+
+    @test.create_mocks(MOCKS)
+    def test_a_stored_disk_check_is_read_back_not_read_again(self):
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(
+            records.requested_at_of(stamp),
+            **{core_verdict.DISK_CHECK: snapshot_bytes.encode(RECOVERY)}),
+            console=BOOT + probe_lines(7))
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="crash-consistent"')
+        self.assertContains(res, "ext4 journal needs recovery in the "
+                                 "snapshot")
+        self.assertContains(res, "CONTRADICTION")
+        self.mock_check_snapshot.assert_not_called()
+        kwargs = self.mock_image_update_properties.call_args[1]
+        self.assertNotIn(core_verdict.DISK_CHECK, kwargs)
+
+    @test.create_mocks(MOCKS)
+    def test_the_read_budget_is_kept_on_a_real_snapshot(self):
+        import tempfile
+        from tests import disk_images
+        stamp = stamp_ago(20)
+        self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
+                    console=BOOT)
+        with tempfile.TemporaryDirectory() as root:
+            try:
+                path = disk_images.make(root, "ext4.qcow2")
+            except disk_images.Missing as missing:
+                self.skipTest("tool missing: %s" % missing)
+            with open(path, "rb") as data:
+                blob = data.read()
+        reads = []
+
+        def read(offset, length):
+            reads.append(length)
+            return blob[offset:offset + length]
+
+        def check(request, image_id, size=None):
+            return snapshot_bytes.check_disk(
+                read, size=len(blob), max_reads=glance_ranges.MAX_READS,
+                max_bytes=glance_ranges.MAX_BYTES)
+        self.mock_check_snapshot.side_effect = check
+        res = self._get(rows.row_id(SERVER_ID, stamp))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertLessEqual(len(reads), glance_ranges.MAX_READS)
+        self.assertLessEqual(sum(reads), glance_ranges.MAX_BYTES)
+        print("snapshot read: %d reads, %d bytes" % (len(reads), sum(reads)))
 
     @test.create_mocks(MOCKS)
     def test_freeze_without_thaw_is_a_loud_warning(self):
@@ -496,11 +577,15 @@ class RowUpdateTests(test.TestCase):
         self.assertContains(res, "Predicted cause")
         self.assertContains(res, "vanished (HTTP 404)")
         self.mock_image_update_properties.assert_not_called()
+        self.mock_check_snapshot.assert_not_called()
         record = records.parse(SERVER_ID, *list(
             self.mock_server_metadata_update.call_args[0][2].items())[0])
         self.assertEqual("failed", record.verdict)
         self.assertEqual(IMAGE_ID, record.image_id)
-        self.assertIn("Predicted cause", record.message)
+        # Changed: a cause code, rendered whole, never cut off.
+        self.assertEqual("vanished_no_channel", record.cause_code)
+        self.assertIn("Predicted cause", record.cause)
+        self.assertFalse(record.cause.endswith("\u2026"))
 
     @test.create_mocks(MOCKS)
     def test_instance_deleted_while_snapshotting(self):
@@ -549,6 +634,7 @@ class RowUpdateTests(test.TestCase):
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="unknown"')
         self.assertContains(res, "console output unavailable: 404")
+        self.assertContains(res, "this Glance does not serve ranges")
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("unknown", kwargs[core_verdict.VERDICT])
 
@@ -584,7 +670,7 @@ class RowUpdateTests(test.TestCase):
     def test_verdict_not_saved_is_said_and_shown_anyway(self):
         stamp = stamp_ago(20)
         self._cloud(stamp, image=marked_image(records.requested_at_of(stamp)),
-                    console=BOOT + probe_lines(7))
+                    console=BOOT + probe_lines(7), disk=CLEAN)
         self.mock_image_update_properties.side_effect = \
             glance_exc.HTTPForbidden()
         res = self._get(rows.row_id(SERVER_ID, stamp))
@@ -690,6 +776,31 @@ class RecordFormatTests(test.TestCase):
         self.assertEqual(datetime.datetime(2026, 11, 22, 5, 30, 12,
                                            tzinfo=UTC), record.requested_at)
 
+    def test_cause_is_a_code_rendered_whole_and_old_records_still_read(self):
+        from consistency_dashboard.core import causes
+        long_details = "No valid host was found. " * 12
+        cause = causes.cause("event_error", details=long_details)
+        record = records.Record(
+            instance_id=SERVER_ID, stamp="20261122T053012Z",
+            state=records.SETTLED, image_id=IMAGE_ID, request_id=REQUEST_ID,
+            power="running", verdict="failed", cause_code=cause.code,
+            cause_params=cause.params)
+        value = record.to_value()
+        self.assertLessEqual(len(value), 255)
+        parsed = records.parse(SERVER_ID, record.key, value)
+        self.assertEqual("event_error", parsed.cause_code)
+        self.assertTrue(parsed.cause.startswith("Nova reported: No valid "
+                                                "host was found."))
+        whole = causes.render("vanished_no_channel")
+        self.assertGreater(len(whole), 150)
+        coded = records.parse(SERVER_ID, record.key, record.replace(
+            cause_code="vanished_no_channel", cause_params=()).to_value())
+        self.assertEqual(whole, coded.cause)
+        # A record written before cause codes: its sentence is shown.
+        old = records.parse(SERVER_ID, record.key,
+                            "v1;s=settled;v=failed;m=An old cause.")
+        self.assertEqual("An old cause.", old.cause)
+
     def test_row_ids_round_trip(self):
         self.assertEqual((SERVER_ID, "20261122T053012Z", None),
                          rows.split_row_id(rows.row_id(
@@ -742,7 +853,8 @@ class MoreVerdictPathTests(test.TestCase):
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "enforced by Nova")
-        self.assertContains(res, "available (Cinder volume snapshots)")
+        self.assertContains(res, "available (Cinder volume snapshots;")
+        self.mock_check_snapshot.assert_not_called()
         self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("nova", kwargs[core_verdict.VERIFIED_BY])
@@ -775,6 +887,8 @@ class MoreVerdictPathTests(test.TestCase):
         self.mock_server_console_output.return_value = BOOT + probe_lines(
             4, apps="mysql:ok,postgresql:ok")
         self.mock_instance_action_events.return_value = []
+        # Changed: the app hooks need a proven freeze (here the bytes).
+        self.mock_check_snapshot.return_value = CLEAN
         res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="application-consistent"')

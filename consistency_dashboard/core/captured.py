@@ -42,9 +42,10 @@ SOURCE_LABELS = {
         "Captured at boot, as Nova reports it for the server (compute API "
         "2.98 or later): exact."),
     CapturedSource.BOOT_VOLUME: (
-        "From the boot volume's image metadata: what a server created from "
-        "this volume gets; it may have been changed after this server was "
-        "created."),
+        "Not captured at boot: the boot volume's image metadata now, which "
+        "is what a server created from this volume gets. It may have been "
+        "changed after this server was created, and Nova uses what the "
+        "server was started with; a test snapshot shows that exactly."),
     CapturedSource.SNAPSHOT: (
         "From snapshot {name} of this instance, taken {when}: snapshots "
         "inherit the properties the instance was booted with (a rebuild "

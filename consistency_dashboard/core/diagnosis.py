@@ -19,10 +19,16 @@ import datetime
 import enum
 
 from consistency_dashboard.core import captured as captured_mod
+from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
 
 SNAPSHOT_ACTION = "createImage"
 SNAPSHOT_EVENT = "compute_snapshot_instance"
+# A volume-backed snapshot records this one instead (nova/compute/api.py
+# ``snapshot_volume_backed``); a freeze that fails there synchronously
+# leaves no action at all.
+VOLUME_SNAPSHOT_EVENT = "api_snapshot_instance"
+SNAPSHOT_EVENTS = (SNAPSHOT_EVENT, VOLUME_SNAPSHOT_EVENT)
 
 # A snapshot image is created by the API before the compute host starts
 # (nova/compute/api.py ``snapshot``), so its created_at follows the action's
@@ -59,10 +65,12 @@ class ActionReading:
 
 
 def snapshot_event(action):
-    """The ``compute_snapshot_instance`` event of an action dict, or None."""
+    """The snapshot event (``compute_snapshot_instance``, or
+    ``api_snapshot_instance`` for a volume-backed snapshot) of an action
+    dict, or None."""
     found = None
     for event in (action or {}).get("events") or ():
-        if (event.get("event") or "") == SNAPSHOT_EVENT:
+        if (event.get("event") or "") in SNAPSHOT_EVENTS:
             found = event
     return found
 
@@ -113,18 +121,7 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
                   started=started,
                   image_id=(image or {}).get("id"))
     if event is None:
-        message = (action.get("message") or "").strip()
-        if message:
-            return ActionReading(
-                outcome=ActionOutcome.FAILED,
-                reading=_sentence("Nova recorded no snapshot event: the "
-                                  "request stopped before the compute host "
-                                  "started (%s)" % message), **common)
-        return ActionReading(
-            outcome=ActionOutcome.RUNNING if started is not None and
-            image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
-            reading="Nova has recorded no snapshot event for this request "
-                    "yet.", **common)
+        return _without_event(action, started, image_status, common)
     result = event.get("result")
     details = (event.get("details") or "").strip() or None
     common.update(event_result=result, details=details,
@@ -136,10 +133,40 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
                                      "snapshot.", **common)
     if lowered == "error":
         text = "Nova reports the snapshot failed"
-        text += (": %s" % details) if details else \
-            " (no details: the cloud's API is older than microversion 2.84)"
+        text += (": %s" % details) if details else (
+            " (no details: the cloud's API is older than microversion 2.84, "
+            "or policy keeps them for administrators, as it does by default)")
         return ActionReading(outcome=ActionOutcome.FAILED,
                              reading=_sentence(text), **common)
+    if event.get("event") == VOLUME_SNAPSHOT_EVENT:
+        # Not moved to the background by commit 9e678b83eb: the API's own
+        # work, so its Success holds on every release.
+        return ActionReading(outcome=ActionOutcome.SUCCEEDED,
+                             reading="Nova reports the volume-backed "
+                                     "snapshot succeeded (api_snapshot_"
+                                     "instance).", **common)
+    return _read_success(reports_failure, image, snapshots_known, common)
+
+
+def _without_event(action, started, image_status, common):
+    message = (action.get("message") or "").strip()
+    if message:
+        return ActionReading(
+            outcome=ActionOutcome.FAILED,
+            reading=_sentence("Nova recorded no snapshot event: the "
+                              "request stopped before the compute host "
+                              "started (%s)" % message), **common)
+    return ActionReading(
+        outcome=ActionOutcome.RUNNING if started is not None and
+        image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
+        reading="Nova has recorded no snapshot event for this request "
+                "yet.", **common)
+
+
+def _read_success(reports_failure, image, snapshots_known, common):
+    """A Success event: proof up to Nova 32; from 33 only the image
+    tells."""
+    image_status = (image or {}).get("status")
     if reports_failure is True:
         return ActionReading(outcome=ActionOutcome.SUCCEEDED,
                              reading="Nova reports the snapshot succeeded "
@@ -205,10 +232,18 @@ class DiagnosisFacts:
     current: object
     prediction: object
     last_action: object = None
+    actions_known: bool = True       # False: the action list was not read
     verdict: object = None
+    test_snapshots: int = 0          # the dashboard's test snapshots known
     probe: object = None
     console_error: str = None
     commands: tuple = ()
+
+
+NO_ACTIONS = (
+    "Nova recorded no createImage action for it. A volume-backed snapshot "
+    "whose freeze fails synchronously leaves no action at all (the error "
+    "was in the createImage answer); otherwise no snapshot was requested.")
 
 
 def _booleans(properties):
@@ -228,7 +263,7 @@ _SOURCE_SHORT = {
 
 def _probe_sentence(report, console_error):
     if console_error:
-        return ("Its console log could not be read (%s), so there is no "
+        return ("Its console log is unavailable (%s), so there is no "
                 "evidence from inside the guest." % console_error)
     if report is None:
         return None
@@ -240,8 +275,15 @@ def _probe_sentence(report, console_error):
         last = clean[-1]
         text = ("Its console shows %d freeze/thaw pair%s reported by the "
                 "guest" % (len(clean), "" if len(clean) == 1 else "s"))
-        if last.duration is not None:
-            text += ", the last one frozen for %.2f s" % last.duration
+        held = getattr(last, "held_seconds", None)
+        if held is not None:
+            text += (", the last one with its test writes held %.2f s "
+                     "(the freeze, proven from inside)" % held)
+        elif last.duration is not None:
+            # A hook pair proves the hooks ran, not the freeze (qemu-ga runs
+            # the freeze hook before FIFREEZE).
+            text += (", the last one's hooks %.2f s apart (hooks ran; that "
+                     "alone does not prove the freeze)" % last.duration)
         return text + "."
     if report.reported_anything:
         return ("The guest's probe wrote to the console, but no complete "
@@ -262,7 +304,17 @@ def explain(facts):
                                                         "visible)"))
     parts = ["%s %s." % (who, source)]
     captured = f.captured
-    if captured is not None and captured.properties is not None:
+    exact = captured is not None and captured.source in (
+        captured_mod.CapturedSource.SERVER,
+        captured_mod.CapturedSource.SNAPSHOT)
+    if captured is not None and captured.source is \
+            captured_mod.CapturedSource.BOOT_VOLUME and \
+            captured.properties is not None:
+        parts.append("Its boot volume's image metadata has %s now (what a "
+                     "server created from the volume gets; not necessarily "
+                     "what this server was started with)." %
+                     _booleans(captured.properties))
+    elif captured is not None and captured.properties is not None:
         parts.append("It was booted with %s (%s)." % (
             _booleans(captured.properties),
             _SOURCE_SHORT.get(captured.source, "source unknown")))
@@ -278,31 +330,50 @@ def explain(facts):
                      "keeps the properties captured at boot, so the change "
                      "does not apply to this instance." %
                      _booleans(f.current))
+    parts.extend(_history(f))
+    probe_text = _probe_sentence(f.probe, f.console_error)
+    if probe_text:
+        parts.append(probe_text)
+    if prediction.action_needed and \
+            prediction.badge != paths.CHECK_VOLUME_METADATA:
+        parts.append(_fix_sentence(f, prediction))
+    elif exact:
+        parts.append("No change to the instance is needed.")
+    else:
+        parts.append("Whether a change is needed is not known exactly: a "
+                     "test snapshot shows the properties it runs with.")
+    return " ".join(p for p in parts if p)
+
+
+def _fix_sentence(f, prediction):
+    manage = next((c for c in f.commands or ()
+                   if c.startswith("nova-manage")), None)
+    if manage:
+        return ("To fix it without data loss, an operator can run `%s` on a "
+                "control-plane host with the instance stopped (Nova 25.0.0 "
+                "Yoga or later), then start it; the other ways are a rebuild "
+                "(the root disk is replaced) or, for a volume-backed "
+                "instance, a new server from the fixed boot volume." % manage)
+    steps = [s.label for s in prediction.applicable_next_steps]
+    return "Ways to fix it: %s." % "; ".join(steps) if steps else ""
+
+
+def _history(f):
+    """Its snapshot requests and the dashboard's test snapshots."""
+    parts = []
     if f.last_action is not None:
         when = timestamps.format_timestamp(f.last_action.started)
         parts.append("Its last snapshot request%s: %s. %s" % (
             " (%s)" % when if when else "", f.last_action.label,
             f.last_action.reading))
+    elif f.actions_known:
+        parts.append(NO_ACTIONS)
     if f.verdict is not None:
         parts.append("The dashboard's latest test snapshot of it was "
                      "%s: %s" % (f.verdict.label, _sentence(f.verdict.cause)))
-    probe_text = _probe_sentence(f.probe, f.console_error)
-    if probe_text:
-        parts.append(probe_text)
-    if prediction.action_needed:
-        manage = next((c for c in f.commands or ()
-                       if c.startswith("nova-manage")), None)
-        if manage:
-            parts.append("To fix it without data loss, an operator can run "
-                         "`%s` on a control-plane host with the instance "
-                         "stopped (Nova 25.0.0 Yoga or later), then start "
-                         "it; the other ways are a rebuild (the root disk is "
-                         "replaced) or, for a volume-backed instance, a new "
-                         "server from the fixed boot volume." % manage)
-        else:
-            steps = [s.label for s in prediction.applicable_next_steps]
-            if steps:
-                parts.append("Ways to fix it: %s." % "; ".join(steps))
-    else:
-        parts.append("No change to the instance is needed.")
-    return " ".join(parts)
+    elif f.test_snapshots:
+        parts.append("The dashboard has test-snapshotted it (%d test%s) but "
+                     "recorded no verdict yet." % (
+                         f.test_snapshots,
+                         "" if f.test_snapshots == 1 else "s"))
+    return parts

@@ -75,12 +75,10 @@ def snapshot_event_reports_failure(max_version, nova_major=None):
     return not newer
 
 
-def nova_manage_image_property_available(max_version, nova_major=None):
-    """``nova-manage image_property set`` exists from Nova 25.0.0 Yoga.
-
-    True when certain, False when certainly older, None when the maximum
-    microversion cannot tell (2.90 is the maximum of both Xena and Yoga).
-    """
+def yoga_or_later(max_version, nova_major=None):
+    """Nova 25.0.0 Yoga or later: True when certain, False when certainly
+    older, None when the maximum microversion cannot tell (2.90 is the
+    maximum of both Xena and Yoga)."""
     if nova_major is not None:
         return int(nova_major) >= 25
     parsed = parse(max_version)
@@ -91,3 +89,34 @@ def nova_manage_image_property_available(max_version, nova_major=None):
     if parsed == parse(MAX_YOGA):
         return None
     return False
+
+
+def silent_agent_skipped(max_version, nova_major=None):
+    """Whether an image-backed live snapshot goes on unfrozen when the agent
+    is silent even with ``os_require_quiesce`` (change caf5faf556, first
+    released in Nova 25.0.0 Yoga; Xena and older fail the snapshot).
+    True / False / None as :func:`yoga_or_later`."""
+    return yoga_or_later(max_version, nova_major)
+
+
+def event_microversion(max_version):
+    """The microversion to read instance action events at: 2.84 (failed
+    events carry ``details``, admin-only by default policy) where the cloud
+    has it, else 2.51 (from which non-admins see events at all; never 2.1),
+    2.51 when the maximum is unknown, None when the cloud is older than
+    2.51 (its events are admin-only)."""
+    if at_least(max_version, EVENT_DETAILS):
+        return EVENT_DETAILS
+    older = at_least(max_version, ACTION_EVENTS_FOR_USERS)
+    if older is False:
+        return None
+    return ACTION_EVENTS_FOR_USERS
+
+
+def nova_manage_image_property_available(max_version, nova_major=None):
+    """``nova-manage image_property set`` exists from Nova 25.0.0 Yoga.
+
+    True when certain, False when certainly older, None when the maximum
+    microversion cannot tell (2.90 is the maximum of both Xena and Yoga).
+    """
+    return yoga_or_later(max_version, nova_major)

@@ -10,8 +10,13 @@ snapshot actually does"):
   try to freeze; if the agent does not answer they skip the freeze silently,
   unless ``os_require_quiesce`` is set, which makes a volume-backed snapshot
   fail (nova/compute/api.py ``snapshot_volume_backed``).  Image-backed live
-  snapshots skip silently even then since Nova 24.0.0 Xena (change
-  caf5faf556);
+  snapshots skip silently even then since Nova 25.0.0 Yoga (change
+  caf5faf556; on Xena and older they fail);
+* where the cloud keeps image-backed root disks (the operator's
+  ``CONSISTENCY_DASHBOARD_STORAGE``): on Ceph RBD Nova takes an RBD snapshot
+  and clone with no freeze (``Rbd.direct_snapshot``), and without live
+  snapshots it suspends the guest; volume-backed instances still freeze,
+  and a cleanly stopped guest is consistent either way;
 * ``os_require_quiesce`` without the channel makes every live snapshot of a
   running instance on a file or volume path fail.
 """
@@ -80,8 +85,34 @@ def _value_notes(boolean):
     return ()
 
 
-def image_posture(properties):
-    """Derive the posture of an image from a mapping of its properties."""
+STORAGE_REASONS = {
+    "rbd": (
+        "This cloud keeps image-backed root disks on Ceph RBD: Nova "
+        "snapshots them with an RBD snapshot and clone and never freezes "
+        "the guest, whatever the properties say. Volume-backed instances "
+        "booted from this image still freeze, and a snapshot of a cleanly "
+        "stopped guest is consistent."),
+    "no_live_snapshot": (
+        "This cloud cannot take live snapshots of image-backed root disks: "
+        "Nova suspends the guest for the copy without freezing it. "
+        "Volume-backed instances booted from this image still freeze, and a "
+        "snapshot of a cleanly stopped guest is consistent."),
+}
+
+
+def image_posture(properties, storage=None):
+    """Derive the posture of an image from a mapping of its properties and
+    the cloud's storage setting (``file``, ``rbd``, ``no_live_snapshot`` or
+    None/``unknown``)."""
+    found = _properties_posture(properties)
+    reason = STORAGE_REASONS.get(getattr(storage, "value", storage))
+    if reason is None:
+        return found
+    return dataclasses.replace(found, posture=Posture.CRASH_ONLY,
+                               reasons=(reason,) + found.reasons)
+
+
+def _properties_posture(properties):
     p = props.read_properties(properties)
     agent = p.guest_agent.value
     quiesce = p.require_quiesce.value
@@ -105,7 +136,7 @@ def image_posture(properties):
                 "os_require_quiesce is true: a volume-backed snapshot fails "
                 "instead of skipping the freeze when the agent does not "
                 "answer (image-backed snapshots still skip it silently, "
-                "Nova 24 Xena and later).")
+                "Nova 25.0.0 Yoga and later).")
         else:
             reasons.append(
                 "os_require_quiesce is not true: when the agent does not "

@@ -48,7 +48,8 @@ import re
 import zlib
 
 MARKER = "CONSISTENCY-PROBE"
-VERSION = "v1"
+VERSIONS = ("v1", "v2")
+VERSION = VERSIONS[-1]          # what the guest kit writes today
 
 FINGERPRINT_LINES = 16
 MAX_ANOMALIES = 200
@@ -57,6 +58,12 @@ MAX_ANOMALIES = 200
 MAX_PROBE_LINES = 10000
 # A kernel message inside a probe line: "[  812.004211] ".
 _KERNEL_TIMESTAMP = re.compile(r"\[\s*\d+\.\d+\]")
+# The start of a kernel message on the console: the printk timestamp (and,
+# with CONFIG_PRINTK_CALLER, the caller id), then the message.
+_KMSG_START = re.compile(
+    r"\[\s*([0-9]{1,12}\.[0-9]{1,9})\](?:\[\s*[TC][0-9]{1,9}\])? ")
+_MOUNT = re.compile(r"/[A-Za-z0-9/._%-]{0,1000}\Z")
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _TOKEN = re.compile(r"([a-z][a-z0-9_]*)=(\S+)\Z")
 _VERSION_TOKEN = re.compile(r"v\d+\Z")
 _SEQ = re.compile(r"[0-9]{1,12}\Z")
@@ -78,6 +85,16 @@ _REQUIRED = {
 }
 # Clock jitter allowed before "mono went backwards" is reported.
 _MONO_SLACK = 0.001
+# How far a line's own clock (``logged``, else ``mono``: /proc/uptime, the
+# kernel's boot time) may stand from the printk timestamp of the message
+# that carries it (the kernel's local clock).  Measured in the test guest
+# under QEMU TCG: the printk clock runs 0.04-0.05 s behind /proc/uptime,
+# and the hook writes its line 0.01-0.3 s after reading the clock (more on a
+# loaded host).  The two clocks drift apart over a long uptime (NTP slews
+# one, not the other), so the allowance grows by 0.01% of the uptime.
+KMSG_MONO_AHEAD = 1.0       # line clock later than the kernel timestamp
+KMSG_MONO_BEHIND = 5.0      # line clock earlier than the kernel timestamp
+KMSG_MONO_DRIFT = 1e-4
 
 
 class AnomalyKind(enum.Enum):
@@ -96,6 +113,8 @@ class AnomalyKind(enum.Enum):
     APP_CONFLICT = "conflicting application results"
     APP_WITHOUT_FREEZE = "application line without freeze"
     TOO_MANY_LINES = "too many probe lines"
+    NOT_KERNEL_MESSAGE = "not a kernel message"
+    CLOCK_MISMATCH = "clock disagrees with the kernel timestamp"
 
 
 class BaselineMatch(enum.Enum):
@@ -125,6 +144,11 @@ class ProbeLine:
     fields: dict            # every key=value, unknown keys included
     text: str               # the line from the marker on
     boot: int = 0           # 0 for the first boot seen after the baseline
+    version: str = "v1"
+    kmsg_time: float = None  # printk timestamp of the kernel message
+    held: tuple = ()        # ((mount, seconds), ...): v2 thaw lines
+    free: tuple = ()        # mounts whose writes were not held
+    stuck: tuple = ()       # mounts whose write was still blocked at thaw
 
     @property
     def app(self):
@@ -180,6 +204,40 @@ class FreezePair:
         return self.thaw.wall if self.thaw else None
 
     @property
+    def version(self):
+        """The probe format of the pair ("v1": hooks ran; "v2": with the
+        watcher's held writes), read from the thaw line when there is one."""
+        return (self.thaw or self.freeze).version
+
+    @property
+    def held(self):
+        """``((mount, seconds), ...)``: filesystems whose write was held by
+        the freeze, and for how long; empty for v1 or when none was."""
+        return self.thaw.held if self.thaw is not None else ()
+
+    @property
+    def not_held(self):
+        """Mounts the watcher wrote on without being held (not frozen)."""
+        return self.thaw.free if self.thaw is not None else ()
+
+    @property
+    def stuck(self):
+        """Mounts whose write was still blocked when the thaw line was
+        written (the filesystem may still be frozen)."""
+        return self.thaw.stuck if self.thaw is not None else ()
+
+    @property
+    def freeze_proven_by_writes(self):
+        """True when a write was held on at least one filesystem: the guest
+        saw the freeze itself, not only its hooks run."""
+        return bool(self.held)
+
+    @property
+    def held_seconds(self):
+        """The longest held write in seconds, or None."""
+        return max(seconds for _, seconds in self.held) if self.held else None
+
+    @property
     def duration(self):
         """Seconds frozen, from the guest's monotonic clock."""
         if self.thaw is None:
@@ -222,6 +280,8 @@ class ProbeCounts:
     accepted: int = 0
     malformed: int = 0             # malformed, interrupted or incomplete
     unsupported: int = 0           # other versions
+    not_kernel: int = 0            # not a kernel message, or its clock
+                                   # disagrees with the kernel timestamp
     before_baseline: int = 0       # probe lines before the baseline
     not_read: int = 0              # beyond MAX_PROBE_LINES
 
@@ -453,41 +513,104 @@ def _parse_apps(value):
     return tuple(apps)
 
 
-# The lines the guest kit writes, fields in the documented order: read with
-# one regular expression; anything else takes the general path below.
+def _decode_mount(value):
+    """A percent-encoded mount point (docs/probe-format.md), or None."""
+    if not _MOUNT.match(value) or "%" in _PERCENT.sub("", value):
+        return None
+    raw = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return raw.encode("latin-1").decode("utf-8", "replace")
+
+
+def _parse_mounts(value):
+    """``held=``/``free=``/``stuck=``: "-" or comma-separated mounts; None
+    when malformed."""
+    if value == "-":
+        return ()
+    mounts = tuple(_decode_mount(v) for v in value.split(","))
+    if None in mounts or len(set(mounts)) != len(mounts):
+        return None
+    return mounts
+
+
+def _parse_held(value):
+    """``held=/:1.21,/data%20x:1.20`` -> ((mount, seconds), ...) or None."""
+    if value == "-":
+        return ()
+    held = []
+    for entry in value.split(","):
+        mount, sep, seconds = entry.rpartition(":")
+        mount = _decode_mount(mount) if sep else None
+        if mount is None or not _SECONDS.match(seconds):
+            return None
+        held.append((mount, float(seconds)))
+    if len({m for m, _ in held}) != len(held):
+        return None
+    return tuple(held)
+
+
+def _kmsg_time(line, at):
+    """The printk timestamp of the kernel message whose text starts at
+    ``at``, or None when the marker is not at the start of a kernel message
+    (a line relayed by syslog or written to a terminal)."""
+    # Nearly always the message starts the console line: one anchored match.
+    first = _KMSG_START.match(line, 0, at + 1) if line[:1] == "[" else None
+    if first is None:
+        first = _KMSG_START.search(line, 0, at + 1)
+    if first is None or first.end() != at:
+        return None
+    return float(first.group(1))
+
+
+# The lines the guest kit wrote as v1, fields in the documented order: read
+# with one regular expression; anything else takes the general path below.
 _CANONICAL = re.compile(
     r"CONSISTENCY-PROBE v1 event=(freeze|thaw|guard) seq=([1-9][0-9]{0,11}) "
     r"mono=([0-9]{1,12}(?:\.[0-9]{1,9})?) wall=([0-9]{1,12}(?:\.[0-9]{1,9})?) "
     r"apps=(-|[A-Za-z0-9_.:,-]+)[ \t]*[\r\n]*\Z")
 
 
-def _parse_line(line, line_no, boot=0):
-    """A ProbeLine, or a _Rejected saying why not."""
-    at = line.find(MARKER)
+def _new_line(**values):
+    """A ProbeLine without the frozen dataclass's per-field __init__ (a
+    console can hold 10000 probe lines: this is the parser's hot path)."""
+    line = object.__new__(ProbeLine)
+    line.__dict__.update(_LINE_DEFAULTS, **values)
+    return line
+
+
+_LINE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ProbeLine)
+                  if f.default is not dataclasses.MISSING}
+
+
+def _parse_canonical(line, at, line_no, boot, kmsg_time):
     fast = _CANONICAL.match(line, at)
-    if fast is not None:
-        apps = _parse_apps(fast.group(5))
-        if apps is not None:
-            event, seq, mono, wall, apps_text = fast.groups()
-            return ProbeLine(
-                line_no=line_no, event=event, seq=int(seq),
-                mono=float(mono), wall=float(wall), apps=apps,
-                fields={"event": event, "seq": seq, "mono": mono,
-                        "wall": wall, "apps": apps_text},
-                text=line[at:].rstrip(_LINE_ENDS + " \t"), boot=boot)
-    rest = line[at + len(MARKER):].rstrip(_LINE_ENDS + " \t")
-    text = line[at:].rstrip(_LINE_ENDS + " \t")
+    if fast is None:
+        return None
+    apps = _parse_apps(fast.group(5))
+    if apps is None:
+        return None
+    event, seq, mono, wall, apps_text = fast.groups()
+    return _new_line(
+        line_no=line_no, event=event, seq=int(seq), mono=float(mono),
+        wall=float(wall), apps=apps,
+        fields={"event": event, "seq": seq, "mono": mono, "wall": wall,
+                "apps": apps_text},
+        text=line[at:].rstrip(_LINE_ENDS + " \t"), boot=boot,
+        kmsg_time=kmsg_time)
+
+
+def _tokenize(rest):
+    """(version, fields) of the text after the marker, or a _Rejected."""
     if not rest or rest[0] not in " \t":
         return _Rejected(AnomalyKind.MALFORMED,
                          "The marker is not followed by a version.")
     tokens = rest.split()
     version = tokens[0]
-    if version != VERSION:
+    if version not in VERSIONS:
         if _VERSION_TOKEN.match(version):
             return _Rejected(AnomalyKind.UNSUPPORTED_VERSION,
                              "Probe format %s is not supported by this "
-                             "dashboard (it reads v1); the line was not "
-                             "read." % version)
+                             "dashboard (it reads %s); the line was not "
+                             "read." % (version, " and ".join(VERSIONS)))
         return _Rejected(AnomalyKind.MALFORMED,
                          "The marker is not followed by a version.")
     if MARKER in rest or _KERNEL_TIMESTAMP.search(rest):
@@ -505,6 +628,11 @@ def _parse_line(line, line_no, boot=0):
             return _Rejected(AnomalyKind.MALFORMED,
                              "The field %s appears twice." % key)
         fields[key] = value
+    return version, fields
+
+
+def _check_required(version, fields):
+    """None when the event and its fields are there, else a _Rejected."""
     event = fields.get("event")
     if event is None or "seq" not in fields:
         return _Rejected(AnomalyKind.MALFORMED,
@@ -513,7 +641,11 @@ def _parse_line(line, line_no, boot=0):
         return _Rejected(AnomalyKind.UNKNOWN_EVENT,
                          "Unknown event %r; the line was ignored." %
                          event[:40])
-    missing = [k for k in _REQUIRED[event] if k not in fields]
+    required = _REQUIRED[event]
+    if version == "v2" and event == "thaw":
+        # Without held= a cut line would read as "nothing was held".
+        required = required + ("held",)
+    missing = [k for k in required if k not in fields]
     if missing:
         return _Rejected(AnomalyKind.MALFORMED,
                          "The %s line lacks %s (cut short?)." %
@@ -522,15 +654,19 @@ def _parse_line(line, line_no, boot=0):
         return _Rejected(AnomalyKind.MALFORMED,
                          "seq=%r is not a positive integer." %
                          fields["seq"][:40])
-    seconds = {}
-    for key in ("mono", "wall"):
+    return None
+
+
+def _typed_values(event, fields):
+    """The typed values of a line's fields as a dict, or a _Rejected."""
+    values = {}
+    for key in ("mono", "wall", "logged"):
         if key in fields:
             if not _SECONDS.match(fields[key]):
                 return _Rejected(AnomalyKind.MALFORMED,
                                  "%s=%r is not a number of seconds." %
                                  (key, fields[key][:40]))
-            seconds[key] = float(fields[key])
-    apps = ()
+            values[key] = float(fields[key])
     if event == "app":
         if not _APP_NAME.match(fields["app"]) or \
                 fields["phase"] not in ("freeze", "thaw") or \
@@ -539,15 +675,74 @@ def _parse_line(line, line_no, boot=0):
             return _Rejected(AnomalyKind.MALFORMED,
                              "The application line has a malformed app, "
                              "phase, result or rc.")
-    else:
-        apps = _parse_apps(fields["apps"])
-        if apps is None:
-            return _Rejected(AnomalyKind.MALFORMED,
-                             "apps=%r is not a list of name:result." %
-                             fields["apps"][:60])
-    return ProbeLine(line_no=line_no, event=event, seq=int(fields["seq"]),
-                     mono=seconds.get("mono"), wall=seconds.get("wall"),
-                     apps=apps, fields=fields, text=text, boot=boot)
+        return values
+    values["apps"] = _parse_apps(fields["apps"])
+    if values["apps"] is None:
+        return _Rejected(AnomalyKind.MALFORMED,
+                         "apps=%r is not a list of name:result." %
+                         fields["apps"][:60])
+    for key, parse in (("held", _parse_held), ("free", _parse_mounts),
+                       ("stuck", _parse_mounts)):
+        if key in fields:
+            values[key] = parse(fields[key])
+            if values[key] is None:
+                return _Rejected(AnomalyKind.MALFORMED,
+                                 "%s=%r is not a list of mount points." %
+                                 (key, fields[key][:60]))
+    return values
+
+
+def _clock_agrees(parsed):
+    """The line's own clock against the printk timestamp of its message."""
+    stamp = parsed.fields.get("logged", parsed.fields.get("mono"))
+    if stamp is None or parsed.kmsg_time is None:
+        return True
+    late = parsed.kmsg_time - float(stamp)
+    drift = KMSG_MONO_DRIFT * parsed.kmsg_time
+    return -(KMSG_MONO_AHEAD + drift) <= late <= KMSG_MONO_BEHIND + drift
+
+
+def _parse_line(line, line_no, boot=0):
+    """A ProbeLine, or a _Rejected saying why not."""
+    at = line.find(MARKER)
+    kmsg_time = _kmsg_time(line, at)
+    if kmsg_time is None:
+        return _Rejected(AnomalyKind.NOT_KERNEL_MESSAGE,
+                         "The probe marker does not start a kernel message "
+                         "(no kernel timestamp right before it): a line "
+                         "relayed by a logger or a terminal is not "
+                         "evidence.")
+    parsed = _parse_canonical(line, at, line_no, boot, kmsg_time)
+    if parsed is None:
+        parsed = _parse_general(line, at, line_no, boot, kmsg_time)
+    if isinstance(parsed, ProbeLine) and not _clock_agrees(parsed):
+        return _Rejected(AnomalyKind.CLOCK_MISMATCH,
+                         "The line's clock (%s) disagrees with the kernel "
+                         "timestamp of its message (%.6f): not read." % (
+                             parsed.fields.get("logged",
+                                               parsed.fields.get("mono")),
+                             kmsg_time))
+    return parsed
+
+
+def _parse_general(line, at, line_no, boot, kmsg_time):
+    text = line[at:].rstrip(_LINE_ENDS + " \t")
+    tokens = _tokenize(line[at + len(MARKER):].rstrip(_LINE_ENDS + " \t"))
+    if isinstance(tokens, _Rejected):
+        return tokens
+    version, fields = tokens
+    rejected = _check_required(version, fields)
+    if rejected is not None:
+        return rejected
+    values = _typed_values(fields["event"], fields)
+    if isinstance(values, _Rejected):
+        return values
+    return _new_line(
+        line_no=line_no, event=fields["event"], seq=int(fields["seq"]),
+        mono=values.get("mono"), wall=values.get("wall"),
+        apps=values.get("apps", ()), fields=fields, text=text, boot=boot,
+        version=version, kmsg_time=kmsg_time, held=values.get("held", ()),
+        free=values.get("free", ()), stuck=values.get("stuck", ()))
 
 
 # --- the whole log ----------------------------------------------------------
@@ -575,13 +770,21 @@ class _Collector:
             self.dropped += 1
 
 
-def parse_console(text, baseline=None):
-    """Parse a console log ``text`` (str, already decoded with replacement)
-    into a :class:`ProbeReport`.  ``baseline``: a :class:`Baseline`, the
-    console text read before ``createImage`` (str), or None."""
-    if isinstance(baseline, str):
-        baseline = baseline_from_console(baseline)
-    lines, complete = _split(text)
+@dataclasses.dataclass
+class _Start:
+    """Where the counted lines start, and what was seen before them."""
+    index: int
+    match: BaselineMatch
+    mono_anchor: float
+    counts_reboots: bool
+    before: int = 0
+    probe_seen_before: bool = False
+    last_banner: int = -1
+    last_power_down: int = -1
+
+
+def _find_start(lines, baseline):
+    """Stage 1, the baseline: the first line that counts."""
     start, match, mono_anchor = _locate(lines, baseline)
     if match is BaselineMatch.PROBE_ANCHOR:
         # The guest's monotonic clock restarts at boot: the anchor only
@@ -590,208 +793,277 @@ def parse_console(text, baseline=None):
             if _BOOT_BANNER in lines[i] and MARKER not in lines[i]:
                 start = i + 1
                 break
-    counts_reboots = match in (BaselineMatch.EMPTY, BaselineMatch.OVERLAP,
-                               BaselineMatch.PARTIAL_OVERLAP)
+    return _Start(index=start, match=match, mono_anchor=mono_anchor,
+                  counts_reboots=match.positional)
 
-    before = 0
-    banner_before = -1
+
+def _read_before(lines, found, baseline):
+    """Stage 2, the lines before the baseline: probe lines, the last boot
+    banner and power-off there."""
     probe_before = -1
-    for i in range(start):
+    for i in range(found.index):
         line = lines[i]
         if MARKER in line:
-            before += 1
+            found.before += 1
             probe_before = i
         elif _BOOT_BANNER in line:
-            banner_before = i
-    probe_seen_before = probe_before > banner_before
-    if baseline is not None and baseline.probe_in_current_boot:
-        probe_seen_before = True
+            found.last_banner = i
+        elif _POWER_DOWN in line:
+            found.last_power_down = i
+    found.probe_seen_before = probe_before > found.last_banner or (
+        baseline is not None and baseline.probe_in_current_boot)
 
-    issues = _Collector()
-    accepted = []
-    builders = {}          # (boot, seq) -> _Builder, insertion = log order
-    orphan_thaws = {}      # (boot, seq) -> ProbeLine
-    app_lines = {}         # (boot, seq) -> [ProbeLine]
-    guards = []
-    max_freeze_seq = {}    # boot -> highest freeze seq
-    last_mono = None
-    boot = 0
-    probe_count = malformed = unsupported = not_read = 0
-    reboot_after = False
-    last_banner = banner_before
-    last_power_down = -1
-    for i in range(0, start):
-        if _POWER_DOWN in lines[i]:
-            last_power_down = i
 
-    total = len(lines)
-    skip_until = start
-    marked = [i for i in range(start, total) if MARKER in lines[i]]
-    if len(marked) > MAX_PROBE_LINES:
-        skip_until = marked[-MAX_PROBE_LINES]
-        issues.add(AnomalyKind.TOO_MANY_LINES, marked[0] + 1,
-                   "%d probe lines after the baseline, far more than a "
-                   "guest writes: only the newest %d were read." % (
-                       len(marked), MAX_PROBE_LINES))
-    for i in range(start, total):
-        line = lines[i]
-        if MARKER not in line:
-            if _BOOT_BANNER in line:
-                boot += 1
-                reboot_after = reboot_after or counts_reboots
-                last_banner = i
-                last_mono = None
-                for builder in builders.values():
-                    if builder.thaw is None:
-                        builder.ended_by_reboot = True
-            elif _POWER_DOWN in line:
-                last_power_down = i
-            continue
-        probe_count += 1
-        line_no = i + 1
-        if i < skip_until:
-            not_read += 1
-            continue
-        if i == total - 1 and not complete:
-            malformed += 1
-            issues.add(AnomalyKind.INCOMPLETE, line_no,
-                       "The last console line is still being written; read "
-                       "the console again to include it.", line)
-            continue
-        parsed = _parse_line(line, line_no, boot)
+class _Scan:
+    """Stage 3: the counted lines, one at a time."""
+
+    def __init__(self, found):
+        self.found = found
+        self.issues = _Collector()
+        self.accepted = []
+        self.builders = {}       # (boot, seq) -> _Builder, insertion = order
+        self.orphan_thaws = {}   # (boot, seq) -> ProbeLine
+        self.app_lines = {}      # (boot, seq) -> [ProbeLine]
+        self.guards = []
+        self.max_freeze_seq = {}  # boot -> highest freeze seq
+        self.last_mono = None
+        self.boot = 0
+        self.probe_count = self.malformed = self.unsupported = 0
+        self.not_read = self.not_kernel = 0
+        self.reboot_after = False
+        self.last_banner = found.last_banner
+        self.last_power_down = found.last_power_down
+
+    def run(self, lines, complete):
+        total = len(lines)
+        skip_until = self._limit(lines)
+        # The probe lines not read (beyond MAX_PROBE_LINES) are only
+        # counted; the other lines are only looked at for banners.
+        for i in range(self.found.index, skip_until):
+            if MARKER in lines[i]:
+                self.not_read += 1
+            else:
+                self._other_line(i, lines[i])
+        probe_line = self._probe_line
+        for i in range(skip_until, total):
+            line = lines[i]
+            if MARKER not in line:
+                self._other_line(i, line)
+            elif i == total - 1 and not complete:
+                self.probe_count += 1
+                self.malformed += 1
+                self.issues.add(AnomalyKind.INCOMPLETE, i + 1,
+                                "The last console line is still being "
+                                "written; read the console again to "
+                                "include it.", line)
+            else:
+                probe_line(i + 1, line)
+        self.probe_count += self.not_read
+        return self
+
+    def _limit(self, lines):
+        marked = [i for i in range(self.found.index, len(lines))
+                  if MARKER in lines[i]]
+        if len(marked) <= MAX_PROBE_LINES:
+            return self.found.index
+        self.issues.add(AnomalyKind.TOO_MANY_LINES, marked[0] + 1,
+                        "%d probe lines after the baseline, far more than a "
+                        "guest writes: only the newest %d were read." % (
+                            len(marked), MAX_PROBE_LINES))
+        return marked[-MAX_PROBE_LINES]
+
+    def _other_line(self, i, line):
+        if _BOOT_BANNER in line:
+            self.boot += 1
+            self.reboot_after = self.reboot_after or \
+                self.found.counts_reboots
+            self.last_banner = i
+            self.last_mono = None
+            for builder in self.builders.values():
+                if builder.thaw is None:
+                    builder.ended_by_reboot = True
+        elif _POWER_DOWN in line:
+            self.last_power_down = i
+
+    def _probe_line(self, line_no, line):
+        self.probe_count += 1
+        parsed = _parse_line(line, line_no, self.boot)
         if isinstance(parsed, _Rejected):
             if parsed.kind is AnomalyKind.UNSUPPORTED_VERSION:
-                unsupported += 1
+                self.unsupported += 1
+            elif parsed.kind in (AnomalyKind.NOT_KERNEL_MESSAGE,
+                                 AnomalyKind.CLOCK_MISMATCH):
+                self.not_kernel += 1
             else:
-                malformed += 1
-            issues.add(parsed.kind, line_no, parsed.reason, line.strip())
-            continue
-        if mono_anchor is not None and parsed.mono is not None and \
-                parsed.mono <= mono_anchor:
-            before += 1
-            continue
-        accepted.append(parsed)
-        key = (boot, parsed.seq)
-        clock_backwards = (parsed.mono is not None and last_mono is not None
-                           and parsed.mono < last_mono - _MONO_SLACK)
-        if clock_backwards:
-            issues.add(AnomalyKind.CLOCK_BACKWARDS, line_no,
-                       "The guest's monotonic clock went backwards without "
-                       "a reboot: a forged or out-of-order line.",
-                       parsed.text)
-        if parsed.mono is not None:
-            last_mono = parsed.mono if last_mono is None else max(
-                last_mono, parsed.mono)
-
+                self.malformed += 1
+            self.issues.add(parsed.kind, line_no, parsed.reason, line.strip())
+            return
+        anchor = self.found.mono_anchor
+        if anchor is not None and parsed.mono is not None and \
+                parsed.mono <= anchor:
+            self.found.before += 1
+            return
+        self.accepted.append(parsed)
+        backwards = self._clock(parsed)
+        key = (self.boot, parsed.seq)
         if parsed.event == "freeze":
-            if key in builders:
-                builders[key].disputed = True
-                issues.add(AnomalyKind.DUPLICATE_FREEZE, line_no,
-                           "A second freeze with seq %d: the seq pairs are "
-                           "ambiguous." % parsed.seq, parsed.text)
-                continue
-            disputed = clock_backwards
-            if parsed.seq < max_freeze_seq.get(boot, 0):
-                disputed = True
-                issues.add(AnomalyKind.SEQ_BACKWARDS, line_no,
-                           "Freeze seq %d after seq %d in the same boot: the "
-                           "guest counts up, so a line is forged or out of "
-                           "order." % (parsed.seq, max_freeze_seq[boot]),
-                           parsed.text)
-            max_freeze_seq[boot] = max(max_freeze_seq.get(boot, 0),
-                                       parsed.seq)
-            builder = _Builder(parsed, disputed)
-            builders[key] = builder
-            early = orphan_thaws.pop(key, None)
-            if early is not None:
-                builder.thaw = early
-                builder.disputed = True
-                issues.add(AnomalyKind.THAW_BEFORE_FREEZE, early.line_no,
-                           "The thaw with seq %d came before its freeze." %
-                           parsed.seq, early.text)
+            self._freeze(key, parsed, backwards)
         elif parsed.event == "thaw":
-            builder = builders.get(key)
-            if builder is None:
-                if key in orphan_thaws:
-                    issues.add(AnomalyKind.DUPLICATE_THAW, line_no,
-                               "A second thaw with seq %d." % parsed.seq,
-                               parsed.text)
-                else:
-                    orphan_thaws[key] = parsed
-                continue
-            if builder.thaw is not None:
-                builder.disputed = True
-                issues.add(AnomalyKind.DUPLICATE_THAW, line_no,
-                           "A second thaw with seq %d." % parsed.seq,
-                           parsed.text)
-                continue
-            builder.thaw = parsed
-            if clock_backwards or parsed.mono < builder.freeze.mono:
-                builder.disputed = True
+            self._thaw(key, parsed, backwards)
         elif parsed.event == "guard":
-            guards.append(parsed)
-            builder = builders.get(key)
-            if builder is None:
-                issues.add(AnomalyKind.GUARD_WITHOUT_FREEZE, line_no,
-                           "An application gave up waiting for the thaw of "
-                           "seq %d, whose freeze is not in the log." %
-                           parsed.seq, parsed.text)
-            else:
-                builder.guards.append(parsed)
+            self._guard(key, parsed)
         else:
-            app_lines.setdefault(key, []).append(parsed)
+            self.app_lines.setdefault(key, []).append(parsed)
 
-    for key, thaw in orphan_thaws.items():
+    def _clock(self, parsed):
+        """True (and reported) when mono went backwards in this boot."""
+        backwards = (parsed.mono is not None and self.last_mono is not None
+                     and parsed.mono < self.last_mono - _MONO_SLACK)
+        if backwards:
+            self.issues.add(AnomalyKind.CLOCK_BACKWARDS, parsed.line_no,
+                            "The guest's monotonic clock went backwards "
+                            "without a reboot: a forged or out-of-order "
+                            "line.", parsed.text)
+        if parsed.mono is not None:
+            self.last_mono = parsed.mono if self.last_mono is None else max(
+                self.last_mono, parsed.mono)
+        return backwards
+
+    def _freeze(self, key, parsed, backwards):
+        if key in self.builders:
+            self.builders[key].disputed = True
+            self.issues.add(AnomalyKind.DUPLICATE_FREEZE, parsed.line_no,
+                            "A second freeze with seq %d: the seq pairs are "
+                            "ambiguous." % parsed.seq, parsed.text)
+            return
+        disputed = backwards
+        highest = self.max_freeze_seq.get(self.boot, 0)
+        if parsed.seq < highest:
+            disputed = True
+            self.issues.add(AnomalyKind.SEQ_BACKWARDS, parsed.line_no,
+                            "Freeze seq %d after seq %d in the same boot: "
+                            "the guest counts up, so a line is forged or "
+                            "out of order." % (parsed.seq, highest),
+                            parsed.text)
+        self.max_freeze_seq[self.boot] = max(highest, parsed.seq)
+        builder = _Builder(parsed, disputed)
+        self.builders[key] = builder
+        early = self.orphan_thaws.pop(key, None)
+        if early is not None:
+            builder.thaw = early
+            builder.disputed = True
+            self.issues.add(AnomalyKind.THAW_BEFORE_FREEZE, early.line_no,
+                            "The thaw with seq %d came before its freeze." %
+                            parsed.seq, early.text)
+
+    def _thaw(self, key, parsed, backwards):
+        builder = self.builders.get(key)
+        if builder is None and key not in self.orphan_thaws:
+            self.orphan_thaws[key] = parsed
+            return
+        if builder is None or builder.thaw is not None:
+            if builder is not None:
+                builder.disputed = True
+            self.issues.add(AnomalyKind.DUPLICATE_THAW, parsed.line_no,
+                            "A second thaw with seq %d." % parsed.seq,
+                            parsed.text)
+            return
+        builder.thaw = parsed
+        if backwards or parsed.mono < builder.freeze.mono:
+            builder.disputed = True
+
+    def _guard(self, key, parsed):
+        self.guards.append(parsed)
+        builder = self.builders.get(key)
+        if builder is None:
+            self.issues.add(AnomalyKind.GUARD_WITHOUT_FREEZE, parsed.line_no,
+                            "An application gave up waiting for the thaw of "
+                            "seq %d, whose freeze is not in the log." %
+                            parsed.seq, parsed.text)
+        else:
+            builder.guards.append(parsed)
+
+
+def _pairs(scan):
+    """Stage 4a: the FreezePairs (complete, unmatched) of a finished scan,
+    with the anomalies only visible once every line was read."""
+    issues = scan.issues
+    for key, thaw in scan.orphan_thaws.items():
         issues.add(AnomalyKind.THAW_WITHOUT_FREEZE, thaw.line_no,
                    "A thaw with seq %d but no freeze after the baseline." %
                    key[1], thaw.text)
-
     pairs = []
     unmatched = []
-    for key, builder in builders.items():
-        details = tuple(app_lines.pop(key, ()))
+    for key, builder in scan.builders.items():
         pair = FreezePair(
             seq=key[1], boot=key[0], freeze=builder.freeze,
             thaw=builder.thaw, guards=tuple(builder.guards),
-            app_lines=details, disputed=builder.disputed,
+            app_lines=tuple(scan.app_lines.pop(key, ())),
+            disputed=builder.disputed,
             ended_by_reboot=builder.ended_by_reboot and builder.thaw is None)
-        for phase in ("freeze", "thaw"):
-            line = pair.freeze if phase == "freeze" else pair.thaw
-            if line is None:
-                continue
-            summary = dict(line.apps)
-            for detail in details:
-                if detail.phase == phase and detail.app in summary and \
-                        summary[detail.app] != detail.result:
-                    issues.add(AnomalyKind.APP_CONFLICT, detail.line_no,
-                               "%s reported %s for %s, but the %s line says "
-                               "%s; the less reassuring result is used." % (
-                                   detail.app, detail.result, phase, phase,
-                                   summary[detail.app]), detail.text)
+        _app_conflicts(pair, issues)
         (pairs if pair.complete else unmatched).append(pair)
-    for key, details in app_lines.items():
+    for key, details in scan.app_lines.items():
         issues.add(AnomalyKind.APP_WITHOUT_FREEZE, details[0].line_no,
                    "Application lines for seq %d without a freeze line "
                    "(the freeze failed or was not logged)." % key[1],
                    details[0].text)
+    return tuple(pairs), tuple(unmatched)
 
+
+def _app_conflicts(pair, issues):
+    for phase in ("freeze", "thaw"):
+        line = pair.freeze if phase == "freeze" else pair.thaw
+        if line is None:
+            continue
+        summary = dict(line.apps)
+        for detail in pair.app_lines:
+            if detail.phase == phase and detail.app in summary and \
+                    summary[detail.app] != detail.result:
+                issues.add(AnomalyKind.APP_CONFLICT, detail.line_no,
+                           "%s reported %s for %s, but the %s line says "
+                           "%s; the less reassuring result is used." % (
+                               detail.app, detail.result, phase, phase,
+                               summary[detail.app]), detail.text)
+
+
+def _report(lines, found, scan):
+    """Stage 4: the ProbeReport."""
+    pairs, unmatched = _pairs(scan)
+    total = len(lines)
     return ProbeReport(
-        pairs=tuple(pairs),
-        unmatched_freezes=tuple(unmatched),
-        guards=tuple(guards),
-        anomalies=tuple(sorted(issues.anomalies, key=lambda a: a.line_no)),
+        pairs=pairs,
+        unmatched_freezes=unmatched,
+        guards=tuple(scan.guards),
+        anomalies=tuple(sorted(scan.issues.anomalies,
+                               key=lambda a: a.line_no)),
         counts=ProbeCounts(
-            lines=total, lines_counted=total - start,
-            probe_lines=probe_count, accepted=len(accepted),
-            malformed=malformed, unsupported=unsupported,
-            before_baseline=before, not_read=not_read),
-        baseline_match=match,
-        lines=tuple(accepted),
-        anomalies_dropped=issues.dropped,
-        probe_seen_before_baseline=probe_seen_before and not reboot_after,
-        reboot_after_baseline=reboot_after,
-        power_down_seen=last_power_down > last_banner,
+            lines=total, lines_counted=total - found.index,
+            probe_lines=scan.probe_count, accepted=len(scan.accepted),
+            malformed=scan.malformed, unsupported=scan.unsupported,
+            before_baseline=found.before, not_read=scan.not_read,
+            not_kernel=scan.not_kernel),
+        baseline_match=found.match,
+        lines=tuple(scan.accepted),
+        anomalies_dropped=scan.issues.dropped,
+        probe_seen_before_baseline=found.probe_seen_before and
+        not scan.reboot_after,
+        reboot_after_baseline=scan.reboot_after,
+        power_down_seen=scan.last_power_down > scan.last_banner,
     )
+
+
+def parse_console(text, baseline=None):
+    """Parse a console log ``text`` (str, already decoded with replacement)
+    into a :class:`ProbeReport`.  ``baseline``: a :class:`Baseline`, the
+    console text read before ``createImage`` (str), or None."""
+    if isinstance(baseline, str):
+        baseline = baseline_from_console(baseline)
+    lines, complete = _split(text)
+    found = _find_start(lines, baseline)
+    _read_before(lines, found, baseline)
+    scan = _Scan(found).run(lines, complete)
+    return _report(lines, found, scan)
 
 
 def app_lines_failed(report):

@@ -13,15 +13,24 @@ where Nova implements them (nova 34.0.0):
   off and the guest is not shut down; otherwise the guest is suspended for
   a cold copy (no freeze);
 * ``_live_snapshot`` calls ``_can_quiesce``: without ``hw_qemu_guest_agent``
-  (QemuGuestAgentNotEnabled) or on a virt_type other than kvm/qemu
-  (InstanceQuiesceNotSupported) it fails only when ``os_require_quiesce`` is
-  set; the freeze itself failing is always skipped silently ("Skipping
-  quiescing instance", change caf5faf556, Nova 24.0.0 Xena);
+  (QemuGuestAgentNotEnabled) it fails only when ``os_require_quiesce`` is
+  set; the freeze itself failing (agent silent, hook failing) is skipped
+  silently ("Skipping quiescing instance", change caf5faf556, first released
+  in Nova 25.0.0 Yoga; on Xena 24.x and older it made the snapshot fail when
+  ``os_require_quiesce`` was set);
+* other drivers, or libvirt with a virt_type other than kvm/qemu: LXC and
+  Parallels take the cold path and other drivers never read
+  ``os_require_quiesce``, so an image-backed snapshot is crash-consistent,
+  not a failure;
 * volume-backed: ``API.snapshot_volume_backed`` (nova/compute/api.py)
   quiesces only a guest whose vm_state is ACTIVE; when quiescing fails and
   ``os_require_quiesce`` is set the API call itself fails (409
-  InstanceQuiesceFailed, 400 QemuGuestAgentNotEnabled), so a success proves
-  the freeze.
+  InstanceQuiesceFailed for an unresponsive agent, 400
+  QemuGuestAgentNotEnabled, 500 InternalError for any other libvirt error
+  such as a failing hook or FIFREEZE, 500 NotImplementedError from other
+  drivers), so a success proves the freeze.  Known exactly only when the
+  properties are: the boot volume's ``volume_image_metadata`` is what it
+  holds now, not what the server was started with.
 
 Nova reads the properties captured at boot (``objects.ImageMeta.from_instance``
 over system_metadata), never the image's current ones: see captured.py.
@@ -171,6 +180,10 @@ class InstanceFacts:
     nova_max_microversion: str = None
     nova_major: int = None      # explicit release hint, wins if given
     stale_suspected: bool = False
+    # Whether ``captured`` is exactly what the instance runs with (2.98, or
+    # keys a snapshot inherited); None: from a CapturedProperties' source,
+    # else True (the caller gave the properties as known).
+    captured_exact: bool = None
 
     def __post_init__(self):
         for name, enum_class in (("boot_source", BootSource),
@@ -185,12 +198,24 @@ class InstanceFacts:
             # A captured.CapturedProperties: take its properties and its
             # staleness heuristic.
             object.__setattr__(self, "captured", resolved.properties)
+            if self.captured_exact is None:
+                object.__setattr__(self, "captured_exact",
+                                   _exact_source(resolved.source))
             object.__setattr__(self, "stale_suspected",
                                bool(self.stale_suspected or
                                     resolved.stale_suspected))
         if isinstance(self.captured, dict):
             object.__setattr__(self, "captured",
                                props.read_properties(self.captured))
+        if self.captured_exact is None:
+            object.__setattr__(self, "captured_exact", True)
+
+
+def _exact_source(source):
+    """SERVER (2.98 ``image.properties``) and SNAPSHOT (keys a snapshot
+    inherited, compute_utils.initialize_instance_snapshot_metadata) show
+    what the instance runs with; a boot volume's metadata does not."""
+    return getattr(source, "value", source) in ("server", "snapshot")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,9 +292,21 @@ _REASON_STOPPED = (
     "the shutdown timeout.")
 _REASON_SKIP_SILENT = (
     "If the agent is not running or does not answer, Nova skips the freeze "
-    "silently and the snapshot still succeeds (Nova 24 Xena and later), and "
-    "Nova never reports whether the freeze happened: only the guest probe "
-    "can tell.")
+    "silently and the snapshot still succeeds (Nova 25.0.0 Yoga and later), "
+    "and Nova never reports whether the freeze happened: only the "
+    "snapshot's bytes or the guest probe can tell.")
+_REASON_RELEASE = {
+    True: "On this cloud (Nova 25.0.0 Yoga or later) os_require_quiesce does "
+          "not stop that: it only makes Nova fail when the agent channel is "
+          "missing.",
+    False: "On this cloud (older than Nova 25.0.0 Yoga) os_require_quiesce "
+           "makes a snapshot whose freeze fails fail instead of going on "
+           "unfrozen.",
+    None: "Whether os_require_quiesce makes a snapshot whose freeze fails "
+          "fail (Xena and older) or go on unfrozen (Nova 25.0.0 Yoga and "
+          "later) depends on the Nova release, which this cloud's API does "
+          "not tell (maximum microversion 2.90 is both Xena and Yoga).",
+}
 _REASON_STORAGE_UNKNOWN = (
     "This assumes file-based root disks; if the cloud keeps instance disks "
     "on Ceph RBD the snapshot is crash-consistent only. A test snapshot "
@@ -278,10 +315,72 @@ _REASON_CAPTURED_UNKNOWN = (
     "The properties this instance was booted with are not known (this "
     "cloud's API is older than microversion 2.98 and no snapshot of the "
     "instance is visible): run a test snapshot to reveal them.")
+CHECK_VOLUME_METADATA = "check needed: started with this volume metadata?"
+_REASON_VOLUME_NOT_EXACT = (
+    "The boot volume's image metadata has hw_qemu_guest_agent and "
+    "os_require_quiesce now, but it may have been changed after this server "
+    "was started (recreating from the boot volume does exactly that), and "
+    "Nova uses what the server was started with. A test snapshot inherits "
+    "those and tells.")
 _REASON_STALE = (
     "The image was changed after this instance was created: the instance "
     "may have been booted with different properties than the image has "
     "now.")
+
+
+def _volume_outcome(facts, captured, agent, quiesce, power):
+    """The volume-backed rows (nova/compute/api.py
+    ``snapshot_volume_backed``)."""
+    if power is not Power.RUNNING:
+        return (Outcome.CRASH_CONSISTENT,
+                "%s instance: Nova does not quiesce it" % power.value,
+                ["Nova quiesces a volume-backed instance only while it "
+                 "is active; a %s instance's volumes are snapshotted "
+                 "as they are." % power.value])
+    if facts.virt_driver is VirtDriver.OTHER:
+        if quiesce:
+            return (Outcome.FAILS,
+                    "quiesce not supported by this hypervisor",
+                    ["This hypervisor cannot quiesce and "
+                     "os_require_quiesce is set: the createImage request "
+                     "fails (HTTP 400 InstanceQuiesceNotSupported, or 500 "
+                     "NotImplementedError from drivers other than "
+                     "libvirt)."])
+        return (Outcome.CRASH_CONSISTENT,
+                "quiesce not supported by this hypervisor",
+                ["This hypervisor cannot quiesce: Nova snapshots the "
+                 "volumes without a freeze."])
+    if captured is None:
+        return (Outcome.UNKNOWN, "boot-time properties unknown",
+                [_REASON_CAPTURED_UNKNOWN])
+    if not agent:
+        if quiesce:
+            return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
+                    [_REASON_REFUSED.format(
+                        where="HTTP 400 QemuGuestAgentNotEnabled from "
+                              "createImage")])
+        return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL,
+                [_REASON_NO_CHANNEL])
+    if quiesce and not facts.captured_exact:
+        return (Outcome.FILESYSTEM_IF_AGENT,
+                "enforced only if started with this metadata",
+                [_REASON_VOLUME_NOT_EXACT])
+    if quiesce:
+        return (Outcome.FILESYSTEM_ENFORCED,
+                "volume-backed with os_require_quiesce",
+                ["Volume-backed with hw_qemu_guest_agent and "
+                 "os_require_quiesce: Nova freezes the guest before the "
+                 "volume snapshots and fails the request if the freeze "
+                 "fails (HTTP 409 when the agent does not answer, 500 "
+                 "for a failing hook or FIFREEZE error), so a "
+                 "successful snapshot proves the freeze."])
+    return (Outcome.FILESYSTEM_IF_AGENT, "freeze not enforced",
+            ["Volume-backed with hw_qemu_guest_agent: Nova asks the "
+             "agent to freeze before the volume snapshots.",
+             "os_require_quiesce is not set: if the agent does not "
+             "answer, Nova skips the freeze silently. Setting it makes "
+             "a failed freeze fail the request, so success proves the "
+             "freeze."])
 
 
 def _running_outcome(facts, captured):
@@ -299,50 +398,7 @@ def _running_outcome(facts, captured):
                 [_REASON_STOPPED])
 
     if facts.boot_source is BootSource.VOLUME:
-        if power is not Power.RUNNING:
-            return (Outcome.CRASH_CONSISTENT,
-                    "%s instance: Nova does not quiesce it" % power.value,
-                    ["Nova quiesces a volume-backed instance only while it "
-                     "is active; a %s instance's volumes are snapshotted "
-                     "as they are." % power.value])
-        if facts.virt_driver is VirtDriver.OTHER:
-            if quiesce:
-                return (Outcome.FAILS,
-                        "quiesce not supported by this hypervisor",
-                        ["This hypervisor cannot quiesce "
-                         "(InstanceQuiesceNotSupported) and "
-                         "os_require_quiesce is set: the createImage request "
-                         "fails."])
-            return (Outcome.CRASH_CONSISTENT,
-                    "quiesce not supported by this hypervisor",
-                    ["This hypervisor cannot quiesce: Nova snapshots the "
-                     "volumes without a freeze."])
-        if captured is None:
-            return (Outcome.UNKNOWN, "boot-time properties unknown",
-                    [_REASON_CAPTURED_UNKNOWN])
-        if not agent:
-            if quiesce:
-                return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
-                        [_REASON_REFUSED.format(
-                            where="HTTP 400 QemuGuestAgentNotEnabled from "
-                                  "createImage")])
-            return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL,
-                    [_REASON_NO_CHANNEL])
-        if quiesce:
-            return (Outcome.FILESYSTEM_ENFORCED,
-                    "volume-backed with os_require_quiesce",
-                    ["Volume-backed with hw_qemu_guest_agent and "
-                     "os_require_quiesce: Nova freezes the guest before the "
-                     "volume snapshots and fails the request (HTTP 409) if "
-                     "the freeze fails, so a successful snapshot proves the "
-                     "freeze."])
-        return (Outcome.FILESYSTEM_IF_AGENT, "freeze not enforced",
-                ["Volume-backed with hw_qemu_guest_agent: Nova asks the "
-                 "agent to freeze before the volume snapshots.",
-                 "os_require_quiesce is not set: if the agent does not "
-                 "answer, Nova skips the freeze silently. Setting it makes "
-                 "a failed freeze fail the request, so success proves the "
-                 "freeze."])
+        return _volume_outcome(facts, captured, agent, quiesce, power)
 
     # Image-backed.
     if facts.storage is Storage.RBD:
@@ -361,15 +417,13 @@ def _running_outcome(facts, captured):
                 ["The instance is neither running, stopped, paused nor "
                  "suspended: Nova may refuse the snapshot (HTTP 409)."])
     if facts.virt_driver is VirtDriver.OTHER:
-        if quiesce:
-            return (Outcome.FAILS, "quiesce not supported by this hypervisor",
-                    ["This hypervisor cannot quiesce "
-                     "(InstanceQuiesceNotSupported) and os_require_quiesce "
-                     "is set: the snapshot fails."])
+        # LXC and Parallels take the cold path and other drivers never read
+        # os_require_quiesce: crash-consistent, not a failure.
         return (Outcome.CRASH_CONSISTENT,
                 "quiesce not supported by this hypervisor",
-                ["This hypervisor cannot quiesce: snapshots copy the disk "
-                 "without a freeze."])
+                ["This hypervisor cannot quiesce: image-backed snapshots "
+                 "copy the disk without a freeze, whatever "
+                 "os_require_quiesce says."])
     if captured is None:
         return (Outcome.UNKNOWN, "boot-time properties unknown",
                 [_REASON_CAPTURED_UNKNOWN])
@@ -377,8 +431,7 @@ def _running_outcome(facts, captured):
         if quiesce:
             return (Outcome.FAILS, _NO_CHANNEL + " but quiesce required",
                     [_REASON_REFUSED.format(
-                        where="the snapshot image is deleted about a second "
-                              "after the request")])
+                        where="the snapshot image is deleted")])
         return (Outcome.CRASH_CONSISTENT, _NO_CHANNEL, [_REASON_NO_CHANNEL])
     if power is Power.PAUSED:
         return (Outcome.CRASH_CONSISTENT, "instance paused",
@@ -388,10 +441,8 @@ def _running_outcome(facts, captured):
                "freeze the filesystems once the disk copy is mirrored.",
                _REASON_SKIP_SILENT]
     if quiesce:
-        reasons.append(
-            "os_require_quiesce does not change this for image-backed "
-            "instances: it only makes Nova fail when the agent channel is "
-            "missing.")
+        reasons.append(_REASON_RELEASE[microversions.silent_agent_skipped(
+            facts.nova_max_microversion, facts.nova_major)])
     if facts.storage is Storage.UNKNOWN:
         reasons.append(_REASON_STORAGE_UNKNOWN)
     return Outcome.FILESYSTEM_IF_AGENT, "agent channel present", reasons
@@ -451,7 +502,9 @@ def _weaker(captured, current):
 
 
 def _next_steps(facts, action_needed, rebuild_needed, current):
-    captured = facts.captured
+    # Inexact properties (a boot volume's metadata now): the fix writes
+    # both keys, as for unknown ones (writing them is harmless).
+    captured = facts.captured if facts.captured_exact else None
     to_set = properties_to_set(captured)
     steps = []
     if facts.boot_source is BootSource.IMAGE:
@@ -507,7 +560,7 @@ def _next_steps(facts, action_needed, rebuild_needed, current):
         steps.append(NextStep(FixOption.OPERATOR_NOVA_MANAGE, True, note,
                               to_set, commands))
 
-    if captured is None:
+    if captured is None or not facts.captured_exact:
         steps.append(NextStep(
             FixOption.TEST_SNAPSHOT, True,
             "A test snapshot reveals the properties the instance was booted "
@@ -566,7 +619,13 @@ def predict(facts):
         reasons.append(_REASON_STALE)
         action_needed = True
 
-    if action_needed:
+    if captured is not None and not facts.captured_exact and \
+            not action_needed:
+        # "No action needed" is said only from exact data: the boot
+        # volume's metadata now may not be what the server runs with.
+        action_needed = True
+        badge = CHECK_VOLUME_METADATA
+    elif action_needed:
         running_outcome = _running_outcome(running, captured)[0]
         if captured is None:
             badge = "check needed: image changed after boot"

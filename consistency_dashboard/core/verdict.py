@@ -1,33 +1,49 @@
 """The consistency verdict of a test snapshot, as a pure function of the
-evidence collected around it (issue 5).
+evidence collected around it.
 
 Where each signal comes from (DOMAIN.md "Where a failure shows up"):
 
-* synchronous errors: the ``createImage`` response (400/409 with Nova's
-  message; 403 quota; 404 instance gone) from
+* synchronous errors: the ``createImage`` response (400/409/500 with
+  Nova's message; 403 quota; 404 instance gone) from
   nova/api/openstack/compute/servers.py ``_create_image``;
 * an image-backed snapshot that fails is deleted (``delete_image_on_error``
   in nova/compute/manager.py): the image vanishes (404) or shows
   ``deleted``.  That is the one signal on every release;
-* the ``compute_snapshot_instance`` event says Error up to Nova 32, with
-  ``details`` for users from microversion 2.84; from Nova 33.0.0 (2026.1,
-  maximum microversion 2.103; Nova 34.0.0 has 2.104) it says Success even
-  when the snapshot fails, because ``snapshot_instance`` only starts the
-  work on the long task executor (commit 9e678b83eb).  So an Error event
-  is always believed, a Success event never proves anything;
-* a volume-backed snapshot with ``os_require_quiesce`` can only succeed if
-  the freeze happened (nova/compute/api.py ``snapshot_volume_backed``);
-* an image-backed snapshot never says whether it froze: only the guest's
-  probe lines can tell, and they are labelled "reported by the guest".
+* the ``compute_snapshot_instance`` event (``api_snapshot_instance`` for a
+  volume-backed snapshot) says Error up to Nova 32; its ``details`` are
+  admin-only by default policy.  From Nova 33.0.0 the compute event says
+  Success even when the snapshot fails (commit 9e678b83eb), so an Error
+  event is always believed, a Success event never proves anything.
+
+Whether an active snapshot was taken frozen rests on ranked evidence
+(DOMAIN.md "What a freeze/thaw pair does not prove"), strongest first:
+
+1. the snapshot's own bytes: ``ext4_freeze`` (fs/ext4/super.c) clears the
+   journal's ``needs_recovery`` flag before it commits the superblock, so a
+   copy taken frozen has it clear and a crash copy of a mounted ext3/ext4
+   has it set.  No guest can forge it;
+2. the guest's held writes: a write to a frozen filesystem blocks until the
+   thaw, so a write the probe saw held proves the freeze;
+3. Nova's synchronous quiesce: a volume-backed snapshot of an ACTIVE server
+   with ``os_require_quiesce`` fails unless the freeze happened
+   (nova/compute/api.py ``snapshot_volume_backed``), known exactly only
+   from the keys the test snapshot inherited;
+4. the hook pair: qemu-ga runs the freeze hook before FIFREEZE and the thaw
+   hook even when FIFREEZE failed, so it proves only that hooks ran.
+
+*filesystem-consistent* needs one of the first three.  When the bytes and
+the guest disagree the verdict follows the bytes and says so loudly.
 """
 
 import dataclasses
 import enum
 
 from consistency_dashboard.core import captured as captured_mod
+from consistency_dashboard.core import causes
 from consistency_dashboard.core import microversions
 from consistency_dashboard.core import probe as probe_mod
 from consistency_dashboard.core import properties as props
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
 from consistency_dashboard.core.poll import ImageFate
@@ -46,21 +62,54 @@ class Level(enum.Enum):
         return self is not Level.IN_PROGRESS
 
 
+class Strength(enum.Enum):
+    """How much an evidence item can prove, strongest first.  Only the
+    first three prove a freeze."""
+    SNAPSHOT_BYTES = "strongest: the snapshot's own bytes"
+    HELD_WRITES = "strong: writes held in the guest"
+    NOVA_QUIESCE = "strong: Nova's enforced quiesce"
+    HOOK_PAIR = "weak: hooks ran"
+    GUEST_REPORT = "reported by the guest"
+    CLOUD = "stated by the cloud"
+    PREDICTION = "predicted"
+
+    @property
+    def rank(self):
+        return _RANKS.get(self, 0)
+
+    @property
+    def proves_freeze(self):
+        return self.rank >= 2
+
+
+_RANKS = {Strength.SNAPSHOT_BYTES: 4, Strength.HELD_WRITES: 3,
+          Strength.NOVA_QUIESCE: 2, Strength.HOOK_PAIR: 1}
+
 SRC_NOVA = "Nova createImage response"
 SRC_GLANCE = "Glance image status"
 SRC_LOCATIONS = "Glance image locations"
 SRC_EVENTS = "Nova instance action events"
 SRC_GUEST = "reported by the guest (console log)"
+SRC_HELD = "writes held in the guest (console log)"
+SRC_BYTES = "the snapshot's own bytes (read from Glance)"
+SRC_QUIESCE = "Nova's synchronous quiesce (volume-backed, os_require_quiesce)"
 SRC_CONSOLE = "Nova console output"
 SRC_CINDER = "Cinder volume snapshots"
 SRC_SERVER = "Nova server state at the request"
 SRC_STORAGE = "cloud storage setting"
 SRC_PREDICTION = "predicted from what is known (Nova does not say)"
 SRC_CAPTURED = "properties captured at boot"
+SRC_INHERITED = "inherited by the test snapshot image from the instance"
+SRC_VOLUME_METADATA = ("the boot volume's current image metadata (not "
+                       "necessarily what the server was started with)")
 
 LOUD_STILL_FROZEN = ("The guest reported a freeze with no thaw: the guest may "
                      "still be frozen. Check it now: writes inside it block "
                      "until the filesystems are thawed.")
+LOUD_CONTRADICTION = (
+    "CONTRADICTION: {claim}, but the snapshot's own bytes say {fs} journal "
+    "needs recovery, so the copy was not taken frozen. The verdict follows "
+    "the snapshot's bytes, which no guest can forge.")
 
 DEFAULT_WALL_TOLERANCE = 120.0
 
@@ -103,6 +152,7 @@ class Evidence:
     nova_major: int = None               # explicit release hint
     instance_deleted: bool = False
     wall_tolerance: float = DEFAULT_WALL_TOLERANCE
+    disk_check: snapshot_bytes.DiskCheck = None  # the snapshot's bytes
 
     def __post_init__(self):
         for name, enum_class in (("boot_source", paths.BootSource),
@@ -131,12 +181,12 @@ class Evidence:
 
 
 _SOURCE_NAMES = {
-    captured_mod.CapturedSource.SERVER: "as Nova reports them for the server",
-    captured_mod.CapturedSource.BOOT_VOLUME:
-        "from the boot volume's image metadata",
+    captured_mod.CapturedSource.SERVER:
+        SRC_CAPTURED + ", as Nova reports them for the server",
     captured_mod.CapturedSource.SNAPSHOT:
-        "from an earlier snapshot of the instance",
-    captured_mod.CapturedSource.UNKNOWN: "source unknown",
+        SRC_CAPTURED + ", from an earlier snapshot of the instance",
+    captured_mod.CapturedSource.BOOT_VOLUME: SRC_VOLUME_METADATA,
+    captured_mod.CapturedSource.UNKNOWN: SRC_CAPTURED + ", source unknown",
 }
 
 
@@ -144,10 +194,12 @@ _SOURCE_NAMES = {
 class EvidenceItem:
     observation: str
     source: str
+    strength: Strength = Strength.CLOUD
 
     @property
     def text(self):
-        return "%s (%s)" % (self.observation, self.source)
+        return "%s (%s; %s)" % (self.observation, self.source,
+                                self.strength.value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,7 +210,13 @@ class Verdict:
     next_step: str
     warnings: tuple = ()
     freeze_seconds: float = None
-    verified_by: str = None    # "nova", "guest" or None
+    verified_by: str = None    # "snapshot", "guest", "nova" or None
+    rests_on: str = None       # the source the verdict rests on
+    strength: Strength = None  # that source's strength
+    cause_code: str = None
+    cause_params: tuple = ()
+    proof: str = ""            # "proven by the snapshot (ext4 / clean)"
+    freeze_measured_by: str = None   # "held writes" or "hook gap"
 
     @property
     def label(self):
@@ -168,20 +226,46 @@ class Verdict:
     def final(self):
         return self.level.final
 
+    @property
+    def basis(self):
+        """One line naming what the verdict rests on."""
+        return basis_text(self.proof, self.rests_on, self.strength)
+
+    @property
+    def summary(self):
+        return "%s, %s" % (self.label, self.basis) if self.basis \
+            else self.label
+
+
+def basis_text(proof, rests_on, strength):
+    if proof:
+        return proof
+    if rests_on:
+        label = getattr(strength, "value", strength)
+        return "rests on %s%s" % (rests_on, " (%s)" % label if label else "")
+    return ""
+
+
+def _verdict(level, cause, items, step, **kw):
+    """A Verdict from a causes.Cause."""
+    return Verdict(level, cause.text, tuple(items), step,
+                   cause_code=cause.code, cause_params=cause.params, **kw)
+
 
 # --- helpers ----------------------------------------------------------------
 
+SNAPSHOT_EVENTS = ("compute_snapshot_instance", "api_snapshot_instance")
+
+
 def _snapshot_event(events):
+    """The snapshot's event: ``compute_snapshot_instance`` (image-backed) or
+    ``api_snapshot_instance`` (volume-backed, nova/compute/api.py
+    ``snapshot_volume_backed``)."""
     found = None
     for event in events or ():
-        if (event.get("event") or "") == "compute_snapshot_instance":
+        if (event.get("event") or "") in SNAPSHOT_EVENTS:
             found = event
     return found
-
-
-def _sentence(text):
-    text = " ".join(str(text).split()).rstrip(": ")
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _fmt_seconds(value):
@@ -243,6 +327,31 @@ class _Guest:
         return any(not p.ended_by_reboot for p in self.unmatched)
 
     @property
+    def held(self):
+        """``((mount, seconds), ...)`` the probe saw held (v2), or ()."""
+        return tuple(getattr(self.pair, "held", None) or ()) \
+            if self.pair is not None else ()
+
+    @property
+    def held_seconds(self):
+        if not self.held:
+            return None
+        found = getattr(self.pair, "held_seconds", None)
+        return found if found is not None else max(s for _m, s in self.held)
+
+    @property
+    def writes_proved(self):
+        """The probe's own word (v2) that its writes were held."""
+        if self.pair is None:
+            return False
+        found = getattr(self.pair, "freeze_proven_by_writes", None)
+        return bool(self.held) if found is None else bool(found)
+
+    @property
+    def version(self):
+        return getattr(self.pair, "version", "v1") if self.pair else None
+
+    @property
     def failed_hook(self):
         for pair in self.unmatched:
             if any(r == "fail" for r in pair.app_results("freeze").values()):
@@ -264,28 +373,25 @@ def _captured(ev, items):
     both API.snapshot and API.snapshot_volume_backed), so they are exact for
     the moment of the snapshot.  If neither key is on the image, the operator
     may have listed them in non_inheritable_image_properties, so the
-    properties resolved for the instance (captured.py) win.
+    properties resolved for the instance (captured.py) win.  A boot volume's
+    ``volume_image_metadata`` is what it holds NOW (the "recreate from the
+    boot volume" fix changes it), never exact.
     """
     inherited = None
     if ev.image_properties is not None:
         found = captured_mod.image_properties(ev.image_properties)
         inherited = props.read_properties(found)
         if props.GUEST_AGENT in found or props.REQUIRE_QUIESCE in found:
-            items.append(EvidenceItem(
-                _describe(inherited),
-                "inherited by the test snapshot image from the instance"))
+            items.append(EvidenceItem(_describe(inherited), SRC_INHERITED))
             return inherited, True
     if ev.captured is not None:
         items.append(EvidenceItem(
             _describe(ev.captured),
-            SRC_CAPTURED + (", " + _SOURCE_NAMES[ev.captured_source]
-                            if ev.captured_source else "")))
+            _SOURCE_NAMES.get(ev.captured_source, SRC_CAPTURED)))
         return ev.captured, (ev.captured_source is
                              captured_mod.CapturedSource.SERVER)
     if inherited is not None:
-        items.append(EvidenceItem(
-            _describe(inherited),
-            "inherited by the test snapshot image from the instance"))
+        items.append(EvidenceItem(_describe(inherited), SRC_INHERITED))
         return inherited, False
     return None, False
 
@@ -295,62 +401,110 @@ def _rbd_location(ev):
                .startswith("rbd://") for loc in ev.image_locations or ())
 
 
+_STEP_AGENT = ("Check that qemu-guest-agent runs in the guest and that its "
+               "fsfreeze hooks succeed, then test again.")
+_STEP_GIVE_AGENT = ("Give the instance hw_qemu_guest_agent (Instances tab, "
+                    "ways to fix), or stop it before snapshotting.")
+
+
+def _sync_cause(ev, status, message):
+    """(cause, next step) for a refused createImage."""
+    lowered = message.lower()
+    volume = ev.boot_source is paths.BootSource.VOLUME
+    if status == 409 and "quiesce" in lowered:
+        return causes.cause("refused_quiesce_failed", message=message), \
+            _STEP_AGENT
+    if status == 409:
+        return causes.cause("refused_busy", message=message), \
+            "Wait until the instance's current task ends, then test again."
+    if status == 400 and "guest agent is not enabled" in lowered:
+        return causes.cause("refused_no_agent", message=message), \
+            _STEP_GIVE_AGENT
+    if status == 400 and "quiescing is not supported" in lowered:
+        return causes.cause("refused_quiesce_unsupported",
+                            message=message), \
+            ("Remove os_require_quiesce, or stop the instance before "
+             "snapshotting.")
+    quiesce = ev.captured.require_quiesce.value if ev.captured else None
+    if status == 500 and volume and quiesce is not False:
+        # snapshot_volume_backed: libvirt's InternalError (a failing hook,
+        # a FIFREEZE error) and NotImplementedError of other drivers are
+        # HTTP 500, not 409 (nova/compute/api.py).
+        return causes.cause("refused_freeze_error", message=message), \
+            ("Check the guest's fsfreeze hooks and the agent's log "
+             "(guest-fsfreeze-freeze), then test again; the compute log "
+             "has libvirt's error.")
+    if status == 413 or (status == 403 and "quota" in lowered):
+        return causes.cause("refused_quota", message=message), \
+            ("Delete old snapshots or test snapshots, or ask for more quota, "
+             "then test again.")
+    if status == 403:
+        return causes.cause("refused_policy", message=message), \
+            "Ask an administrator for the right to snapshot this instance."
+    if status == 404:
+        return causes.cause("refused_gone", message=message), \
+            "Nothing to test: the instance is gone."
+    return causes.cause("refused_other", status=status, message=message), \
+        "Test again later; if it persists, ask the cloud operator."
+
+
 def _sync_failure(ev, prediction):
     status = ev.nova.status
     message = (ev.nova.message or "").strip()
-    lowered = message.lower()
     items = [EvidenceItem("HTTP %d: %s" % (status, message or
                                             "(no message)"), SRC_NOVA)]
-    if status == 409 and "quiesce" in lowered:
-        cause = ("The guest agent did not freeze the filesystems and "
-                 "os_require_quiesce is set, so Nova refused the snapshot "
-                 "(nothing was created): %s" % message)
-        step = ("Check that qemu-guest-agent runs in the guest and that its "
-                "fsfreeze hooks succeed, then test again.")
-    elif status == 409:
-        cause = ("Nova refused because the instance is busy with another "
-                 "task or in a state that cannot be snapshotted: %s" % message)
-        step = "Wait until the instance's current task ends, then test again."
-    elif status == 400 and "guest agent is not enabled" in lowered:
-        cause = ("os_require_quiesce is set on an instance booted without "
-                 "the guest agent channel, so Nova refused the snapshot: %s"
-                 % message)
-        step = ("Give the instance hw_qemu_guest_agent (Instances tab, ways "
-                "to fix), or stop it before snapshotting.")
-    elif status == 400 and "quiescing is not supported" in lowered:
-        cause = ("This hypervisor cannot freeze guests and "
-                 "os_require_quiesce is set: %s" % message)
-        step = ("Remove os_require_quiesce, or stop the instance before "
-                "snapshotting.")
-    elif status == 413 or (status == 403 and "quota" in lowered):
-        cause = "Over quota: %s" % message
-        step = ("Delete old snapshots or test snapshots, or ask for more "
-                "quota, then test again.")
-    elif status == 403:
-        cause = "Not allowed: %s" % message
-        step = "Ask an administrator for the right to snapshot this instance."
-    elif status == 404:
-        cause = "The instance no longer exists: %s" % message
-        step = "Nothing to test: the instance is gone."
-    else:
-        cause = "Nova refused the snapshot (HTTP %d): %s" % (status, message)
-        step = "Test again later; if it persists, ask the cloud operator."
-    if prediction.outcome is paths.Outcome.FAILS and status in (400, 409):
-        items.append(EvidenceItem(prediction.summary, SRC_PREDICTION))
-    return Verdict(Level.FAILED, _sentence(cause), tuple(items), step)
+    cause, step = _sync_cause(ev, status, message or "(no message)")
+    if prediction.outcome is paths.Outcome.FAILS and status in (400, 409,
+                                                                500):
+        items.append(EvidenceItem(prediction.summary, SRC_PREDICTION,
+                                  Strength.PREDICTION))
+    return _verdict(Level.FAILED, cause, items, step, rests_on=SRC_NOVA,
+                    strength=Strength.CLOUD)
 
 
 def _event_items(ev, event, reports_failure, items):
     if event is None:
         return
     result = event.get("result") or "(no result yet)"
-    text = "compute_snapshot_instance: %s" % result
+    text = "%s: %s" % (event.get("event"), result)
     if event.get("details"):
         text += ": %s" % event["details"]
-    if (result or "").lower() == "success" and reports_failure is not True:
+    if (result or "").lower() == "success" and reports_failure is not True \
+            and event.get("event") == "compute_snapshot_instance":
         text += (" (from Nova 33.0.0 this event says Success even when the "
                  "snapshot fails)")
     items.append(EvidenceItem(text, SRC_EVENTS))
+
+
+def _vanished_cause(ev, prediction, event):
+    details = (event or {}).get("details")
+    error_event = event is not None and \
+        (event.get("result") or "").lower() == "error"
+    if error_event and details:
+        return causes.cause("event_error", details=details)
+    if ev.instance_deleted:
+        return causes.cause("instance_deleted")
+    if ev.image_fate is ImageFate.KILLED:
+        return causes.cause("image_killed")
+    if prediction.outcome is paths.Outcome.FAILS:
+        if ev.virt_driver is paths.VirtDriver.OTHER:
+            return causes.cause("vanished_quiesce_unsupported")
+        return causes.cause("vanished_no_channel")
+    return causes.cause("vanished_unexplained")
+
+
+def _details_note(ev, event):
+    """Why an Error event has no details: before 2.84 Nova has none for
+    anyone; from 2.84 policy ``os_compute_api:os-instance-actions:events:
+    details`` keeps them for admins by default."""
+    if event is None or (event.get("result") or "").lower() != "error" or \
+            event.get("details"):
+        return None
+    newer = microversions.at_least(ev.max_microversion,
+                                   microversions.EVENT_DETAILS)
+    if newer is False:
+        return causes.render("details_before_2_84")
+    return causes.render("details_admin_only")
 
 
 def _failed_after_accept(ev, prediction, event, reports_failure, items,
@@ -363,65 +517,84 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
             ev.nova.image_id or "?", ev.image_status or fate.value),
             SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
-    details = (event or {}).get("details")
-    error_event = event is not None and \
-        (event.get("result") or "").lower() == "error"
-    if error_event and details:
-        cause = "Nova reported: %s" % details
-    elif ev.instance_deleted:
-        cause = "The instance was deleted while it was being snapshotted."
-    elif fate is ImageFate.KILLED:
-        cause = ("The image upload failed (Glance marked the image killed); "
-                 "Nova did not say why.")
-    elif prediction.outcome is paths.Outcome.FAILS:
-        cause = ("Nova deleted the snapshot image. Predicted cause: %s." %
-                 prediction.reasons[0].rstrip("."))
-        items.append(EvidenceItem(prediction.summary, SRC_PREDICTION))
-    else:
-        cause = ("Nova deleted the snapshot image without saying why (for "
-                 "example the compute host's disk was full or the upload to "
-                 "the image service failed).")
-    if error_event and not details and \
-            microversions.at_least(ev.max_microversion,
-                                   microversions.EVENT_DETAILS) is False:
-        cause += (" Nova shows the error's details to users only from "
-                  "compute API 2.84; this cloud is older (an administrator "
-                  "can read them).")
-    if prediction.outcome is paths.Outcome.FAILS:
-        step = ("Give the instance hw_qemu_guest_agent (Instances tab, ways "
-                "to fix), or stop it before snapshotting.")
+    cause = _vanished_cause(ev, prediction, event)
+    warnings = []
+    note = _details_note(ev, event)
+    if note:
+        warnings.append(note)
+    if cause.code.startswith("vanished_no") or \
+            cause.code == "vanished_quiesce_unsupported":
+        items.append(EvidenceItem(prediction.summary, SRC_PREDICTION,
+                                  Strength.PREDICTION))
+        step = _STEP_GIVE_AGENT
     else:
         step = ("Test again; if it fails again, ask the cloud operator to "
                 "look for the instance's snapshot error in the compute log.")
-    return Verdict(Level.FAILED, _sentence(cause), tuple(items), step)
+    rests = SRC_EVENTS if cause.code == "event_error" else SRC_GLANCE
+    return _verdict(Level.FAILED, cause, items, step, warnings=tuple(warnings),
+                    rests_on=rests, strength=Strength.CLOUD)
+
+
+def _in_progress(ev, fate, items, cause=None):
+    if fate is ImageFate.TIMED_OUT:
+        cause = cause or causes.cause("in_progress_timed_out")
+        step = "Check the Test snapshots tab later."
+    elif fate is ImageFate.UNREACHABLE:
+        cause = cause or causes.cause("in_progress_unreachable")
+        step = "The page checks again."
+    else:
+        cause = cause or causes.cause("in_progress")
+        step = "The page checks again; a slow snapshot is not a failure."
+    if ev.image_status:
+        items.append(EvidenceItem("image is %s" % ev.image_status,
+                                  SRC_GLANCE))
+    return _verdict(Level.IN_PROGRESS, cause, items, step,
+                    rests_on=SRC_GLANCE, strength=Strength.CLOUD)
+
+
+def _pair_items(guest, items, warnings):
+    pair = guest.pair
+    apps = pair.app_results("freeze")
+    items.append(EvidenceItem(
+        "freeze seq %d then thaw seq %d, %s apart" % (
+            pair.seq, pair.seq, _fmt_seconds(pair.duration)), SRC_GUEST,
+        Strength.HOOK_PAIR))
+    if guest.held:
+        items.append(EvidenceItem(
+            "writes held while frozen: %s" % ", ".join(
+                "%s %s" % (mount, _fmt_seconds(seconds))
+                for mount, seconds in guest.held), SRC_HELD,
+            Strength.HELD_WRITES))
+    elif guest.version not in (None, "v1"):
+        items.append(EvidenceItem(
+            "no write was held during the freeze", SRC_HELD,
+            Strength.GUEST_REPORT))
+    if apps:
+        items.append(EvidenceItem(
+            "applications at freeze: %s" % ", ".join(
+                "%s %s" % kv for kv in sorted(apps.items())), SRC_GUEST,
+            Strength.GUEST_REPORT))
+    thaw_fail = [a for a, r in pair.app_results("thaw").items()
+                 if r == "fail"]
+    if thaw_fail:
+        warnings.append("Application hooks failed on thaw (%s): check "
+                        "that these applications resumed." %
+                        ", ".join(sorted(thaw_fail)))
+    if pair.guards:
+        warnings.append(
+            "An application hook gave up waiting for the thaw of seq %d "
+            "and released its locks on its own: the freeze lasted too "
+            "long." % pair.seq)
 
 
 def _guest_items(guest, items, warnings):
     report = guest.report
-    pair = guest.pair
-    if pair is not None:
-        apps = pair.app_results("freeze")
-        items.append(EvidenceItem(
-            "freeze seq %d then thaw seq %d, %s frozen" % (
-                pair.seq, pair.seq, _fmt_seconds(pair.duration)), SRC_GUEST))
-        if apps:
-            items.append(EvidenceItem(
-                "applications at freeze: %s" % ", ".join(
-                    "%s %s" % kv for kv in sorted(apps.items())), SRC_GUEST))
-        thaw_fail = [a for a, r in pair.app_results("thaw").items()
-                     if r == "fail"]
-        if thaw_fail:
-            warnings.append("Application hooks failed on thaw (%s): check "
-                            "that these applications resumed." %
-                            ", ".join(sorted(thaw_fail)))
-        if pair.guards:
-            warnings.append(
-                "An application hook gave up waiting for the thaw of seq %d "
-                "and released its locks on its own: the freeze lasted too "
-                "long." % pair.seq)
+    if guest.pair is not None:
+        _pair_items(guest, items, warnings)
     for unmatched in guest.unmatched:
         items.append(EvidenceItem(
-            "freeze seq %d with no thaw" % unmatched.seq, SRC_GUEST))
+            "freeze seq %d with no thaw" % unmatched.seq, SRC_GUEST,
+            Strength.GUEST_REPORT))
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
     if guest.disputed:
@@ -435,92 +608,51 @@ def _guest_items(guest, items, warnings):
                         % guest.other_pairs)
     if guest.clock_note:
         warnings.append(guest.clock_note)
-    if report is not None:
-        if report.counts.unsupported:
-            warnings.append(
-                "The guest writes a newer probe format that this dashboard "
-                "does not read (%d lines): update the dashboard." %
-                report.counts.unsupported)
-        if report.baseline_match is probe_mod.BaselineMatch.NOT_FOUND:
-            warnings.append(
-                "The console read before the snapshot was not found in the "
-                "one after it; the guest's clock was used to place the probe "
-                "lines.")
-
-
-def _verified_level(pair):
-    if pair.application_consistent:
-        return Level.APPLICATION_CONSISTENT
-    return Level.FILESYSTEM_CONSISTENT
-
-
-def _verified_cause(pair, enforced=False):
-    apps = pair.app_results("freeze")
-    if pair.application_consistent:
-        text = ("The guest reported the freeze and thaw (seq %d, %s frozen) "
-                "and every application hook held its data: %s." % (
-                    pair.seq, _fmt_seconds(pair.duration),
-                    ", ".join(a for a, r in sorted(apps.items())
-                              if r == "ok")))
-    else:
-        text = ("The guest reported the freeze and thaw (seq %d, %s frozen)."
-                % (pair.seq, _fmt_seconds(pair.duration)))
-        if any(r in ("fail", "released") for r in apps.values()) or \
-                pair.guards:
-            text += " Not every application hook succeeded."
-    if enforced:
-        text = ("Nova enforced the freeze (volume-backed with "
-                "os_require_quiesce). " + text)
-    return text
-
-
-def _next_for_verified(pair):
-    if pair.application_consistent:
-        return "Nothing to do: keep this snapshot as a backup or delete it."
-    apps = pair.app_results("freeze")
-    if any(r in ("fail", "released") for r in apps.values()) or pair.guards:
-        return ("Fix the failing application hooks (see the guest's "
-                "fsfreeze-hook log), then test again.")
-    return ("For application consistency, add fsfreeze hooks for the "
-            "applications in this guest (the guest probe kit has examples).")
-
-
-def _unknown_step(ev):
-    if ev.boot_source is paths.BootSource.VOLUME:
-        return ("Install the guest probe kit (its fsfreeze hooks report the "
-                "freeze on the console), or set os_require_quiesce so Nova "
-                "enforces the freeze.")
-    return ("Install the guest probe kit: its fsfreeze hooks report the "
-            "freeze on the console, which settles it.")
+    if report.counts.unsupported:
+        warnings.append(
+            "The guest writes a newer probe format that this dashboard "
+            "does not read (%d lines): update the dashboard." %
+            report.counts.unsupported)
+    if report.baseline_match is probe_mod.BaselineMatch.NOT_FOUND:
+        warnings.append(
+            "The console read before the snapshot was not found in the "
+            "one after it; the guest's clock was used to place the probe "
+            "lines.")
 
 
 # --- the verdict ------------------------------------------------------------
+
+def _no_answer(ev, items):
+    message = ev.nova.message
+    cause = causes.cause("no_answer", colon_message=(
+        ": " + message) if message else "")
+    return _verdict(
+        Level.FAILED, cause, items + [EvidenceItem("no answer", SRC_NOVA)],
+        "Look at the Test snapshots tab: if Nova created the image after "
+        "all, it is listed there; otherwise test again.", rests_on=SRC_NOVA,
+        strength=Strength.CLOUD)
+
+
+def _prediction(ev, captured, exact):
+    return paths.predict(paths.InstanceFacts(
+        boot_source=ev.boot_source, captured=captured,
+        captured_exact=exact, power=ev.power_at_request, storage=ev.storage,
+        virt_driver=ev.virt_driver,
+        nova_max_microversion=ev.max_microversion, nova_major=ev.nova_major))
+
 
 def decide(ev):
     """The :class:`Verdict` for one test snapshot."""
     if not isinstance(ev, Evidence):
         raise TypeError("decide() takes Evidence")
     items = []
-    warnings = []
     captured, exact = _captured(ev, items)
-    facts = paths.InstanceFacts(
-        boot_source=ev.boot_source, captured=captured,
-        power=ev.power_at_request, storage=ev.storage,
-        virt_driver=ev.virt_driver,
-        nova_max_microversion=ev.max_microversion, nova_major=ev.nova_major)
-    prediction = paths.predict(facts)
+    prediction = _prediction(ev, captured, exact)
 
     # 1. Nova's synchronous answer.
     if ev.nova.status is None and ev.image_fate in (None,
                                                    ImageFate.NOT_CREATED):
-        return Verdict(
-            Level.FAILED,
-            "Nova did not answer the createImage request%s; no test "
-            "snapshot is known." % (
-                ": " + ev.nova.message if ev.nova.message else ""),
-            tuple(items + [EvidenceItem("no answer", SRC_NOVA)]),
-            "Look at the Test snapshots tab: if Nova created the image after "
-            "all, it is listed there; otherwise test again.")
+        return _no_answer(ev, items)
     if ev.nova.status is not None and not ev.nova.accepted:
         verdict = _sync_failure(ev, prediction)
         return dataclasses.replace(verdict, evidence=tuple(items) +
@@ -530,8 +662,12 @@ def decide(ev):
             ev.nova.image_id or "(id not returned)"), SRC_NOVA))
     items.append(EvidenceItem("instance %s at the request" %
                               ev.power_at_request.value, SRC_SERVER))
+    return _after_accept(ev, captured, exact, prediction, items)
 
-    # 2. The image's fate, and the event where it still tells.
+
+def _after_accept(ev, captured, exact, prediction, items):
+    """2. The image's fate, and the event where it still tells."""
+    warnings = []
     event = _snapshot_event(ev.events)
     reports_failure = microversions.snapshot_event_reports_failure(
         ev.max_microversion, ev.nova_major)
@@ -544,227 +680,510 @@ def decide(ev):
                                     items, fate)
     if fate is ImageFate.DEACTIVATED:
         items.append(EvidenceItem("image is deactivated", SRC_GLANCE))
-        return Verdict(Level.UNKNOWN,
-                       "The snapshot image exists but an administrator "
-                       "deactivated it; its data cannot be read.",
-                       tuple(items), "Ask the cloud operator.")
+        return _verdict(Level.UNKNOWN, causes.cause("deactivated"), items,
+                        "Ask the cloud operator.", rests_on=SRC_GLANCE,
+                        strength=Strength.CLOUD)
     if fate is not ImageFate.ACTIVE:
         return _in_progress(ev, fate, items)
     if error_event:
         warnings.append("Nova's event says Error although the image is "
                         "active; the image was kept.")
-
     items.append(EvidenceItem("image %s is active" % (
         ev.nova.image_id or "(id not known)"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     if ev.boot_source is paths.BootSource.VOLUME:
-        statuses = [(s or "").lower() for s in ev.volume_snapshot_statuses]
-        if statuses:
-            items.append(EvidenceItem(", ".join(statuses), SRC_CINDER))
-        if "error" in statuses:
-            return Verdict(Level.FAILED,
-                           "A Cinder volume snapshot failed: the image is "
-                           "not usable.", tuple(items),
-                           "Delete this test snapshot and test again; ask "
-                           "the cloud operator if it fails again.")
-        if any(s in ("creating", "backing-up") for s in statuses):
-            return _in_progress(ev, ImageFate.PENDING, items,
-                                "Cinder is still creating the volume "
-                                "snapshots.")
+        pending = _volume_snapshots(ev, items)
+        if pending is not None:
+            return pending
+    return _active(ev, captured, exact, items, warnings)
 
-    # 3. How consistent is the active image?
+
+def _volume_snapshots(ev, items):
+    statuses = [(s or "").lower() for s in ev.volume_snapshot_statuses]
+    if statuses:
+        items.append(EvidenceItem(", ".join(statuses), SRC_CINDER))
+    if "error" in statuses:
+        return _verdict(Level.FAILED, causes.cause("volume_snapshot_error"),
+                        items, "Delete this test snapshot and test again; "
+                        "ask the cloud operator if it fails again.",
+                        rests_on=SRC_CINDER, strength=Strength.CLOUD)
+    if any(s in ("creating", "backing-up") for s in statuses):
+        return _in_progress(ev, ImageFate.PENDING, items,
+                            causes.cause("in_progress_cinder"))
+    return None
+
+
+# --- an active image: ranked evidence ----------------------------------------
+
+SRC_DRIVER = "cloud hypervisor setting"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Path:
+    """The snapshot path's facts, as far as they are known."""
+    volume: bool
+    power: paths.Power
+    agent: object            # True / False / None (unknown)
+    quiesce: object
+    exact: bool              # captured properties known exactly
+    captured_source: str     # the evidence source of agent/quiesce
+    storage: paths.Storage
+    rbd_location: bool
+    other_driver: bool
+
+    @property
+    def running(self):
+        return self.power is paths.Power.RUNNING
+
+    @property
+    def enforced(self):
+        """Nova's synchronous quiesce proves the freeze: volume-backed,
+        ACTIVE, agent channel and os_require_quiesce known exactly
+        (nova/compute/api.py ``snapshot_volume_backed``)."""
+        return (self.volume and self.running and bool(self.agent) and
+                bool(self.quiesce) and not self.other_driver and
+                self.exact)
+
+    def ruled_out(self):
+        """(cause, next step, source) when Nova could not have frozen the
+        guest on this path, else None."""
+        if not self.volume and self.storage is paths.Storage.RBD:
+            return (causes.cause("rbd_setting"), _STEP_RBD, SRC_STORAGE)
+        if not self.volume and \
+                self.storage is paths.Storage.NO_LIVE_SNAPSHOT:
+            return (causes.cause("no_live_snapshot"), _STEP_STOP_CLEANLY,
+                    SRC_STORAGE)
+        if self.power in (paths.Power.PAUSED, paths.Power.SUSPENDED):
+            return (causes.cause("paused", power=self.power.value),
+                    "Resume the instance before snapshotting (so the agent "
+                    "can freeze it), or stop it cleanly.", SRC_SERVER)
+        if self.other_driver:
+            return (causes.cause("other_driver"), _STEP_STOP_CLEANLY,
+                    SRC_DRIVER)
+        if self.agent is False and self.exact:
+            return (causes.cause("no_agent_channel"), _STEP_NO_CHANNEL,
+                    self.captured_source)
+        return None
+
+
+_STEP_RBD = ("Stop the instance before snapshotting, or use a volume-backed "
+             "instance with os_require_quiesce, for a consistent snapshot.")
+_STEP_STOP_CLEANLY = ("Stop the instance cleanly before snapshotting for a "
+                      "consistent copy.")
+_STEP_NO_CHANNEL = ("Give the instance hw_qemu_guest_agent (Instances tab, "
+                    "ways to fix) and run qemu-guest-agent in the guest.")
+
+
+def _path_of(ev, captured, exact, items):
+    source = next((i.source for i in items
+                   if i.source in (SRC_INHERITED,) + tuple(
+                       _SOURCE_NAMES.values())), SRC_CAPTURED)
+    return _Path(
+        volume=ev.boot_source is paths.BootSource.VOLUME,
+        power=ev.power_at_request,
+        agent=captured.guest_agent.value if captured is not None else None,
+        quiesce=(captured.require_quiesce.value if captured is not None
+                 else None),
+        exact=exact, captured_source=source, storage=ev.storage,
+        rbd_location=_rbd_location(ev),
+        other_driver=ev.virt_driver is paths.VirtDriver.OTHER)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Bytes:
+    """What the snapshot's own bytes settle."""
+    clean: bool = False
+    recovery: bool = False
+    filesystems: str = ""    # "ext4 on the whole disk"
+    proof: str = ""          # "ext4 / clean"
+    why_not: str = ""        # why they settle nothing (when read)
+
+
+_FS_WORDS = {
+    snapshot_bytes.FsState.CLEAN: "journal clean (needs_recovery clear)",
+    snapshot_bytes.FsState.NO_JOURNAL:
+        "no journal, so the snapshot cannot tell",
+    snapshot_bytes.FsState.NOT_CHECKABLE: "not checkable from the snapshot",
+}
+
+
+def _fs_observation(fs):
+    where = fs.where + (", label %s" % fs.label if fs.label else "")
+    if fs.state is snapshot_bytes.FsState.NEEDS_RECOVERY:
+        return "%s journal needs recovery in the snapshot (%s)" % (fs.kind,
+                                                                   where)
+    text = "%s (%s): %s" % (fs.kind, where, _FS_WORDS[fs.state])
+    return text + (": " + fs.reason if fs.reason else "")
+
+
+def _read_bytes(ev, items):
+    check = ev.disk_check
+    if check is None:
+        return _Bytes()
+    if not check.checkable:
+        why = ("this Glance does not serve ranges" if check.ranges_unsupported
+               else check.reason or "the snapshot could not be read")
+        why = why.rstrip(".")
+        items.append(EvidenceItem("snapshot's bytes not checked: %s" % why,
+                                  SRC_BYTES))
+        for fs in check.filesystems:
+            items.append(EvidenceItem(_fs_observation(fs), SRC_BYTES))
+        return _Bytes(why_not=why)
+    for fs in check.filesystems:
+        items.append(EvidenceItem(
+            _fs_observation(fs), SRC_BYTES,
+            Strength.SNAPSHOT_BYTES if fs in check.journaled
+            else Strength.CLOUD))
+    state = snapshot_bytes.FsState
+    wanted = state.NEEDS_RECOVERY if check.any_needs_recovery else \
+        state.CLEAN if check.all_clean else None
+    if wanted is None:
+        return _Bytes(why_not="no filesystem in it keeps a journal flag the "
+                              "dashboard can read (%s)" % (", ".join(
+                                  f.kind for f in check.filesystems) or
+                                  "none found"))
+    found = [f for f in check.filesystems if f.state is wanted]
+    return _Bytes(clean=wanted is state.CLEAN,
+                  recovery=wanted is state.NEEDS_RECOVERY,
+                  filesystems=", ".join("%s on the %s" % (f.kind, f.where)
+                                        if f.where == "whole disk" else
+                                        "%s on %s" % (f.kind, f.where)
+                                        for f in found),
+                  proof=", ".join("%s / %s" % (f.kind, f.state.value)
+                                  for f in found))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Judgement:
+    level: Level
+    cause: causes.Cause
+    step: str
+    rests_on: str
+    strength: Strength
+    verified_by: str = None
+    proof: str = ""
+    uses_pair: bool = False      # the guest's freeze time applies
+
+
+def _apps(pair):
+    return ", ".join(a for a, r in sorted(pair.app_results(
+        "freeze").items()) if r == "ok")
+
+
+def _apps_note(pair):
+    if pair is None:
+        return ""
+    apps = pair.app_results("freeze")
+    if any(r in ("fail", "released") for r in apps.values()) or pair.guards:
+        return " Not every application hook succeeded."
+    return ""
+
+
+def _proven(pair, code, apps_code, rests_on, strength, verified_by, proof,
+            **params):
+    """A proven freeze; application-consistent only when the app hooks
+    held their data too."""
+    if pair is not None and pair.application_consistent:
+        return _Judgement(Level.APPLICATION_CONSISTENT,
+                          causes.cause(apps_code, apps=_apps(pair), **params),
+                          _next_for_verified(pair), rests_on, strength,
+                          verified_by, proof, True)
+    return _Judgement(Level.FILESYSTEM_CONSISTENT,
+                      causes.cause(code, apps_note=_apps_note(pair),
+                                   **params),
+                      _next_for_verified(pair), rests_on, strength,
+                      verified_by, proof, pair is not None)
+
+
+def _next_for_verified(pair):
+    if pair is not None and pair.application_consistent:
+        return "Nothing to do: keep this snapshot as a backup or delete it."
+    if _apps_note(pair):
+        return ("Fix the failing application hooks (see the guest's "
+                "fsfreeze-hook log), then test again.")
+    return ("For application consistency, add fsfreeze hooks for the "
+            "applications in this guest (the guest probe kit has examples).")
+
+
+def _judge_by_bytes(path, found, guest, warnings):
+    if found.recovery:
+        _contradiction(guest, found, warnings)
+        return _Judgement(
+            Level.CRASH_CONSISTENT,
+            causes.cause("bytes_needs_recovery",
+                         filesystems=found.filesystems),
+            _crash_step(path, guest), SRC_BYTES, Strength.SNAPSHOT_BYTES,
+            "snapshot", "shown by the snapshot (%s)" % found.proof)
+    if not found.clean:
+        return None
+    if path.ruled_out() is not None:
+        warnings.append(
+            "The snapshot's journal is clean although Nova could not have "
+            "frozen the guest on this path: the filesystem was probably not "
+            "mounted read-write when it was copied.")
+    pair = guest.pair if guest.pair is not None and path.running else None
+    return _proven(pair, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
+                   Strength.SNAPSHOT_BYTES, "snapshot",
+                   "proven by the snapshot (%s)" % found.proof,
+                   filesystems=found.filesystems,
+                   has_have="has" if "," not in found.filesystems else "have")
+
+
+def _contradiction(guest, found, warnings):
+    if guest.pair is None:
+        return
+    if guest.writes_proved:
+        claim = ("The guest reported its writes held while frozen (seq %d)"
+                 % guest.pair.seq)
+    else:
+        claim = "The guest reported a freeze and thaw (seq %d)" % \
+            guest.pair.seq
+    warnings.insert(0, LOUD_CONTRADICTION.format(claim=claim,
+                                                 fs=found.filesystems))
+
+
+def _crash_step(path, guest):
+    ruled = path.ruled_out()
+    if ruled is not None:
+        return ruled[1]
+    if path.agent is False:
+        return _STEP_NO_CHANNEL
+    if guest.pair is not None:
+        return ("The guest's freeze report does not match the snapshot: "
+                "check the agent's log (guest-fsfreeze-freeze) and that "
+                "FIFREEZE succeeds in the guest, then test again.")
+    if path.agent is None:
+        return ("Check that the instance has hw_qemu_guest_agent and that "
+                "qemu-guest-agent runs and answers in the guest, then test "
+                "again.")
+    return ("Check that qemu-guest-agent is running and answering in the "
+            "guest (the instance has the agent channel), then test again.")
+
+
+def _judge_proven(path, guest, warnings):
+    pair = guest.pair
+    if pair is not None and guest.writes_proved:
+        held = ", ".join("%s %s" % (m, _fmt_seconds(s))
+                         for m, s in guest.held)
+        if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
+            warnings.append(
+                "The image is stored on Ceph (rbd:// location), but the "
+                "guest's freeze shows Nova took the live snapshot path: "
+                "instance disks are not on Ceph here.")
+        return _proven(pair, "held_writes", "held_writes_apps", SRC_HELD,
+                       Strength.HELD_WRITES, "guest",
+                       "proven by the guest's held writes (%s)" % held,
+                       held=held, seq=pair.seq)
+    if path.enforced:
+        return _proven(pair, "nova_enforced", "nova_enforced_apps",
+                       SRC_QUIESCE, Strength.NOVA_QUIESCE, "nova",
+                       "enforced by Nova")
+    return None
+
+
+def _unknown(cause, step, rests_on=SRC_PREDICTION,
+             strength=Strength.PREDICTION):
+    return _Judgement(Level.UNKNOWN, cause, step, rests_on, strength)
+
+
+def _judge_guest_only(path, found, guest):
+    """The guest's words without a proven freeze: a failed hook, a freeze
+    without thaw, a hook pair."""
+    failed_hook = guest.failed_hook
+    if failed_hook is not None:
+        failed = sorted(a for a, r in failed_hook.app_results(
+            "freeze").items() if r == "fail")
+        return _Judgement(
+            Level.CRASH_CONSISTENT,
+            causes.cause("hook_failed", apps=", ".join(failed)),
+            "Fix the failing application hook, check that the guest is not "
+            "left frozen, then test again.", SRC_GUEST,
+            Strength.GUEST_REPORT)
+    if guest.unmatched:
+        return _unknown(causes.cause("freeze_no_thaw"),
+                        "Check the guest now (it may still be frozen) and the "
+                        "agent's log, then test again.", SRC_GUEST,
+                        Strength.GUEST_REPORT)
+    pair = guest.pair
+    if pair is None:
+        return None
+    if guest.version not in (None, "v1"):
+        return _unknown(
+            causes.cause("hooks_ran_not_held", seq=pair.seq),
+            "Check the agent's log for the freeze (guest-fsfreeze-freeze): "
+            "FIFREEZE failed or the filesystems cannot be frozen (vfat); "
+            "then test again.", SRC_GUEST, Strength.HOOK_PAIR)
+    return _unknown(
+        causes.cause("hooks_ran_unproven", seq=pair.seq,
+                     gap=_fmt_seconds(pair.duration)),
+        _with_bytes_note(
+            "Update the guest probe kit: its newer version holds a test "
+            "write on each filesystem during the freeze, which proves it.",
+            found), SRC_GUEST, Strength.HOOK_PAIR)
+
+
+def _with_bytes_note(step, found):
+    if found.why_not:
+        return "%s (The snapshot's bytes could not settle it: %s.)" % (
+            step, found.why_not)
+    return step
+
+
+def _probe_silent(report, guest):
+    return (report is not None and guest.pair is None and
+            report.probe_seen_before_baseline and
+            not report.reboot_after_baseline and
+            (report.baseline_match.positional or report.baseline_match is
+             probe_mod.BaselineMatch.PROBE_ANCHOR))
+
+
+def _judge_nothing_proven(ev, path, found, guest, items):
+    report = ev.probe
+    if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
+        return _unknown(causes.cause("rbd_location_only"), _with_bytes_note(
+            "Ask the cloud operator where instance disks are kept (the "
+            "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or install "
+            "the guest probe kit.", found), SRC_LOCATIONS, Strength.CLOUD)
+    if _probe_silent(report, guest):
+        items.append(EvidenceItem(
+            "the probe reported earlier freezes in this boot but none for "
+            "this snapshot", SRC_GUEST, Strength.GUEST_REPORT))
+        return _Judgement(
+            Level.CRASH_CONSISTENT, causes.cause("probe_silent"),
+            "Check that qemu-guest-agent is running and answering in the "
+            "guest, then test again.", SRC_GUEST, Strength.GUEST_REPORT)
+    if report is None and ev.console_error:
+        return _unknown(
+            causes.cause("console_unavailable", error=ev.console_error),
+            _with_bytes_note(
+                "Set os_require_quiesce so Nova enforces the freeze."
+                if path.volume else "Console output is needed for the "
+                "guest's report; ask the operator to enable it.", found))
+    return _silent(path, found)
+
+
+def _silent(path, found):
+    """Nothing from the guest and no proof: say what is missing."""
+    kit = ("Install the guest probe kit: its fsfreeze hooks hold a test "
+           "write during the freeze, which proves it")
+    if path.agent is None:
+        return _unknown(causes.cause("captured_unknown"),
+                        _with_bytes_note(kit + ".", found))
+    if path.volume and path.quiesce and not path.exact:
+        return _unknown(causes.cause("volume_not_exact"), _with_bytes_note(
+            kit + "; or recreate the server from its boot volume (Instances "
+            "tab, ways to fix) so it runs with the volume's metadata.",
+            found))
+    if path.volume:
+        return _unknown(causes.cause("volume_not_enforced"),
+                        _with_bytes_note(kit + ", or set os_require_quiesce "
+                                         "so Nova enforces the freeze.",
+                                         found))
+    return _unknown(causes.cause("image_silent"),
+                    _with_bytes_note(kit + ".", found))
+
+
+def _judge_running(ev, path, found, guest, items, warnings):
+    if guest.pair is not None and (path.ruled_out() is not None or
+                                   not path.running):
+        warnings.append(
+            "The guest reported a freeze during the snapshot, but Nova "
+            "could not have frozen it on this path: the freeze came from "
+            "somewhere else.")
+        guest.pair = None
+    judged = _judge_by_bytes(path, found, guest, warnings) or \
+        _judge_proven(path, guest, warnings)
+    if judged is not None:
+        return judged
+    ruled = path.ruled_out()
+    if ruled is not None:
+        return _Judgement(Level.CRASH_CONSISTENT, ruled[0], ruled[1],
+                          ruled[2], Strength.CLOUD)
+    if path.agent is False:
+        return _Judgement(Level.CRASH_CONSISTENT,
+                          causes.cause("no_agent_channel"), _STEP_NO_CHANNEL,
+                          path.captured_source, Strength.CLOUD)
+    return _judge_guest_only(path, found, guest) or \
+        _judge_nothing_proven(ev, path, found, guest, items)
+
+
+def _judge_stopped(ev, found, items):
+    """A cold snapshot: consistent if the guest shut down cleanly
+    (LibvirtDriver.snapshot takes no live snapshot of a SHUTDOWN guest)."""
+    step = _with_bytes_note(
+        "Shut the guest down from inside (so it unmounts its filesystems) "
+        "before snapshotting, then test again.", found)
+    if found.clean:
+        return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
+                       Strength.SNAPSHOT_BYTES, "snapshot",
+                       "proven by the snapshot (%s)" % found.proof,
+                       filesystems=found.filesystems, has_have="has")
+    if found.recovery:
+        return _Judgement(
+            Level.CRASH_CONSISTENT,
+            causes.cause("bytes_needs_recovery",
+                         filesystems=found.filesystems),
+            "Shut the guest down from inside before snapshotting: Nova "
+            "forces the power off after its shutdown timeout, which leaves "
+            "the journal dirty.", SRC_BYTES, Strength.SNAPSHOT_BYTES,
+            "snapshot", "shown by the snapshot (%s)" % found.proof)
+    report = ev.probe
+    if report is not None and report.power_down_seen:
+        items.append(EvidenceItem("the guest reported a power-off (reboot: "
+                                  "Power down) before the snapshot",
+                                  SRC_GUEST, Strength.GUEST_REPORT))
+        return _unknown(causes.cause("stopped_power_off_reported"), step,
+                        SRC_GUEST, Strength.GUEST_REPORT)
+    if report is None and ev.console_error:
+        return _unknown(causes.cause("stopped_console_unavailable",
+                                     error=ev.console_error), step,
+                        SRC_CONSOLE, Strength.CLOUD)
+    return _unknown(causes.cause("stopped_no_report"), step, SRC_SERVER,
+                    Strength.CLOUD)
+
+
+def _storage_items(ev, path, items):
+    if path.rbd_location:
+        items.append(EvidenceItem(
+            "rbd:// location: Glance keeps this image on Ceph RBD",
+            SRC_LOCATIONS))
+    if ev.storage is not paths.Storage.UNKNOWN:
+        items.append(EvidenceItem("root disks: %s" % ev.storage.value,
+                                  SRC_STORAGE))
+
+
+def _freeze_time(guest, judged):
+    """The freeze time shown: the held-write time (the freeze itself, seen
+    from inside) before the hook gap (which includes the hooks' own
+    time)."""
+    if not judged.uses_pair or guest.pair is None:
+        return None, None
+    if guest.held_seconds is not None:
+        return guest.held_seconds, "held writes"
+    return guest.pair.duration, "hook gap"
+
+
+def _active(ev, captured, exact, items, warnings):
+    """3. How consistent is the active image?"""
     guest = _Guest(ev)
     if ev.probe is not None:
         _guest_items(guest, items, warnings)
     elif ev.console_error:
         items.append(EvidenceItem("console output unavailable: %s" %
                                   ev.console_error, SRC_CONSOLE))
-    level, cause, step, verified_by = _consistency(ev, captured, exact,
-                                                   guest, items, warnings)
-    freeze = None
-    if verified_by == "guest" or (verified_by == "nova" and guest.pair):
-        freeze = guest.pair.duration if guest.pair else None
-    return Verdict(level, cause, tuple(items), step, tuple(warnings),
-                   freeze, verified_by)
-
-
-def _in_progress(ev, fate, items, cause=None):
-    if fate is ImageFate.TIMED_OUT:
-        cause = cause or ("Nova is still working on the snapshot after the "
-                          "page stopped checking; a slow snapshot is not a "
-                          "failure.")
-        step = "Check the Test snapshots tab later."
-    elif fate is ImageFate.UNREACHABLE:
-        cause = cause or ("The image service did not answer; the snapshot's "
-                          "outcome is not known yet.")
-        step = "The page checks again."
+    path = _path_of(ev, captured, exact, items)
+    _storage_items(ev, path, items)
+    found = _read_bytes(ev, items)
+    if path.power is paths.Power.STOPPED:
+        judged = _judge_stopped(ev, found, items)
     else:
-        cause = cause or "Nova is taking the snapshot."
-        step = "The page checks again; a slow snapshot is not a failure."
-    if ev.image_status:
-        items.append(EvidenceItem("image is %s" % ev.image_status,
-                                  SRC_GLANCE))
-    return Verdict(Level.IN_PROGRESS, cause, tuple(items), step)
-
-
-def _consistency(ev, captured, exact, guest, items, warnings):
-    """(level, cause, next step, verified_by) for an active image."""
-    pair = guest.pair
-    power = ev.power_at_request
-    volume = ev.boot_source is paths.BootSource.VOLUME
-    agent = captured.guest_agent.value if captured is not None else None
-    quiesce = captured.require_quiesce.value if captured is not None \
-        else None
-    report = ev.probe
-
-    if power is paths.Power.STOPPED:
-        if report is not None and report.power_down_seen:
-            items.append(EvidenceItem("clean power-off (reboot: Power down) "
-                                      "before the snapshot", SRC_GUEST))
-            return (Level.FILESYSTEM_CONSISTENT,
-                    "The instance was stopped and the guest's kernel "
-                    "reported a clean power-off, so the filesystems were "
-                    "unmounted before the copy.",
-                    "Nothing to do: a clean shutdown is the safest moment "
-                    "for a snapshot.", "guest")
-        return (Level.UNKNOWN,
-                "The instance was stopped: the copy is consistent if the "
-                "guest shut down cleanly, but the console log does not show "
-                "a clean power-off (Nova forces the power off after its "
-                "shutdown timeout).",
-                "Shut the guest down from inside before snapshotting, or "
-                "check its console log for 'reboot: Power down'.", None)
-
-    rbd_hint = not volume and (
-        ev.storage is paths.Storage.RBD or
-        (ev.storage is paths.Storage.UNKNOWN and _rbd_location(ev)))
-    if rbd_hint and _rbd_location(ev):
-        items.append(EvidenceItem("rbd:// location (Ceph RBD)",
-                                  SRC_LOCATIONS))
-    elif ev.storage is not paths.Storage.UNKNOWN:
-        items.append(EvidenceItem("root disks: %s" % ev.storage.value,
-                                  SRC_STORAGE))
-
-    if volume and power is paths.Power.RUNNING and agent and quiesce and \
-            ev.virt_driver is not paths.VirtDriver.OTHER:
-        cause = ("Nova froze the filesystems before the volume snapshots: "
-                 "the instance is volume-backed with hw_qemu_guest_agent and "
-                 "os_require_quiesce, so the request would have failed "
-                 "without the freeze.")
-        if pair is not None:
-            return (_verified_level(pair), _verified_cause(pair, True),
-                    _next_for_verified(pair), "nova")
-        return (Level.FILESYSTEM_CONSISTENT, cause,
-                "For application consistency, add fsfreeze hooks for the "
-                "applications in this guest.", "nova")
-
-    # Exact facts that rule out a freeze by Nova on this path.
-    contradicted = (
-        (not volume and ev.storage is paths.Storage.RBD) or
-        (agent is False and exact))
-    if pair is not None and not contradicted and \
-            power is paths.Power.RUNNING and \
-            ev.virt_driver is not paths.VirtDriver.OTHER and \
-            not (not volume and ev.storage is
-                 paths.Storage.NO_LIVE_SNAPSHOT):
-        if rbd_hint:
-            warnings.append(
-                "The image is stored on Ceph (rbd:// location), but the "
-                "guest's freeze shows Nova took the live snapshot path: "
-                "instance disks are not on Ceph here.")
-        return (_verified_level(pair), _verified_cause(pair),
-                _next_for_verified(pair), "guest")
-    if pair is not None:
-        warnings.append(
-            "The guest reported a freeze during the snapshot, but Nova "
-            "could not have frozen it on this path: the freeze came from "
-            "somewhere else.")
-
-    if rbd_hint:
-        return (Level.CRASH_CONSISTENT,
-                "Root disks on Ceph RBD are snapshotted with an RBD snapshot "
-                "and clone, which never freezes the guest.",
-                "Stop the instance before snapshotting, or use a "
-                "volume-backed instance with os_require_quiesce, for a "
-                "consistent snapshot.", None)
-    if not volume and ev.storage is paths.Storage.NO_LIVE_SNAPSHOT:
-        return (Level.CRASH_CONSISTENT,
-                "Live snapshots are not available for this instance's "
-                "storage: Nova suspended the guest for the copy without "
-                "freezing it.",
-                "Stop the instance cleanly before snapshotting for a "
-                "consistent copy.", None)
-    if power in (paths.Power.PAUSED, paths.Power.SUSPENDED):
-        return (Level.CRASH_CONSISTENT,
-                "The instance was %s: its agent could not freeze the "
-                "filesystems." % power.value,
-                "Resume the instance before snapshotting (so the agent can "
-                "freeze it), or stop it cleanly.", None)
-    if ev.virt_driver is paths.VirtDriver.OTHER:
-        return (Level.CRASH_CONSISTENT,
-                "This hypervisor cannot freeze guests.",
-                "Stop the instance cleanly before snapshotting for a "
-                "consistent copy.", None)
-    if agent is False:
-        return (Level.CRASH_CONSISTENT,
-                "The instance was booted without the guest agent channel "
-                "(hw_qemu_guest_agent), so no freeze is possible.",
-                "Give the instance hw_qemu_guest_agent (Instances tab, ways "
-                "to fix) and run qemu-guest-agent in the guest.", None)
-
-    failed_hook = guest.failed_hook
-    if failed_hook is not None:
-        failed = sorted(a for a, r in failed_hook.app_results(
-            "freeze").items() if r == "fail")
-        return (Level.CRASH_CONSISTENT,
-                "An application hook failed (%s), so the agent did not "
-                "freeze the filesystems; Nova skips a failed freeze "
-                "silently." % ", ".join(failed),
-                "Fix the failing application hook, check that the guest is "
-                "not left frozen, then test again.", None)
-    if guest.unmatched:
-        return (Level.UNKNOWN,
-                "The guest reported a freeze but no thaw: whether the copy "
-                "was taken while frozen is not known.",
-                "Check the guest now (it may still be frozen) and the "
-                "agent's log, then test again.", None)
-
-    if report is not None and guest.pair is None and \
-            report.probe_seen_before_baseline and \
-            not report.reboot_after_baseline and \
-            (report.baseline_match.positional or report.baseline_match is
-             probe_mod.BaselineMatch.PROBE_ANCHOR):
-        items.append(EvidenceItem(
-            "the probe reported earlier freezes in this boot but none for "
-            "this snapshot", SRC_GUEST))
-        return (Level.CRASH_CONSISTENT,
-                "The guest probe is installed (it reported earlier freezes) "
-                "but reported no freeze for this snapshot: the agent did not "
-                "freeze, and Nova skips the freeze silently.",
-                "Check that qemu-guest-agent is running and answering in "
-                "the guest, then test again.", None)
-
-    if report is None and ev.console_error:
-        cause = ("Nova does not report whether it froze the guest, and the "
-                 "console log cannot be read on this cloud (%s)." %
-                 ev.console_error)
-        step = ("Console output is needed for the guest's report; ask the "
-                "operator to enable it." if not volume else
-                "Set os_require_quiesce so Nova enforces the freeze.")
-        return Level.UNKNOWN, cause, step, None
-    if agent is None:
-        cause = ("The properties this instance was booted with are not "
-                 "known, Nova does not report whether it froze the guest, "
-                 "and the guest reported nothing.")
-    elif volume:
-        cause = ("Nova asked the agent to freeze but, without "
-                 "os_require_quiesce, skips a failed freeze silently; the "
-                 "guest reported nothing.")
-    else:
-        cause = ("Nova asks the agent to freeze but never reports whether "
-                 "it did (a failed freeze is skipped silently), and the "
-                 "guest reported nothing.")
-    return Level.UNKNOWN, cause, _unknown_step(ev), None
+        judged = _judge_running(ev, path, found, guest, items, warnings)
+    freeze, measured = _freeze_time(guest, judged)
+    return _verdict(judged.level, judged.cause, items, judged.step,
+                    warnings=tuple(warnings), freeze_seconds=freeze,
+                    verified_by=judged.verified_by, rests_on=judged.rests_on,
+                    strength=judged.strength, proof=judged.proof,
+                    freeze_measured_by=measured)
 
 
 # --- image properties -------------------------------------------------------
@@ -782,9 +1201,19 @@ WARNINGS = "consistency_warnings"
 FREEZE_SECONDS = "consistency_freeze_seconds"
 VERIFIED_BY = "consistency_verified_by"
 CHECKED_AT = "consistency_checked_at"
+CAUSE_CODE = "consistency_cause_code"
+CAUSE_PARAMS = "consistency_cause_params"
+RESTS_ON = "consistency_rests_on"
+STRENGTH = "consistency_strength"
+PROOF = "consistency_proof"
+FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
+# The snapshot's bytes, read once when the image became active
+# (api/glance_ranges.py check_snapshot), stored so they are never read again.
+DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255
-MAX_EVIDENCE_ITEMS = 8
+MAX_EVIDENCE_ITEMS = 12
+MAX_WARNINGS = 4
 _SEPARATOR = " | "
 _ELLIPSIS = "\u2026"
 
@@ -821,22 +1250,35 @@ def is_test_snapshot(image_properties):
     return found.get(TEST_SNAPSHOT_MARKER) == TEST_SNAPSHOT_VERSION
 
 
+def _numbered(name, texts, count):
+    return {"%s_%d" % (name, i + 1):
+            (_clip(texts[i]) if i < len(texts) else "")
+            for i in range(count)}
+
+
 def image_properties_for(verdict, checked_at):
-    """The verdict and its key evidence as namespaced Glance properties."""
+    """The verdict and its key evidence as namespaced Glance properties.
+    The cause is kept as a code with short parameters (rendered whole by
+    core/causes.py), beside the sentence clipped for older readers."""
+    texts = [item.text for item in verdict.evidence]
     found = {
         VERDICT: verdict.level.value,
         CAUSE: _clip(verdict.cause),
-        EVIDENCE: _join(item.text for item in verdict.evidence),
+        CAUSE_CODE: verdict.cause_code or "",
+        CAUSE_PARAMS: _clip(causes.encode_params(verdict.cause_params)),
+        EVIDENCE: _join(texts),
         # Each item also whole in its own property (values are capped at 255
         # characters, so one joined property cuts the later items off).
-        **{"%s_%d" % (EVIDENCE, i + 1):
-           (_clip(verdict.evidence[i].text) if i < len(verdict.evidence)
-            else "")
-           for i in range(MAX_EVIDENCE_ITEMS)},
+        **_numbered(EVIDENCE, texts, MAX_EVIDENCE_ITEMS),
         NEXT_STEP: _clip(verdict.next_step),
         WARNINGS: _join(verdict.warnings),
+        **_numbered(WARNINGS, list(verdict.warnings), MAX_WARNINGS),
         CHECKED_AT: timestamps.format_timestamp(checked_at),
         VERIFIED_BY: verdict.verified_by or "",
+        RESTS_ON: _clip(verdict.rests_on or ""),
+        STRENGTH: verdict.strength.name if verdict.strength else "",
+        PROOF: _clip(verdict.proof or ""),
+        FREEZE_MEASURED_BY: verdict.freeze_measured_by or "",
         FREEZE_SECONDS: ("%.3f" % verdict.freeze_seconds
                          if verdict.freeze_seconds is not None else ""),
     }
@@ -855,14 +1297,47 @@ class StoredVerdict:
     verified_by: str
     checked_at: object      # aware datetime or None
     requested_at: object
+    rests_on: str = None
+    strength: Strength = None
+    proof: str = ""
+    cause_code: str = None
+    cause_params: tuple = ()
+    freeze_measured_by: str = None
 
     @property
     def label(self):
         return self.level.value
 
+    @property
+    def basis(self):
+        return basis_text(self.proof, self.rests_on, self.strength)
+
+    @property
+    def summary(self):
+        return "%s, %s" % (self.label, self.basis) if self.basis \
+            else self.label
+
 
 def _split(text):
     return tuple(p for p in (text or "").split(_SEPARATOR) if p)
+
+
+def _numbered_back(found, name, count):
+    return tuple(found["%s_%d" % (name, i + 1)] for i in range(count)
+                 if found.get("%s_%d" % (name, i + 1)))
+
+
+def _float(text):
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def stored_cause(code, params, sentence):
+    """The full cause sentence from its code, or the stored sentence for a
+    record written before codes (or by a newer dashboard)."""
+    return causes.render(code, params) or sentence or ""
 
 
 def verdict_from_image_properties(image_properties):
@@ -873,22 +1348,23 @@ def verdict_from_image_properties(image_properties):
         level = Level(found.get(VERDICT))
     except ValueError:
         return None
-    freeze = found.get(FREEZE_SECONDS)
-    try:
-        freeze = float(freeze) if freeze else None
-    except ValueError:
-        freeze = None
+    params = causes.decode_params(found.get(CAUSE_PARAMS))
+    code = found.get(CAUSE_CODE) or None
     return StoredVerdict(
         level=level,
-        cause=found.get(CAUSE, ""),
-        evidence=(tuple(found["%s_%d" % (EVIDENCE, i + 1)]
-                        for i in range(MAX_EVIDENCE_ITEMS)
-                        if found.get("%s_%d" % (EVIDENCE, i + 1)))
+        cause=stored_cause(code, params, found.get(CAUSE, "")),
+        evidence=(_numbered_back(found, EVIDENCE, MAX_EVIDENCE_ITEMS)
                   or _split(found.get(EVIDENCE))),
         next_step=found.get(NEXT_STEP, ""),
-        warnings=_split(found.get(WARNINGS)),
-        freeze_seconds=freeze,
+        warnings=(_numbered_back(found, WARNINGS, MAX_WARNINGS) or
+                  _split(found.get(WARNINGS))),
+        freeze_seconds=_float(found.get(FREEZE_SECONDS)),
         verified_by=found.get(VERIFIED_BY) or None,
         checked_at=timestamps.parse_timestamp(found.get(CHECKED_AT)),
         requested_at=timestamps.parse_timestamp(found.get(REQUESTED_AT)),
+        rests_on=found.get(RESTS_ON) or None,
+        strength=Strength.__members__.get(found.get(STRENGTH) or ""),
+        proof=found.get(PROOF) or "",
+        cause_code=code, cause_params=params,
+        freeze_measured_by=found.get(FREEZE_MEASURED_BY) or None,
     )

@@ -1,5 +1,5 @@
 """The guest kit: what goes inside an instance so a snapshot's freeze leaves
-evidence in its console log (probe line format v1, docs/probe-format.md).
+evidence in its console log (probe line format v2, docs/probe-format.md).
 
 The scripts are package data under ``scripts/``; this module names them and
 hands out their text so the panel can offer them for download and the
@@ -9,7 +9,7 @@ cloud-init generator can embed them. Pure Python: no Django, no clients.
 import dataclasses
 import importlib.resources
 
-PROBE_FORMAT_VERSION = 1
+PROBE_FORMAT_VERSION = 2
 
 #: Where the stock dispatcher of each guest family looks for hooks.
 HOOK_DIRS = {

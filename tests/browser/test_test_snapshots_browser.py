@@ -99,14 +99,16 @@ def test_row_updates_itself_to_a_guest_verified_verdict(browser, horizon,
     assert stage in ("requested", "snapshotting", "uploading")
     row = settled_row(browser, PROBED)
     assert "filesystem-consistent" in row.text
+    assert "proven by the snapshot (ext4 / clean)" in row.text
     assert "reported by the guest" in row.text
-    assert "freeze seq 1 then thaw seq 1, 0.64 s frozen" in row.text
+    assert "freeze seq 1 then thaw seq 1, 0.64 s apart" in row.text
     assert "warning" not in row.get_attribute("class").split()
     save_screenshot(browser, "test-snapshot-verdict")
     image, = [i for i in cloud.images.values()
               if core_verdict.is_test_snapshot(i)]
     assert image[core_verdict.VERDICT] == "filesystem-consistent"
-    assert image[core_verdict.VERIFIED_BY] == "guest"
+    assert image[core_verdict.VERIFIED_BY] == "snapshot"
+    assert cloud.calls.count("check_snapshot") == 1
     assert cloud.calls.count("create_image") == 1
 
     # Reloading the tab reads the verdict back from the image: no polling.

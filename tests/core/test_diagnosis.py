@@ -63,6 +63,17 @@ READINGS = [
     ("no event but an action message: stopped before the host",
      action(events=False, message="Error"), True, [], True,
      d.ActionOutcome.FAILED, "before the compute host"),
+    ("volume-backed api_snapshot_instance success",
+     dict(action("Success"), events=[{"event": "api_snapshot_instance",
+                                      "result": "Success"}]),
+     False, [], True, d.ActionOutcome.SUCCEEDED, "volume-backed"),
+    ("volume-backed api_snapshot_instance error",
+     dict(action("Success"), events=[{"event": "api_snapshot_instance",
+                                      "result": "Error"}]),
+     False, [], True, d.ActionOutcome.FAILED, "admin"),
+    ("error without details from 2.84: details are admin-only",
+     action("Error"), True, [], True, d.ActionOutcome.FAILED,
+     "policy keeps them for administrators"),
     ("no event and no message yet",
      action(events=False), True, [], True, d.ActionOutcome.RUNNING,
      "no snapshot event"),
@@ -158,9 +169,9 @@ STORED = verdict.verdict_from_image_properties({
     verdict.TEST_SNAPSHOT_MARKER: "v1", verdict.VERDICT: "crash-consistent",
     verdict.CAUSE: "The instance was booted without the guest agent "
                    "channel"})
-FS_LOG = ("CONSISTENCY-PROBE v1 event=freeze seq=1 mono=10.0 "
+FS_LOG = ("[   10.004000] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=10.0 "
           "wall=1795000000.0 apps=-\n"
-          "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=10.25 "
+          "[   10.254000] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=10.25 "
           "wall=1795000000.25 apps=-\n")
 
 PARAGRAPHS = [
@@ -184,10 +195,20 @@ PARAGRAPHS = [
           current={"os_require_quiesce": "yes"}),
      ["snapshot fails: booted without the guest agent channel but quiesce "
       "required"]),
-    ("volume-backed with both: enforced by Nova",
+    # Changed: the boot volume's metadata now is not what the server was
+    # started with: never "booted with", never "enforced by Nova".
+    ("volume-backed with both in the volume metadata: not exact",
      dict(captured_props=GOOD, boot="volume"),
-     ["is volume-backed", "read from the boot volume's image metadata",
-      "filesystem-consistent, enforced by Nova"]),
+     ["is volume-backed", "Its boot volume's image metadata has",
+      "not necessarily what this server was started with",
+      "enforced only if started with this metadata",
+      "Whether a change is needed is not known exactly"]),
+    ("no createImage action at all",
+     dict(captured_props=GOOD, current=GOOD),
+     ["no createImage action", "leaves no action at all"]),
+    ("test snapshot recorded without verdict",
+     dict(captured_props=GOOD, current=GOOD, test_snapshots=1),
+     ["has test-snapshotted it (1 test) but recorded no verdict"]),
     ("captured unknown on an old cloud",
      dict(captured_props=None, current=GOOD),
      ["not known on this cloud; a test snapshot would reveal them"]),
@@ -201,11 +222,13 @@ PARAGRAPHS = [
       "booted without the guest agent channel."]),
     ("console unavailable",
      dict(captured_props=GOOD, current=GOOD, console_error="501"),
-     ["console log could not be read (501)"]),
+     ["console log is unavailable (501)"]),
     ("guest probe pair",
      dict(captured_props=GOOD, current=GOOD,
           probe=probe.parse_console(FS_LOG)),
-     ["1 freeze/thaw pair reported by the guest", "frozen for 0.25 s"]),
+     # Changed: a v1 hook pair proves the hooks ran, not the freeze.
+     ["1 freeze/thaw pair reported by the guest", "hooks 0.25 s apart",
+      "does not prove the freeze"]),
     ("guest probe freeze without thaw",
      dict(captured_props=GOOD, current=GOOD,
           probe=probe.parse_console(FS_LOG.splitlines(True)[0])),
@@ -231,3 +254,25 @@ def test_explain_without_project_or_image():
     assert "in project" not in text
     assert "debian-12" not in text
     assert "(deleted or not visible)" in text
+
+
+def test_volume_metadata_is_never_called_booted_with():
+    text = d.explain(facts(GOOD, boot="volume"))
+    assert "It was booted with" not in text
+    assert "enforced by Nova" not in text
+
+
+EVENT_VERSIONS = [
+    # Rule: events at 2.84 or 2.51 (details admin-only), never 2.1.
+    ("nova-34", "2.104", "2.84"),
+    ("before-2.84", "2.80", "2.51"),
+    ("unknown-release", None, "2.51"),
+    ("older-than-2.51-not-read", "2.40", None),
+]
+
+
+@pytest.mark.parametrize("maximum,expected", [e[1:] for e in EVENT_VERSIONS],
+                         ids=[e[0] for e in EVENT_VERSIONS])
+def test_event_microversion_never_2_1(maximum, expected):
+    from consistency_dashboard.core import microversions
+    assert microversions.event_microversion(maximum) == expected

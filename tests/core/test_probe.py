@@ -3,6 +3,7 @@ one case per probe pattern, then the baseline strategies, then robustness."""
 
 import os
 import random
+import re
 import time
 
 import pytest
@@ -20,6 +21,19 @@ def log(name):
 
 def kinds(report):
     return [a.kind for a in report.anomalies]
+
+
+def kmsg(text):
+    """Lines as the serial console shows messages written to /dev/kmsg: the
+    kernel's timestamp, a few ms after the clock the line read, before each
+    (1.0 for a line without a clock)."""
+    out = []
+    for line in text.splitlines(True):
+        clock = re.search(r" (?:logged|mono)=([0-9]+(?:\.[0-9]+)?)"
+                          r"(?!.* logged=)", line)
+        stamp = float(clock.group(1)) + 0.004 if clock else 1.0
+        out.append("[%12.6f] %s" % (stamp, line))
+    return "".join(out)
 
 
 # (id, file, clean pair seqs, unmatched seqs, may still be frozen,
@@ -112,7 +126,7 @@ def test_skipped_apps_do_not_block_but_need_one_ok():
             "apps=mysql:skipped\n"
             "CONSISTENCY-PROBE v1 event=thaw seq=2 mono=3.5 wall=4.5 "
             "apps=mysql:skipped\n")
-    pairs = probe.parse_console(text).pairs
+    pairs = probe.parse_console(kmsg(text)).pairs
     assert [p.application_consistent for p in pairs] == [True, False]
 
 
@@ -123,7 +137,7 @@ def test_app_line_contradicting_summary_wins_and_is_reported():
             "apps=mysql:ok\n"
             "CONSISTENCY-PROBE v1 event=thaw seq=1 mono=1.5 wall=2.5 "
             "apps=mysql:ok\n")
-    report = probe.parse_console(text)
+    report = probe.parse_console(kmsg(text))
     assert report.pairs[0].app_results("freeze") == {"mysql": "fail"}
     assert not report.pairs[0].application_consistent
     assert kinds(report) == [A.APP_CONFLICT]
@@ -191,7 +205,7 @@ def test_incomplete_last_line_is_not_read():
         "bad-rc", "v10-unsupported", "bad-version", "marker-only",
         "double-space-tolerated", "any-field-order"])
 def test_single_line_rules(line, kind):
-    report = probe.parse_console(line + "\n")
+    report = probe.parse_console(kmsg(line + "\n"))
     if kind is None:
         assert report.counts.accepted == 1 and kinds(report) == []
         assert report.lines[0].seq == 3 and report.lines[0].mono == 1.0
@@ -349,7 +363,7 @@ def test_flood_of_probe_lines_is_bounded():
                      "wall=%d.0 apps=-\n" % (seq, seq * 2, seq * 2))
         lines.append("CONSISTENCY-PROBE v1 event=thaw seq=%d mono=%d.5 "
                      "wall=%d.5 apps=-\n" % (seq, seq * 2, seq * 2))
-    text = "".join(lines)
+    text = kmsg("".join(lines))
     started = time.perf_counter()
     report = probe.parse_console(text)
     elapsed = time.perf_counter() - started
@@ -362,8 +376,152 @@ def test_flood_of_probe_lines_is_bounded():
 
 
 def test_anomalies_are_capped():
-    text = "CONSISTENCY-PROBE v1 garbage\n" * 1000
+    text = "[    1.000000] CONSISTENCY-PROBE v1 garbage\n" * 1000
     report = probe.parse_console(text)
     assert len(report.anomalies) == probe.MAX_ANOMALIES
     assert report.anomalies_dropped == 1000 - probe.MAX_ANOMALIES
     assert report.counts.malformed == 1000
+
+
+# --- version 2 and the kernel-message rule ----------------------------------
+
+V1_PAIR = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=812.00 "
+           "wall=1763790012.41 apps=-\n"
+           "[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=812.71 "
+           "wall=1763790013.12 apps=-\n")
+V2_FREEZE = ("[  812.004211] CONSISTENCY-PROBE v2 event=freeze seq=1 "
+             "mono=812.00 wall=1763790012.41 apps=-\n")
+
+
+def v2_thaw(held="/:1.19", free="-", stuck="-", mono="813.21",
+            logged="813.30", stamp="[  813.304100] "):
+    return ("%sCONSISTENCY-PROBE v2 event=thaw seq=1 mono=%s "
+            "wall=1763790013.62 logged=%s apps=- held=%s free=%s stuck=%s\n"
+            % (stamp, mono, logged, held, free, stuck))
+
+
+# (id, console, version, held, not held, proven by writes, duration,
+#  anomaly kinds)
+V2_CASES = [
+    ("v1-pair-hooks-ran", V1_PAIR, "v1", (), (), False, 0.71, []),
+    ("v2-held-root", V2_FREEZE + v2_thaw(), "v2", (("/", 1.19),), (), True,
+     1.21, []),
+    ("v2-held-two-mounts-vfat-free",
+     V2_FREEZE + v2_thaw(held="/:1.19,/data:1.17", free="/boot/efi"), "v2",
+     (("/", 1.19), ("/data", 1.17)), ("/boot/efi",), True, 1.21, []),
+    ("v2-nothing-held-vfat-only",
+     V2_FREEZE + v2_thaw(held="-", free="/,/mnt/vfat"), "v2", (),
+     ("/", "/mnt/vfat"), False, 1.21, []),
+    ("v2-percent-encoded-mounts",
+     V2_FREEZE + v2_thaw(held="/srv/my%20data%2Cx%3A%25:1.19",
+                         free="/caf%C3%A9"), "v2",
+     (("/srv/my data,x:%", 1.19),), ("/caf\u00e9",), True, 1.21, []),
+    ("v2-mixed-with-v1-app-lines",
+     "[  811.900120] CONSISTENCY-PROBE v1 event=app seq=1 app=mysql "
+     "phase=freeze result=ok rc=0 mono=811.90\n" + V2_FREEZE + v2_thaw(),
+     "v2", (("/", 1.19),), (), True, 1.21, []),
+]
+
+
+@pytest.mark.parametrize("text,version,held,not_held,proven,duration,"
+                         "anomalies", [c[1:] for c in V2_CASES],
+                         ids=[c[0] for c in V2_CASES])
+def test_v2_pairs(text, version, held, not_held, proven, duration,
+                  anomalies):
+    report = probe.parse_console(text)
+    assert kinds(report) == anomalies
+    [pair] = report.clean_pairs
+    assert pair.version == version
+    assert pair.held == held
+    assert pair.not_held == not_held
+    assert pair.freeze_proven_by_writes is proven
+    assert pair.held_seconds == (max(s for _, s in held) if held else None)
+    assert pair.duration == pytest.approx(duration)
+
+
+def test_v2_stuck_mount_is_reported():
+    pair = probe.parse_console(
+        V2_FREEZE + v2_thaw(held="-", stuck="/data")).pairs[0]
+    assert pair.stuck == ("/data",)
+    assert not pair.freeze_proven_by_writes
+
+
+# (id, line, anomaly kind): lines that must never count.
+REJECTED = [
+    ("logger-relayed", "[  900.100000] logger[412]: CONSISTENCY-PROBE v1 "
+     "event=freeze seq=1 mono=900.00 wall=1763790012.41 apps=-",
+     A.NOT_KERNEL_MESSAGE),
+    ("relayed-with-a-fake-timestamp-inside",
+     "[  900.100000] user[412]: [  900.010000] CONSISTENCY-PROBE v1 "
+     "event=freeze seq=1 mono=900.00 wall=1763790012.41 apps=-",
+     A.NOT_KERNEL_MESSAGE),
+    ("tty-no-timestamp", "CONSISTENCY-PROBE v1 event=freeze seq=1 "
+     "mono=900.00 wall=1763790012.41 apps=-", A.NOT_KERNEL_MESSAGE),
+    ("text-between-timestamp-and-marker", "[  900.010000] x "
+     "CONSISTENCY-PROBE v1 event=freeze seq=1 mono=900.00 "
+     "wall=1763790012.41 apps=-", A.NOT_KERNEL_MESSAGE),
+    ("mono-far-behind-kernel-time", "[ 1900.000000] CONSISTENCY-PROBE v1 "
+     "event=freeze seq=1 mono=900.00 wall=1763790012.41 apps=-",
+     A.CLOCK_MISMATCH),
+    ("mono-ahead-of-kernel-time", "[  898.000000] CONSISTENCY-PROBE v1 "
+     "event=freeze seq=1 mono=900.00 wall=1763790012.41 apps=-",
+     A.CLOCK_MISMATCH),
+    ("v2-logged-disagrees", V2_FREEZE + v2_thaw(logged="900.00"),
+     A.CLOCK_MISMATCH),
+    ("v2-thaw-without-held", "[  813.304100] CONSISTENCY-PROBE v2 "
+     "event=thaw seq=1 mono=813.21 wall=1763790013.62 logged=813.30 "
+     "apps=-", A.MALFORMED),
+    ("v2-held-not-a-path", V2_FREEZE + v2_thaw(held="data:1.2"),
+     A.MALFORMED),
+    ("v2-held-space-not-encoded", V2_FREEZE + v2_thaw(held="/a%2:1.2"),
+     A.MALFORMED),
+    ("v2-held-no-seconds", V2_FREEZE + v2_thaw(held="/:"), A.MALFORMED),
+    ("v2-held-twice", V2_FREEZE + v2_thaw(held="/:1.2,/:1.3"), A.MALFORMED),
+    ("v2-free-garbage", V2_FREEZE + v2_thaw(free="/,"), A.MALFORMED),
+    ("v2-garbage", "[  813.304100] CONSISTENCY-PROBE v2 \x00\ufffd held=",
+     A.MALFORMED),
+]
+
+
+@pytest.mark.parametrize("text,kind", [c[1:] for c in REJECTED],
+                         ids=[c[0] for c in REJECTED])
+def test_lines_that_do_not_count(text, kind):
+    report = probe.parse_console(text + ("" if text.endswith("\n")
+                                         else "\n"))
+    assert kind in kinds(report)
+    assert not any(p.freeze_proven_by_writes for p in report.pairs)
+    assert all(line.event != "thaw" for line in report.lines)
+
+
+def test_not_kernel_lines_are_counted_apart():
+    report = probe.parse_console(
+        "[  900.100000] logger[412]: CONSISTENCY-PROBE v1 event=freeze "
+        "seq=1 mono=900.00 wall=1763790012.41 apps=-\n" + V1_PAIR)
+    assert report.counts.not_kernel == 1
+    assert report.counts.malformed == 0
+    assert [p.seq for p in report.clean_pairs] == [1]
+    assert report.anomalies[0].kind.value == "not a kernel message"
+
+
+def test_console_noise_before_the_kernel_message_is_allowed():
+    # Userspace output without a line end, then a kernel message: the
+    # console shows both on one line; the message still starts at its
+    # timestamp.
+    report = probe.parse_console("progress 50%" + V1_PAIR)
+    assert [p.seq for p in report.clean_pairs] == [1]
+
+
+def test_printk_caller_id_is_allowed():
+    report = probe.parse_console(V1_PAIR.replace("] CONS", "][  T412] CONS"))
+    assert [p.seq for p in report.clean_pairs] == [1]
+
+
+def test_clock_tolerance_grows_with_uptime():
+    # After 30 days the two clocks may have drifted apart by seconds.
+    uptime = 30 * 86400
+    line = ("[%12.6f] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=%.2f "
+            "wall=1763790012.41 apps=-\n")
+    drifted = probe.parse_console(line % (uptime + 100, uptime))
+    assert drifted.counts.accepted == 1
+    young = probe.parse_console(line % (1000 + 100, 1000))
+    assert kinds(young) == [A.CLOCK_MISMATCH]

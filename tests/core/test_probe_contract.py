@@ -3,6 +3,7 @@ from consistency_dashboard/guest/scripts with their test environment
 variables, put the lines on a console the way the kernel does, parse."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -28,6 +29,8 @@ def run_hooks(tmp_path, phase, mono):
                CONSISTENCY_PROBE_KMSG=str(tmp_path / "kmsg"),
                CONSISTENCY_PROBE_UPTIME=str(tmp_path / "uptime"),
                CONSISTENCY_PROBE_CONFIG=str(tmp_path / "no-config"),
+               # No filesystem for the watcher: never the host's own.
+               CONSISTENCY_PROBE_MOUNTS=str(tmp_path / "no-mounts"),
                # Not installed: each application hook reports "skipped".
                CONSISTENCY_MYSQL="consistency-test-no-mysql",
                CONSISTENCY_PSQL="consistency-test-no-psql",
@@ -39,10 +42,13 @@ def run_hooks(tmp_path, phase, mono):
 
 
 def as_console(kmsg_text):
-    """What the serial console shows for lines written to /dev/kmsg."""
+    """What the serial console shows for lines written to /dev/kmsg: the
+    kernel's timestamp a few milliseconds after the line read its clock."""
     lines = []
     for i, line in enumerate(kmsg_text.splitlines()):
-        lines.append("[  812.%06d] %s\r\n" % (i, line))
+        clock = re.search(r" (?:logged|mono)=([0-9.]+)(?!.* logged=)", line)
+        lines.append("[%12.6f] %s\r\n" % (float(clock.group(1)) + 0.004 +
+                                           i * 1e-6, line))
     return "".join(lines)
 
 

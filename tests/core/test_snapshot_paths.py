@@ -60,8 +60,13 @@ PATH_TABLE = [
     ("volume-backed/paused-not-quiesced",
      dict(boot_source="volume", power="paused"), BOTH, O.CRASH_CONSISTENT,
      "paused"),
-    ("non-libvirt/image/quiesce-fails", dict(virt_driver="other"), BOTH,
-     O.FAILS, "not supported"),
+    # Changed: image-backed on other drivers (LXC/Parallels cold path,
+    # others never read os_require_quiesce) is crash-consistent.
+    ("non-libvirt/image/quiesce-is-crash-consistent-not-a-failure",
+     dict(virt_driver="other"), BOTH, O.CRASH_CONSISTENT, "not supported"),
+    ("non-libvirt/image/quiesce-without-agent-still-crash",
+     dict(virt_driver="other"), QUIESCE, O.CRASH_CONSISTENT,
+     "not supported"),
     ("non-libvirt/image/no-quiesce", dict(virt_driver="other"), AGENT,
      O.CRASH_CONSISTENT, "not supported"),
     ("non-libvirt/volume/quiesce-fails",
@@ -103,6 +108,59 @@ def test_snapshot_path_table(kw, captured, outcome, cause):
     assert prediction.label == outcome.value
     assert prediction.reasons and all(r.endswith(".") for r in
                                       prediction.reasons)
+
+
+RELEASE_WORDS = [
+    # Rule: the silent-agent skip is Nova 25.0.0 Yoga (caf5faf556).
+    ("yoga-or-later-2.93", "2.93", "Nova 25.0.0 Yoga or later"),
+    ("xena-or-older-2.88", "2.88", "older than Nova 25.0.0 Yoga"),
+    ("2.90-is-xena-or-yoga", "2.90", "depends on the Nova release"),
+    ("unknown-release", None, "depends on the Nova release"),
+]
+
+
+@pytest.mark.parametrize("mv,words", [r[1:] for r in RELEASE_WORDS],
+                         ids=[r[0] for r in RELEASE_WORDS])
+def test_silent_agent_skip_depends_on_the_release(mv, words):
+    p = sp.predict(facts(BOTH, storage="file", nova_max_microversion=mv))
+    assert any(words in r for r in p.reasons), p.reasons
+    assert not any("24 Xena and later" in r for r in p.reasons)
+    assert any("Nova 25.0.0 Yoga and later" in r for r in p.reasons)
+
+
+def test_refused_image_backed_has_no_unverified_timing():
+    p = sp.predict(facts(QUIESCE, storage="file"))
+    assert not any("about a second" in r for r in p.reasons)
+    assert any("the snapshot image is deleted" in r for r in p.reasons)
+
+
+def test_volume_backed_freeze_errors_are_500_not_only_409():
+    p = sp.predict(facts(BOTH, boot_source="volume"))
+    assert "500" in p.reasons[0] and "409" in p.reasons[0]
+    p = sp.predict(facts(BOTH, boot_source="volume", virt_driver="other"))
+    assert "NotImplementedError" in p.reasons[0]
+
+
+def test_boot_volume_metadata_is_not_enforced_by_nova():
+    from consistency_dashboard.core import captured as cap
+    from_volume = cap.resolve_captured("volume",
+                                       boot_volume_image_metadata=BOTH)
+    p = sp.predict(sp.InstanceFacts(boot_source="volume",
+                                    captured=from_volume))
+    assert p.outcome is O.FILESYSTEM_IF_AGENT
+    assert "enforced only if" in p.cause
+    # "No action needed" only from exact data.
+    assert p.action_needed and p.badge == sp.CHECK_VOLUME_METADATA
+    recreate = _steps(p)[sp.FixOption.VOLUME_RECREATE]
+    assert recreate.set_properties == BOTH
+    assert sp.FixOption.TEST_SNAPSHOT in [s.option for s in
+                                          p.applicable_next_steps]
+    inherited = cap.resolve_captured(
+        "volume", newest_snapshot=dict(BOTH, id="s", name="s",
+                                       image_type="snapshot"))
+    p = sp.predict(sp.InstanceFacts(boot_source="volume",
+                                    captured=inherited))
+    assert p.outcome is O.FILESYSTEM_ENFORCED
 
 
 def test_same_words_as_image_posture():

@@ -11,9 +11,10 @@ import subprocess
 from consistency_dashboard import guest
 
 BASIC_TOOLS = ('sh', 'cat', 'cp', 'date', 'grep', 'id', 'kill', 'mkdir',
-               'mkfifo', 'mv', 'rm', 'runuser', 'sleep', 'timeout', 'env')
+               'mkfifo', 'mv', 'rm', 'runuser', 'sleep', 'timeout', 'env',
+               'awk', 'chmod', 'stat', 'setsid', 'dd')
 
-LINE = re.compile(r'CONSISTENCY-PROBE v1 (.*)$')
+LINE = re.compile(r'CONSISTENCY-PROBE v[12] (.*)$')
 
 
 def fields(line):
@@ -38,6 +39,10 @@ class Guest:
             found = shutil.which(tool)
             if found:
                 (self.tools / tool).symlink_to(found)
+        # The watcher writes on the filesystems of this table, never on the
+        # host's own: empty unless a test lists mounts (add_mount).
+        self.mounts = self.root / 'mounts'
+        self.mounts.write_text('')
         self.uptime = self.root / 'uptime'
         self.set_uptime('123.45')
         self.real_clock = real_clock
@@ -50,6 +55,9 @@ class Guest:
             'CONSISTENCY_PROBE_UPTIME': (
                 '/proc/uptime' if real_clock else str(self.uptime)),
             'CONSISTENCY_PROBE_CMDLINE': str(self.root / 'cmdline'),
+            'CONSISTENCY_PROBE_MOUNTS': str(self.mounts),
+            # Stands for qemu-ga's qga.state.isfrozen (absent: not frozen).
+            'CONSISTENCY_PROBE_AGENT_STATE': str(self.root / 'agent-frozen'),
             'FAKE_LOG': str(self.log),
         }
         self.scripts = {}
@@ -59,6 +67,21 @@ class Guest:
             path.write_text(guest.read_script(script.name))
             path.chmod(0o755)
             self.scripts[script.name] = path
+
+    def add_mount(self, path, fstype='ext4', options='rw,relatime',
+                  source=None):
+        """List ``path`` in the watcher's mount table (octal escapes as the
+        kernel writes them: a space is \\040)."""
+        escaped = (str(path).replace('\\', '\\134').replace(' ', '\\040')
+                   .replace('\t', '\\011').replace('\n', '\\012'))
+        with open(self.mounts, 'a') as table:
+            table.write('%s %s %s %s 0 0\n' % (
+                source or '/dev/fake%d' % len(self.mounts.read_text()),
+                escaped, fstype, options))
+
+    @property
+    def agent_state(self):
+        return self.root / 'agent-frozen'
 
     def set_uptime(self, value):
         self.uptime.write_text('%s 10.00\n' % value)

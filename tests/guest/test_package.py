@@ -29,7 +29,7 @@ def test_list_scripts_in_install_order_probe_last():
 def test_read_script_by_name_or_filename():
     text = guest.read_script('probe')
     assert text.startswith('#!/bin/sh\n')
-    assert 'CONSISTENCY-PROBE v1' in text
+    assert 'CONSISTENCY-PROBE v2' in text
     assert guest.read_script('99-consistency-probe') == text
     with pytest.raises(KeyError):
         guest.read_script('../../etc/passwd')

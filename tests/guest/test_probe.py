@@ -7,7 +7,8 @@ from tests.guest.kit import Guest
 WALL = re.compile(r'^\d{9,}\.\d{2}$')
 
 
-def test_freeze_then_thaw_writes_the_v1_lines_with_one_seq(tmp_path):
+def test_freeze_then_thaw_writes_the_v2_lines_with_one_seq(tmp_path):
+    # No filesystem to watch: the thaw line says nothing was held.
     g = Guest(tmp_path)
     assert g.run('probe', 'freeze').returncode == 0
     g.set_uptime('124.16')
@@ -15,11 +16,12 @@ def test_freeze_then_thaw_writes_the_v1_lines_with_one_seq(tmp_path):
     lines = g.lines()
     assert len(lines) == 2
     assert re.fullmatch(
-        r'CONSISTENCY-PROBE v1 event=freeze seq=1 mono=123\.45 '
+        r'CONSISTENCY-PROBE v2 event=freeze seq=1 mono=123\.45 '
         r'wall=\d+\.\d\d apps=-', lines[0])
     assert re.fullmatch(
-        r'CONSISTENCY-PROBE v1 event=thaw seq=1 mono=124\.16 '
-        r'wall=\d+\.\d\d apps=-', lines[1])
+        r'CONSISTENCY-PROBE v2 event=thaw seq=1 mono=124\.16 '
+        r'wall=\d+\.\d\d logged=124\.16 apps=- held=- free=- stuck=-',
+        lines[1])
     assert WALL.match(g.events()[0]['wall'])
 
 

@@ -1,10 +1,12 @@
 """Minimal clients for a real qemu-guest-agent socket and QEMU's QMP socket,
 and a QEMU guest booted from the test image. No mocks: these talk to QEMU."""
 
+import base64
 import json
 import os
 import pathlib
 import random
+import re
 import socket
 import subprocess
 import time
@@ -103,8 +105,11 @@ class Agent:
                 if message.get('return') == sync_id:
                     return time.monotonic() - (deadline - timeout)
 
-    def execute(self, command, arguments=None, timeout=60):
-        self.sync(timeout=min(timeout, 20))
+    def execute(self, command, arguments=None, timeout=60, sync=True):
+        """``sync=False``: the caller synced just before (to time the
+        command itself, without the sync's round trip)."""
+        if sync:
+            self.sync(timeout=min(timeout, 20))
         request = {'execute': command}
         if arguments is not None:
             request['arguments'] = arguments
@@ -118,10 +123,14 @@ class Agent:
                 if 'return' in message:
                     return message['return']
 
-    def run(self, argv, timeout=30):
-        """guest-exec ARGV and wait for it; returns the exit code."""
-        pid = self.execute('guest-exec', {'path': argv[0], 'arg': argv[1:],
-                                          'capture-output': True})['pid']
+    def run(self, argv, timeout=30, stdin=None):
+        """guest-exec ARGV (``stdin``: bytes fed to it) and wait for it;
+        returns the exit code."""
+        arguments = {'path': argv[0], 'arg': argv[1:],
+                     'capture-output': True}
+        if stdin is not None:
+            arguments['input-data'] = base64.b64encode(stdin).decode()
+        pid = self.execute('guest-exec', arguments)['pid']
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = self.execute('guest-exec-status', {'pid': pid})
@@ -281,7 +290,7 @@ class Guest:
     def probe_lines(self, after=0):
         """Probe lines in the console after character offset ``after``."""
         return [line for line in self.console_text()[after:].splitlines()
-                if 'CONSISTENCY-PROBE v1' in line]
+                if re.search(r'CONSISTENCY-PROBE v[12] ', line)]
 
     def wait_console(self, predicate, timeout):
         """Poll the console until predicate(text) is true; the text or None."""
@@ -312,8 +321,13 @@ class Guest:
 
 
 def fields(line):
-    body = line.split('CONSISTENCY-PROBE v1 ', 1)[1].strip()
-    return dict(item.split('=', 1) for item in body.split(' ') if '=' in item)
+    body = re.split(r'CONSISTENCY-PROBE v[12] ', line, 1)[1].strip()
+    out = dict(item.split('=', 1) for item in body.split(' ') if '=' in item)
+    # The kernel's timestamp of the message, to compare with its clocks.
+    stamp = re.match(r'\[\s*([0-9.]+)\] ', line)
+    if stamp:
+        out['_kmsg'] = stamp.group(1)
+    return out
 
 
 def require_qemu():

@@ -171,6 +171,112 @@ def test_freeze_without_thaw_is_detected_by_the_parser(vm):
     assert [p.seq for p in report.clean_pairs] == [int(freeze['seq'])]
 
 
+def timed_freeze_thaw(vm, hold=2.0, mountpoints=None):
+    """Freeze, wait ``hold`` s, thaw; returns (freeze result, seconds from
+    the freeze's answer to the thaw request: the filesystems were frozen at
+    least that long, and at most that plus the two commands' transit)."""
+    if mountpoints is None:
+        frozen = vm.agent.execute('guest-fsfreeze-freeze', timeout=120)
+    else:
+        frozen = vm.agent.execute('guest-fsfreeze-freeze-list',
+                                  {'mountpoints': mountpoints}, timeout=120)
+    frozen_at = time.monotonic()
+    try:
+        time.sleep(hold)
+        vm.agent.sync()
+    finally:
+        thaw_sent = time.monotonic()
+        vm.agent.execute('guest-fsfreeze-thaw', timeout=120, sync=False)
+    return frozen, thaw_sent - frozen_at
+
+
+def clocks_against_kmsg(lines):
+    """Seconds the kernel's timestamp of each line is later than the clock
+    the line carries (``logged``, else ``mono``)."""
+    return [float(f['_kmsg']) - float(f.get('logged', f['mono']))
+            for f in lines if 'mono' in f]
+
+
+def test_held_write_equals_the_freeze(vm):
+    before = vm.console_text()
+    offset = len(before)
+    frozen, real = timed_freeze_thaw(vm, hold=2.0)
+    assert frozen == 1
+    freeze = wait_for_event(vm, offset, 'freeze')
+    thaw = wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+    report = probe.parse_console(vm.console_text(), before)
+    [pair] = report.clean_pairs
+    assert pair.version == 'v2'
+    assert pair.freeze_proven_by_writes
+    assert [m for m, _ in pair.held] == ['/']
+    # vfat is skipped by the agent: its write went through.
+    assert pair.not_held == ('/mnt/vfat',)
+    TIMINGS['held_s'] = pair.held_seconds
+    TIMINGS['agent_freeze_to_thaw_s'] = round(real, 2)
+    TIMINGS['probe_frozen_s'] = round(pair.duration, 2)
+    TIMINGS['thaw_logged_after_stamp_s'] = round(
+        float(thaw['logged']) - float(thaw['mono']), 2)
+    offsets = clocks_against_kmsg([freeze, thaw])
+    TIMINGS['kmsg_minus_clock_s'] = ','.join('%.3f' % o for o in offsets)
+    assert abs(pair.held_seconds - real) < 0.2, (pair.held_seconds, real)
+    # The thaw is stamped by the write's release, before the thaw hooks.
+    assert float(thaw['mono']) <= float(thaw['logged'])
+
+
+def test_vfat_only_freeze_holds_nothing(vm):
+    before = vm.console_text()
+    offset = len(before)
+    frozen, _ = timed_freeze_thaw(vm, hold=1.5, mountpoints=['/mnt/vfat'])
+    assert frozen == 0
+    freeze = wait_for_event(vm, offset, 'freeze')
+    wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+    [pair] = probe.parse_console(vm.console_text(), before).clean_pairs
+    assert pair.held == () and not pair.freeze_proven_by_writes
+    assert set(pair.not_held) == {'/', '/mnt/vfat'}
+
+
+STRICT_DISPATCHER = b"""#!/bin/sh
+# Like QEMU's newer dispatcher: a failing hook fails the freeze.
+status=0
+for file in /etc/qemu/fsfreeze-hook.d/*; do
+    [ -x "$file" ] || continue
+    "$file" "$@" >/dev/null 2>&1 || status=1
+done
+exit $status
+"""
+
+
+def test_a_freeze_failed_by_a_hook_holds_nothing(vm):
+    assert vm.agent.run(['/bin/sh', '-c', 'cp -p /etc/qemu/fsfreeze-hook '
+                         '/run/fsfreeze-hook.stock && cat > '
+                         '/etc/qemu/fsfreeze-hook'],
+                        stdin=STRICT_DISPATCHER) == 0
+    set_testapp(vm, 'fail')
+    before = vm.console_text()
+    offset = len(before)
+    try:
+        with pytest.raises(AgentError, match='hook'):
+            vm.agent.execute('guest-fsfreeze-freeze', timeout=120)
+        # No FIFREEZE ran; the probe's freeze hook did (it runs last).
+        assert vm.agent.execute('guest-fsfreeze-status') == 'thawed'
+        freeze = wait_for_event(vm, offset, 'freeze')
+        time.sleep(1.5)
+        # As after any failed quiesce: a thaw request (it runs the hooks).
+        try:
+            vm.agent.execute('guest-fsfreeze-thaw', timeout=120)
+        except AgentError:
+            pass                   # the failing hook fails the thaw too
+        wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
+    finally:
+        set_testapp(vm, None)
+        assert vm.agent.run(['/bin/sh', '-c', 'cp -p /run/fsfreeze-hook.stock'
+                             ' /etc/qemu/fsfreeze-hook']) == 0
+    [pair] = probe.parse_console(vm.console_text(), before).clean_pairs
+    assert pair.held == () and not pair.freeze_proven_by_writes
+    assert '/' in pair.not_held
+    assert not pair.application_consistent
+
+
 def test_agent_stopped_gives_no_lines_and_is_seen_at_once(vm):
     pause = 12
     vm.qmp.drain()

@@ -28,12 +28,17 @@ from consistency_dashboard.core import diagnosis as core_diagnosis
 from consistency_dashboard.core import microversions
 from consistency_dashboard.core import probe as core_probe
 from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.core import timestamps
 from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.admin.consistency import fleet
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tabs as instance_tabs
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records as test_records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows as test_rows
 
 ACTIONS_WITH_EVENTS = 5
 MAX_VOLUMES = 4
@@ -51,6 +56,7 @@ class SnapshotImage:
     created_at: str
     test_snapshot: bool
     verdict: object          # verdict.StoredVerdict or None
+    key: tuple = None        # (instance id, requested-at stamp) of a test
 
 
 @dataclasses.dataclass
@@ -109,11 +115,9 @@ class Diagnosis:
 
 
 def _event_version(maximum):
-    for version in (microversions.EVENT_DETAILS,
-                    microversions.ACTION_EVENTS_FOR_USERS):
-        if microversions.at_least(maximum, version):
-            return version
-    return "2.1"
+    """2.84 (``details``, admin-only by default policy, and the admin's
+    traceback) or 2.51, never 2.1 (core/microversions.py)."""
+    return microversions.event_microversion(maximum)
 
 
 def _action_dict(action):
@@ -170,8 +174,30 @@ def _load_snapshots(request, instance_id, result):
             status=data.get("status"), created_at=data.get("created_at"),
             test_snapshot=test,
             verdict=(core_verdict.verdict_from_image_properties(data)
-                     if test else None)))
+                     if test else None),
+            key=test_rows.image_key(data) if test else None))
     return plain
+
+
+def _add_records(server, result):
+    """The dashboard's test snapshots recorded in the server metadata whose
+    image is gone (Nova deletes a failed snapshot's image) or was never
+    created: they exist, with their recorded verdict."""
+    shown = set()
+    for snapshot in result.snapshots:
+        if snapshot.test_snapshot and snapshot.key:
+            shown.add(snapshot.key)
+    instance_id = server.get("id") or result.instance_id
+    for record in test_records.records_of(instance_id,
+                                          server.get("metadata")):
+        if (instance_id, record.stamp) in shown:
+            continue
+        result.snapshots.append(SnapshotImage(
+            id=record.image_id or "", name=record.image_id or record.key,
+            status=_("image gone") if record.image_id else record.state,
+            created_at=timestamps.format_timestamp(record.requested_at),
+            test_snapshot=True, verdict=test_rows.record_verdict(record),
+            key=(instance_id, record.stamp)))
 
 
 def _load_image(request, server):
@@ -229,6 +255,11 @@ def _load_actions(request, instance_id, result, snapshot_images):
               if a.get("action") == core_diagnosis.SNAPSHOT_ACTION]
     version = _event_version(result.max_microversion)
     detailed = []
+    if version is None:
+        result.events_errors.append(str(_(
+            "this cloud's compute API is older than 2.51: the events of "
+            "its actions are not read")))
+        wanted = []
     for action in wanted[:ACTIONS_WITH_EVENTS]:
         try:
             detailed.append(nova_rest.instance_action_get(
@@ -255,6 +286,8 @@ def _load_console(request, instance_id, result):
                     "hypervisor (501)")
         elif status == 409:
             why = _("the instance is not running (409)")
+        elif status == 404:
+            why = _("the console log is unavailable (404)")
         result.console_error = str(why)
         return
     if isinstance(text, bytes):
@@ -271,6 +304,7 @@ def diagnose(request, instance_id):
     if server is None:
         return result
     result.server = server
+    _add_records(server, result)
     project_id = server.get("tenant_id") or server.get("project_id")
     result.project_name = _load_project_name(request, project_id)
     image = _load_image(request, server)
@@ -306,6 +340,8 @@ def diagnose(request, instance_id):
         captured=row.captured, current=row.current,
         prediction=row.prediction,
         last_action=result.readings[0] if result.readings else None,
-        verdict=result.latest_verdict, probe=result.probe,
+        actions_known=result.actions_error is None,
+        verdict=result.latest_verdict,
+        test_snapshots=len(result.test_snapshots), probe=result.probe,
         console_error=result.console_error, commands=result.commands))
     return result

@@ -2,6 +2,7 @@
 properties, whether this user may change it, and how many of the project's
 instances were booted from it.  No decisions here: the core decides."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from openstack_dashboard import policy
@@ -22,6 +23,12 @@ def image_properties(image):
     return dict(props)
 
 
+def storage_setting():
+    """Where the cloud keeps image-backed root disks, as the operator says
+    (``CONSISTENCY_DASHBOARD_STORAGE``; tenants cannot see it)."""
+    return getattr(settings, "CONSISTENCY_DASHBOARD_STORAGE", "unknown")
+
+
 def may_modify_images(request):
     return policy.check((("image", "modify_image"),), request)
 
@@ -35,7 +42,8 @@ class ImageRow(object):
         self.owner = getattr(image, "owner", None)
         self.visibility = getattr(image, "visibility", None)
         self.properties = image_properties(image)
-        self.posture = core_posture.image_posture(self.properties)
+        self.posture = core_posture.image_posture(self.properties,
+                                                  storage_setting())
         self.instance_count = instance_count
         self.is_owner = self.owner == request.user.project_id
         self.is_admin = request.user.is_superuser

@@ -18,12 +18,14 @@ from horizon import exceptions
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
+from consistency_dashboard.api import glance_ranges
 from consistency_dashboard.api import nova_rest
 from consistency_dashboard.api import nova_snapshot
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import microversions
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import probe as core_probe
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.project.consistency.instances \
@@ -138,10 +140,12 @@ def volume_snapshot_statuses(request, image):
 
 
 def snapshot_events(request, instance_id, request_id, maximum):
-    if not request_id or not instance_id:
+    """The events of the createImage action, read at 2.84 or 2.51 (never
+    2.1: before 2.51 only admins see events).  Their ``details`` are
+    admin-only by default policy, so a tenant usually gets none."""
+    version = microversions.event_microversion(maximum)
+    if not request_id or not instance_id or version is None:
         return ()
-    version = (microversions.EVENT_DETAILS if microversions.at_least(
-        maximum, microversions.EVENT_DETAILS) else None)
     try:
         return tuple(nova_snapshot.instance_action_events(
             request, instance_id, request_id, microversion=version))
@@ -149,6 +153,29 @@ def snapshot_events(request, instance_id, request_id, maximum):
         LOG.info("instance action %s not readable", request_id,
                  exc_info=True)
         return ()
+
+
+# The formats whose bytes the reader understands (DOMAIN.md: qcow2 or raw
+# snapshots; a volume-backed snapshot image has no data in Glance).
+READABLE_FORMATS = ("qcow2", "raw")
+
+
+def disk_check(request, image, boot_source):
+    """``(DiskCheck or None, already stored?)`` for an active test snapshot:
+    read back from the image when a first look stored it, else read ONCE
+    from Glance with ranged requests (api/glance_ranges.py, bounded)."""
+    if image is None or (image.get("status") or "") != "active" or \
+            boot_source is paths.BootSource.VOLUME:
+        return None, False
+    stored = core_captured.image_properties(image).get(
+        core_verdict.DISK_CHECK)
+    if stored:
+        return snapshot_bytes.decode(stored), True
+    if (image.get("disk_format") or "") not in READABLE_FORMATS or \
+            not image.get("size"):
+        return None, False
+    return glance_ranges.check_snapshot(request, image.get("id"),
+                                        size=image.get("size")), False
 
 
 def boot_source_of(server, image):
@@ -240,8 +267,10 @@ def refresh(request, row_id):
     return row
 
 
-def collect(request, row, state, maximum, volume_statuses=()):
-    """The :class:`core.verdict.Evidence` of a settled test snapshot."""
+def collect(request, row, state, maximum, volume_statuses=(),
+            checked=None):
+    """The :class:`core.verdict.Evidence` of a settled test snapshot.
+    ``checked``: the snapshot's DiskCheck (see :func:`disk_check`)."""
     image = row.image
     props = row.properties
     deleted = row.server_state == "deleted"
@@ -261,6 +290,7 @@ def collect(request, row, state, maximum, volume_statuses=()):
     request_id = row.record.request_id if row.record else None
     image_id = row.image_id
     return core_verdict.Evidence(
+        disk_check=checked,
         boot_source=boot_source_of(row.server, image),
         captured=captured_of(row.server, maximum),
         power_at_request=power,
@@ -285,27 +315,44 @@ def settle(request, row, state, maximum, volume_statuses=()):
     core.verdict.image_properties_for) and on the record, and return the
     final row.  A write that fails is said in the row, the verdict is still
     shown (and written again on the next look)."""
-    evidence = collect(request, row, state, maximum, volume_statuses)
+    checked, stored = disk_check(request, row.image,
+                                 boot_source_of(row.server, row.image))
+    evidence = collect(request, row, state, maximum, volume_statuses,
+                       checked)
     verdict = core_verdict.decide(evidence)
     notes = list(row.notes)
+    extra = {}
+    if checked is not None and not stored:
+        extra = _disk_check_property(checked)
     if verdict.final:
-        notes.extend(write_verdict(request, row, verdict))
+        notes.extend(write_verdict(request, row, verdict, extra))
     return rows.TestSnapshotRow(
         row.instance_id, row.stamp, image=row.image, record=row.record,
         server=row.server, verdict=verdict, poll_state=state, notes=notes,
         server_state=row.server_state)
 
 
-def write_verdict(request, row, verdict):
-    """Returns the notes for the user about writes that failed."""
+def _disk_check_property(checked):
+    try:
+        return {core_verdict.DISK_CHECK: snapshot_bytes.encode(checked)}
+    except ValueError:
+        LOG.info("disk check not storable: %r", checked)
+        return {}
+
+
+def write_verdict(request, row, verdict, extra=None):
+    """Returns the notes for the user about writes that failed.  ``extra``:
+    more ``consistency_*`` properties written with the verdict (the
+    snapshot's stored bytes check)."""
     notes = []
     checked_at = rows.now()
     if row.image is not None and verdict.level is not \
             core_verdict.Level.FAILED:
         try:
             api.glance.image_update_properties(
-                request, row.image_id,
-                **core_verdict.image_properties_for(verdict, checked_at))
+                request, row.image_id, **dict(
+                    core_verdict.image_properties_for(verdict, checked_at),
+                    **(extra or {})))
         except Exception as exc:
             _status, why = errors.explain(exc, _("Glance"))
             notes.append(str(_("The verdict was not saved on the image: "
@@ -325,7 +372,10 @@ def write_verdict(request, row, verdict):
             image_id=row.image_id)
         record = record.replace(state=records.SETTLED,
                                 verdict=verdict.level.value,
-                                message=verdict.cause)
+                                message="" if verdict.cause_code else
+                                verdict.cause,
+                                cause_code=verdict.cause_code,
+                                cause_params=verdict.cause_params)
         try:
             api.nova.server_metadata_update(request, row.instance_id,
                                             {record.key: record.to_value()})

@@ -13,20 +13,25 @@ value is ``v1;`` followed by ``name=value`` fields separated by ``;``:
 * ``i``: the image id, ``q``: the createImage request id, ``p``: the
   instance's power state at the request, ``h``: Nova's HTTP status when it
   refused, ``v``: the verdict level once known;
-* ``m``: Nova's message, or the verdict's cause: always last, clipped to
-  what is left of the 255 characters.
+* ``c``: the verdict's cause code and ``a``: its short parameters (URL
+  query encoded), rendered into the full sentence by core/causes.py, so a
+  cause is never cut off;
+* ``m``: Nova's message when it refused (always last, clipped to what is
+  left of the 255 characters).  Records written before cause codes carry
+  the verdict's clipped cause here; they are still read.
 
 Plain values in and out: no Django, no clients.
 """
 
 import dataclasses
 
+from consistency_dashboard.core import causes
 from consistency_dashboard.core import timestamps
 
 KEY_PREFIX = "consistency_test_"
 VERSION = "v1"
 MAX_VALUE = 255
-_ORDER = ("s", "i", "q", "p", "h", "v")
+_ORDER = ("s", "i", "q", "p", "h", "v", "c", "a")
 
 REQUESTED = "requested"
 ACCEPTED = "accepted"
@@ -66,6 +71,15 @@ class Record:
     http_status: int = None
     verdict: str = None
     message: str = ""
+    cause_code: str = None
+    cause_params: tuple = ()
+
+    @property
+    def cause(self):
+        """The full cause sentence: rendered from the code, else the
+        message an older record carries."""
+        return causes.render(self.cause_code, self.cause_params) or \
+            self.message
 
     @property
     def key(self):
@@ -77,7 +91,10 @@ class Record:
 
     def to_value(self):
         fields = {"s": self.state, "i": self.image_id, "q": self.request_id,
-                  "p": self.power, "h": self.http_status, "v": self.verdict}
+                  "p": self.power, "h": self.http_status, "v": self.verdict,
+                  "c": self.cause_code,
+                  "a": _params(self.cause_params) if self.cause_code
+                  else None}
         parts = [VERSION] + ["%s=%s" % (name, _clean(fields[name]))
                              for name in _ORDER if fields[name] is not None]
         head = ";".join(parts)
@@ -93,6 +110,18 @@ class Record:
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+
+def _params(params, limit=100):
+    """Encoded parameters that fit beside the other fields: long values
+    (quotes of Nova's messages) are shortened until they do."""
+    text = causes.encode_params(params)
+    while len(text) > limit and limit > 10:
+        limit -= 20
+        text = causes.encode_params(
+            (k, v if len(v) <= limit else v[:limit - 1] + "\u2026")
+            for k, v in params)
+    return text
 
 
 def _clean(value):
@@ -131,7 +160,9 @@ def parse(instance_id, key, value):
                   request_id=fields.get("q") or None,
                   power=fields.get("p") or None, http_status=status,
                   verdict=fields.get("v") or None,
-                  message=fields.get("m") or "")
+                  message=fields.get("m") or "",
+                  cause_code=fields.get("c") or None,
+                  cause_params=causes.decode_params(fields.get("a")))
 
 
 def records_of(instance_id, metadata):

@@ -106,7 +106,7 @@ def record_verdict(record):
             evidence = ("image %s is gone (%s)" % (
                 record.image_id, core_verdict.SRC_GLANCE),)
         return core_verdict.StoredVerdict(
-            level=level, cause=record.message, evidence=evidence,
+            level=level, cause=record.cause, evidence=evidence,
             next_step=_RECORD_NEXT_STEP, warnings=(), freeze_seconds=None,
             verified_by=None, checked_at=None,
             requested_at=record.requested_at)

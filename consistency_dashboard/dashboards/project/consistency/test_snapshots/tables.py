@@ -83,12 +83,14 @@ def verdict_cell(row):
                            'data-verdict="{}">{}</span>', badge,
                            row.level_label, row.level_label)
     extra = []
+    # What the verdict rests on, in the core's words ("proven by the
+    # snapshot (ext4 / clean)", "rests on ... (weak: hooks ran)").
+    if getattr(verdict, "basis", ""):
+        extra.append(verdict.basis)
     if verdict.freeze_seconds is not None:
-        extra.append(_("frozen %.2f s") % verdict.freeze_seconds)
-    if verdict.verified_by == "guest":
-        extra.append(_("reported by the guest"))
-    elif verdict.verified_by == "nova":
-        extra.append(_("enforced by Nova"))
+        measured = getattr(verdict, "freeze_measured_by", None)
+        extra.append(_("frozen %.2f s") % verdict.freeze_seconds +
+                     (" (%s)" % measured if measured else ""))
     return format_html(
         '<span class="label {} consistency-verdict" data-verdict="{}">{}'
         '</span><div class="text-muted">{}</div>'

@@ -1,0 +1,101 @@
+"""The ranked verdict on real snapshots of the demo's guests: the
+snapshot's own bytes read from the real Glance with ranged requests (the
+plugin's RangedReader and reader, the user's token), the guest's held
+writes from the real console, the core's verdict.  Nothing is mocked.
+
+DOMAIN.md "What a freeze/thaw pair does not prove": the healthy guest's
+snapshot has ext4's needs_recovery flag clear (its agent froze it); the
+guest whose agent is stopped has it set.
+"""
+
+import dataclasses
+import time
+
+import pytest
+
+from consistency_dashboard.core import snapshot_bytes
+from consistency_dashboard.core import verdict as core_verdict
+from consistency_dashboard.core.poll import ImageFate
+
+from tests.cloud import cloudlib
+
+pytestmark = pytest.mark.cloud
+
+
+def read_snapshot(cloud, image):
+    """The DiskCheck of a snapshot image, read as the plugin reads it:
+    glance_ranges.RangedReader through the demo user's token, bounded by
+    the plugin's budget.  Returns (check, milliseconds)."""
+    import requests
+
+    from consistency_dashboard.api import glance_ranges
+
+    url = "%s/v2/images/%s/file" % (cloud.glance.rstrip("/"), image["id"])
+    t0 = time.monotonic()
+    with requests.Session() as session:
+        reader = glance_ranges.RangedReader(
+            session, url, cloud.demo.get_token(),
+            time.monotonic() + glance_ranges.DEADLINE)
+        check = snapshot_bytes.check_disk(
+            reader, size=image.get("size"),
+            max_reads=glance_ranges.MAX_READS,
+            max_bytes=glance_ranges.MAX_BYTES)
+    return check, (time.monotonic() - t0) * 1000.0
+
+
+def judged_with_bytes(cloud, server_id, cleanup, record_property):
+    verdict, evidence, image, seconds = cloudlib.run_test_snapshot(
+        cloud, server_id)
+    if image is not None:
+        cleanup.append(("image", image["id"]))
+    assert evidence.image_fate is ImageFate.ACTIVE, verdict.cause
+    check, ms = read_snapshot(cloud, image)
+    print("snapshot read: %d reads, %d bytes, %.0f ms (%s)" % (
+        check.reads, check.bytes_read, ms, snapshot_bytes.summary(check)))
+    record_property("snapshot_reads", check.reads)
+    record_property("snapshot_bytes", check.bytes_read)
+    record_property("snapshot_read_ms", round(ms))
+    assert check.reads <= 32 and check.bytes_read <= 4 * 1024 * 1024
+    verdict = core_verdict.decide(dataclasses.replace(evidence,
+                                                      disk_check=check))
+    return verdict, evidence, check
+
+
+def test_healthy_guest_is_proven_by_the_snapshot_and_its_held_writes(
+        cloud, cleanup, record_property):
+    server = cloud.server_by_name("demo-healthy")
+    cloudlib.wait_agent_ready(cloud, server["id"])
+    verdict, evidence, check = judged_with_bytes(cloud, server["id"],
+                                                 cleanup, record_property)
+    assert not check.ranges_unsupported, check.reason
+    assert check.all_clean, snapshot_bytes.summary(check)
+    assert verdict.level in (core_verdict.Level.FILESYSTEM_CONSISTENT,
+                             core_verdict.Level.APPLICATION_CONSISTENT)
+    assert verdict.summary.startswith(
+        "%s, proven by the snapshot (ext4 / clean)" % verdict.label), \
+        verdict.summary
+    assert verdict.rests_on == core_verdict.SRC_BYTES
+    # The guest's held writes give the freeze time (not the hook gap).
+    assert verdict.freeze_measured_by == "held writes", evidence.probe
+    assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
+    record_property("held_seconds", round(verdict.freeze_seconds, 2))
+    print("verdict: %s; frozen %.2f s (held writes)" % (
+        verdict.summary, verdict.freeze_seconds))
+
+
+def test_agent_stopped_guest_is_crash_consistent_by_its_bytes(
+        cloud, cleanup, record_property):
+    server = cloud.server_by_name("demo-agent-stopped")
+    cloudlib.wait_for("the guest to finish booting",
+                      lambda: "consistency-init: ready" in
+                      cloud.console(server["id"]), 240, 3)
+    verdict, _evidence, check = judged_with_bytes(cloud, server["id"],
+                                                  cleanup, record_property)
+    assert check.any_needs_recovery, snapshot_bytes.summary(check)
+    assert verdict.level is core_verdict.Level.CRASH_CONSISTENT, \
+        verdict.cause
+    assert any(item.observation.startswith(
+        "ext4 journal needs recovery in the snapshot")
+        for item in verdict.evidence), [i.text for i in verdict.evidence]
+    assert verdict.rests_on == core_verdict.SRC_BYTES
+    assert "Install" not in verdict.next_step

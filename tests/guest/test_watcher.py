@@ -1,0 +1,422 @@
+"""The probe's watcher, run on the host: a write that the filesystem holds
+is reported with how long it was held; a write that is not held (the
+filesystem was not frozen) is reported as free, never as held.
+
+A write is held here in two ways: by a FIFO standing in for the watcher's
+file (opening it for writing blocks until a reader comes: any machine), and
+by a real ext4 on a loop device frozen with fsfreeze (root and loop devices
+only)."""
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.guest.kit import Guest
+
+PROBE_DIR = '.consistency-probe'
+
+
+def watched_fs(root, name='fs'):
+    """A directory standing for a mounted filesystem, with the watcher's
+    directory already made (root-owned, 0700) as the freeze hook makes it."""
+    mount = root / name
+    (mount / PROBE_DIR).mkdir(parents=True)
+    (mount / PROBE_DIR).chmod(0o700)
+    return mount
+
+
+def hold_with_fifo(mount):
+    """Make the watcher's next write block until release() is called."""
+    fifo = mount / PROBE_DIR / 'held'
+    os.mkfifo(fifo, 0o600)
+
+    def release(timeout=10):
+        # Renamed first: the blocked writer already holds the FIFO's inode,
+        # and the watcher's later fsync opens a new regular file by name.
+        parked = fifo.with_name('held.fifo')
+        os.rename(fifo, parked)
+        reader = os.open(parked, os.O_RDONLY | os.O_NONBLOCK)
+        deadline = time.monotonic() + timeout
+        try:
+            data = b''
+            while not data.endswith(b'\n') and time.monotonic() < deadline:
+                try:
+                    data += os.read(reader, 100)
+                except BlockingIOError:
+                    pass
+                time.sleep(0.01)
+        finally:
+            os.close(reader)
+            parked.unlink()
+    return release
+
+
+def wait_blocked(g, timeout=10):
+    """Until a watcher process waits for a reader of its FIFO."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in watcher_pids(g):
+            try:
+                with open('/proc/%d/wchan' % pid) as f:
+                    if f.read() in ('wait_for_partner', 'fifo_open'):
+                        return True
+            except OSError:
+                pass
+        time.sleep(0.02)
+    return False
+
+
+def watcher_pids(g):
+    out = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+            with open('/proc/%s/environ' % pid, 'rb') as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if b'watch' in argv and str(g.state).encode() in environ:
+            out.append(int(pid))
+    return out
+
+
+def wait_gone(g, timeout=5):
+    deadline = time.monotonic() + timeout
+    while watcher_pids(g) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return watcher_pids(g)
+
+
+def wait_written(*mounts, timeout=10):
+    """Until the watcher wrote at least once on each mount."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all((m / PROBE_DIR / 'held').exists() for m in mounts):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def real_guest(tmp_path):
+    g = Guest(tmp_path / 'guest', real_clock=True)
+    return g
+
+
+def agent_freeze(g, **env):
+    """As qemu-ga does: the freeze hook, then its frozen-state file (then
+    FIFREEZE, done by the caller where there is a real filesystem)."""
+    result = g.run('probe', 'freeze', **env)
+    g.agent_state.write_text('')
+    return result
+
+
+def agent_thaw(g, release=None, **env):
+    """As qemu-ga does: FITHAW (``release``), the state file removed, then
+    the thaw hook."""
+    if release is not None:
+        release()
+    if g.agent_state.exists():
+        g.agent_state.unlink()
+    return g.run('probe', 'thaw', **env)
+
+
+def test_a_held_write_reports_how_long_it_was_held(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    start = time.monotonic()
+    assert agent_freeze(g).returncode == 0
+    # The hook does not wait for the watcher (the agent would be blocked).
+    assert time.monotonic() - start < 2
+    assert wait_blocked(g)
+    time.sleep(max(0, 1.0 - (time.monotonic() - start)))
+    held_for = time.monotonic() - start
+    assert agent_thaw(g, release).returncode == 0
+    freeze, thaw = g.events()
+    assert thaw['held'].startswith('%s:' % mount)
+    seconds = float(thaw['held'].split(':')[1])
+    # The watcher's first write comes a few ms after the hook returned.
+    assert held_for - 0.3 < seconds <= held_for + 0.05
+    assert (thaw['free'], thaw['stuck']) == ('-', '-')
+    # The thaw is stamped when the write was released, and never after the
+    # line was logged.
+    assert float(thaw['mono']) <= float(thaw['logged'])
+    assert float(thaw['mono']) - float(freeze['mono']) >= seconds
+    assert wait_gone(g) == []
+
+
+def test_a_write_that_is_not_held_gives_no_held_time(tmp_path):
+    # A filesystem the agent skips (vfat) or a freeze that failed: the
+    # watcher's writes go through, and the mount is listed as free.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path, 'vfat')
+    g.add_mount(mount, fstype='vfat')
+    agent_freeze(g)
+    assert wait_written(mount)
+    time.sleep(0.5)
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free'], thaw['stuck']) == (
+        '-', str(mount), '-')
+    assert (mount / PROBE_DIR / 'held').read_text().startswith('1 ')
+    assert wait_gone(g) == []
+
+
+def test_the_thaw_is_stamped_before_slow_application_thaw_hooks(tmp_path):
+    # Application thaw hooks run before the probe's thaw hook: their time is
+    # not freeze time.  The held write's release stamps the thaw.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    agent_freeze(g)
+    assert wait_blocked(g)
+    time.sleep(0.5)
+    release()
+    g.agent_state.unlink()
+    time.sleep(1.5)                      # a slow application thaw hook
+    g.run('probe', 'thaw')
+    freeze, thaw = g.events()
+    frozen = float(thaw['mono']) - float(freeze['mono'])
+    assert 0.4 < frozen < 1.0
+    assert float(thaw['logged']) - float(thaw['mono']) >= 1.4
+
+
+def test_a_write_still_blocked_after_the_thaw_is_reported_stuck(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    try:
+        agent_freeze(g)
+        assert wait_blocked(g)
+        start = time.monotonic()
+        agent_thaw(g, CONSISTENCY_PROBE_HELD_WAIT=1)
+        # Bounded: the thaw hook waited about a second, not for ever.
+        assert time.monotonic() - start < 3
+        thaw = g.events('thaw')[0]
+        assert (thaw['held'], thaw['free'], thaw['stuck']) == (
+            '-', '-', str(mount))
+    finally:
+        release()
+    assert wait_gone(g) == []
+
+
+def test_mount_points_are_percent_encoded_and_pseudo_fs_skipped(tmp_path):
+    g = real_guest(tmp_path)
+    odd = watched_fs(tmp_path, 'my data,x:%=\u00e9')
+    plain = watched_fs(tmp_path, 'plain')
+    g.add_mount(odd, fstype='xfs')
+    g.add_mount(plain, fstype='btrfs', source='/dev/vdc')
+    # A bind mount of the same filesystem: watched once.
+    g.add_mount(watched_fs(tmp_path, 'bind'), fstype='btrfs',
+                source='/dev/vdc')
+    for fstype, options in (('tmpfs', 'rw'), ('nfs4', 'rw'),
+                            ('overlay', 'rw'), ('proc', 'rw'),
+                            ('ext4', 'ro,relatime')):
+        skipped = watched_fs(tmp_path, 'skip-' + fstype + options[:2])
+        g.add_mount(skipped, fstype=fstype, options=options)
+    g.run('probe', 'freeze')
+    assert wait_written(odd, plain)
+    g.run('probe', 'thaw')
+    free = g.events('thaw')[0]['free'].split(',')
+    encoded = str(tmp_path) + \
+        '/my%20data%2Cx%3A%25%3D%C3%A9'
+    assert sorted(free) == sorted([encoded, str(plain)])
+    assert (odd / PROBE_DIR / 'held').exists()
+    assert not (tmp_path / 'skip-tmpfsrw' / PROBE_DIR / 'held').exists()
+    assert not (tmp_path / 'skip-ext4ro' / PROBE_DIR / 'held').exists()
+
+
+def test_the_watcher_writes_only_in_a_private_directory(tmp_path):
+    g = real_guest(tmp_path)
+    new = tmp_path / 'new'
+    new.mkdir()
+    linked = tmp_path / 'linked'
+    linked.mkdir()
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    (linked / PROBE_DIR).symlink_to(elsewhere)
+    loose = tmp_path / 'loose'
+    (loose / PROBE_DIR).mkdir(parents=True)
+    (loose / PROBE_DIR).chmod(0o755)
+    for mount in (new, linked, loose):
+        g.add_mount(mount)
+    g.run('probe', 'freeze')
+    assert wait_written(new)
+    g.run('probe', 'thaw')
+    assert g.events('thaw')[0]['free'] == str(new)
+    assert (new / PROBE_DIR).stat().st_mode & 0o777 == 0o700
+    assert list(elsewhere.iterdir()) == []
+    assert list((loose / PROBE_DIR).iterdir()) == []
+    assert g.state.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_watcher_is_detached_and_gone_after_the_thaw(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    try:
+        g.run('probe', 'freeze')
+        deadline = time.monotonic() + 5
+        while not watcher_pids(g) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = watcher_pids(g)
+        assert pids
+        # Its own session: the agent's and the dispatcher's end with them.
+        assert all(os.getsid(pid) != os.getsid(0) for pid in pids)
+    finally:
+        release()
+    g.run('probe', 'thaw')
+    assert wait_gone(g) == []
+
+
+def test_a_slow_write_while_the_agent_stays_frozen_is_not_held(tmp_path):
+    # A write delayed by a busy host (here: a FIFO released while the
+    # agent is still frozen, as on a vfat-only guest) is not a thaw release.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount, fstype='vfat')
+    release = hold_with_fifo(mount)
+    agent_freeze(g)
+    assert wait_blocked(g)
+    time.sleep(0.3)
+    release()
+    time.sleep(2.5)              # longer than the watcher waits for a thaw
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free']) == ('-', str(mount))
+
+
+def test_without_the_agent_state_file_the_duration_decides(tmp_path):
+    # Another agent, or qemu-ga with another state dir: no state file ever.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    g.run('probe', 'freeze')
+    assert wait_blocked(g)
+    time.sleep(0.5)
+    release()
+    g.run('probe', 'thaw')
+    held = g.events('thaw')[0]['held']
+    assert held.startswith(str(mount) + ':') and float(held[-4:]) >= 0.4
+
+
+def test_a_watcher_stopped_before_its_first_write_proves_nothing(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    g.state.mkdir(parents=True)
+    # The thaw came before the watcher wrote: its mount is neither held
+    # nor free.
+    g.run('probe', 'freeze', CONSISTENCY_PROBE_WATCH_MAX=0)
+    wait_gone(g)
+    result = g.state / 'watch' / '1' / '1.result'
+    result.write_text('free 0\n')
+    g.run('probe', 'thaw')
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free'], thaw['stuck']) == ('-', '-', '-')
+
+
+def test_watch_off_writes_nothing_on_the_filesystems(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    g.run('probe', 'freeze', CONSISTENCY_PROBE_WATCH=0)
+    g.run('probe', 'thaw', CONSISTENCY_PROBE_WATCH=0)
+    assert g.events('thaw')[0]['free'] == '-'
+    assert not (mount / PROBE_DIR / 'held').exists()
+
+
+def _can_freeze():
+    return (os.geteuid() == 0 and shutil.which('fsfreeze')
+            and shutil.which('mkfs.ext4') and os.path.exists(
+                '/dev/loop-control'))
+
+
+@pytest.fixture
+def ext4(tmp_path):
+    if not _can_freeze():
+        pytest.skip('needs root, loop devices, mkfs.ext4 and fsfreeze')
+    image = tmp_path / 'ext4.img'
+    mount = tmp_path / 'ext4'
+    mount.mkdir()
+    with open(image, 'wb') as f:
+        f.truncate(16 * 1024 * 1024)
+    subprocess.run(['mkfs.ext4', '-q', str(image)], check=True)
+    done = subprocess.run(['mount', '-o', 'loop', str(image), str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip('cannot loop-mount here: %s' % done.stderr.decode())
+    try:
+        yield mount
+    finally:
+        subprocess.run(['fsfreeze', '-u', str(mount)], capture_output=True)
+        subprocess.run(['umount', str(mount)], check=True)
+
+
+def test_a_real_frozen_ext4_holds_the_write_for_the_freeze(tmp_path, ext4):
+    g = real_guest(tmp_path)
+    g.add_mount(ext4)
+    agent_freeze(g)
+    # As the agent does: FIFREEZE right after the hook returned.
+    subprocess.run(['fsfreeze', '-f', str(ext4)], check=True)
+    frozen_at = time.monotonic()
+    try:
+        time.sleep(1.2)
+    finally:
+        thawed_at = time.monotonic()
+        subprocess.run(['fsfreeze', '-u', str(ext4)], check=True)
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    mount, seconds = thaw['held'].split(':')
+    assert mount == str(ext4)
+    assert abs(float(seconds) - (thawed_at - frozen_at)) < 0.2
+    assert wait_gone(g) == []
+
+
+def test_a_real_ext4_not_frozen_is_free(tmp_path, ext4):
+    g = real_guest(tmp_path)
+    g.add_mount(ext4)
+    agent_freeze(g)
+    assert wait_written(ext4)
+    time.sleep(1.0)
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free']) == ('-', str(ext4))
+
+
+def test_threaded_release_does_not_leave_a_writer(tmp_path):
+    # Two held filesystems released at different times: both reported,
+    # the thaw stamped by the earlier release.
+    g = real_guest(tmp_path)
+    first = watched_fs(tmp_path, 'a')
+    second = watched_fs(tmp_path, 'b')
+    g.add_mount(first)
+    g.add_mount(second)
+    releases = [hold_with_fifo(first), hold_with_fifo(second)]
+    agent_freeze(g)
+    assert wait_blocked(g)
+    time.sleep(0.6)
+    releases[0]()
+    late = threading.Timer(0.4, releases[1])
+    late.start()
+    late.join()
+    agent_thaw(g)
+    freeze, thaw = g.events()
+    held = dict(item.split(':') for item in thaw['held'].split(','))
+    assert set(held) == {str(first), str(second)}
+    assert float(held[str(second)]) > float(held[str(first)]) + 0.2
+    frozen = float(thaw['mono']) - float(freeze['mono'])
+    assert frozen < float(held[str(second)])
+    assert wait_gone(g) == []
