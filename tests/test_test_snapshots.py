@@ -932,3 +932,245 @@ class NovaSnapshotApiTests(test.TestCase):
                                                            REQUEST_ID)
         self.assertEqual("boom", events[0]["details"])
 
+
+
+OTHER_SERVER = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+OTHER_IMAGE = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+FAR_STAMP = "20980101T000000Z"
+
+
+def settled_image(requested, **extra):
+    image = marked_image(requested, **extra)
+    image._apiresource.update(core_verdict.image_properties_for(
+        core_verdict.Verdict(core_verdict.Level.UNKNOWN, "Not known.", (),
+                             "Install the probe."), requested))
+    return image
+
+
+class OwnershipTests(test.TestCase):
+    """No GET writes to an image or a server that is not the project's own
+    marked test snapshot of a project instance; crafted links and actions
+    are refused with a sentence, and Keep and Delete in two tabs never
+    delete a kept image."""
+
+    MOCKS = dict(RowUpdateTests.MOCKS)
+    MOCKS[api.nova] = ("server_console_output", "server_metadata_update",
+                       "server_metadata_delete")
+
+    def _poll(self, row_id, image=None, image_error=None, meta=None,
+              tenant_id=fixtures.PROJECT_ID):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        found = server(meta or {})
+        found["tenant_id"] = tenant_id
+        self.mock_server_get.return_value = found
+        if image_error is not None:
+            self.mock_image_get.side_effect = image_error
+        else:
+            self.mock_image_get.return_value = image
+        self.mock_server_console_output.return_value = BOOT + probe_lines(7)
+        self.mock_instance_action_events.return_value = []
+        return self.client.get(row_url(row_id),
+                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+
+    def assertIn_message(self, res, text):
+        from django.contrib import messages as django_messages
+        found = [str(m) for m in
+                 django_messages.get_messages(res.wsgi_request)]
+        self.assertTrue(any(text in m for m in found),
+                        "%r not in %r" % (text, found))
+
+    def _assert_nothing_written(self):
+        self.mock_image_update_properties.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_an_unmarked_image_writes_nothing(self):
+        stamp = stamp_ago(20)
+        someone = fixtures.make_image("someone-elses", image_id=OTHER_IMAGE)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=someone)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_another_projects_test_snapshot(self):
+        stamp = stamp_ago(20)
+        theirs = marked_image(records.requested_at_of(stamp),
+                              image_id=OTHER_IMAGE, owner="other-project")
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=theirs)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_a_test_snapshot_of_another_instance(self):
+        stamp = stamp_ago(20)
+        other = marked_image(records.requested_at_of(stamp),
+                             image_id=OTHER_IMAGE, instance_id=OTHER_SERVER)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=other)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_of_another_projects_instance_writes_nothing(self):
+        # An admin's token reads any project's server.
+        stamp = stamp_ago(20)
+        image = marked_image(records.requested_at_of(stamp),
+                             owner="other-project")
+        res = self._poll(rows.row_id(SERVER_ID, stamp, IMAGE_ID),
+                         image=image, tenant_id="other-project",
+                         meta=record_meta(stamp, state=records.ACCEPTED,
+                                          image_id=IMAGE_ID))
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_a_gone_image_plants_no_record(self):
+        res = self._poll(rows.row_id(SERVER_ID, FAR_STAMP, OTHER_IMAGE),
+                         image_error=glance_exc.HTTPNotFound())
+        self.assertEqual(200, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_of_own_test_snapshot_still_writes(self):
+        stamp = stamp_ago(20)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, IMAGE_ID),
+                         image=marked_image(records.requested_at_of(stamp)),
+                         meta=record_meta(stamp, state=records.ACCEPTED,
+                                          image_id=IMAGE_ID))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertEqual(1, self.mock_image_update_properties.call_count)
+        self.assertEqual(1, self.mock_server_metadata_update.call_count)
+
+    @test.create_mocks(MOCKS)
+    def test_keep_link_with_a_made_up_stamp_writes_nothing(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server({})
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        keep = url("keep_test_snapshot", rows.row_id(SERVER_ID, FAR_STAMP,
+                                                     OTHER_IMAGE))
+        res = self.client.get(keep)
+        self.assertIn_message(res, "no longer exists")
+        self._assert_nothing_written()
+        self.mock_server_console_output.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_get_of_an_unsettled_test_writes_nothing(self):
+        stamp = stamp_ago(20)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.ACCEPTED, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = marked_image(
+            records.requested_at_of(stamp))
+        res = self.client.get(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)))
+        self.assertIn_message(res, "Only a settled test snapshot")
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_link_naming_another_image_than_the_record(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.SETTLED, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = settled_image(
+            requested, image_id=OTHER_IMAGE)
+        keep = url("keep_test_snapshot", rows.row_id(SERVER_ID, stamp,
+                                                     OTHER_IMAGE))
+        for res in (self.client.get(keep),
+                    self.client.post(keep, {"understood": "on"},
+                                     )):
+            self.assertIn_message(res, "but the record of this test on the "
+                                     "instance names image %s" % IMAGE_ID)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_of_another_projects_instance_is_refused(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        found = server(record_meta(stamp, state=records.SETTLED,
+                                   image_id=IMAGE_ID))
+        found["tenant_id"] = "other-project"
+        self.mock_server_get.return_value = found
+        self.mock_image_get.return_value = settled_image(requested)
+        res = self.client.post(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)), {"understood": "on"})
+        self.assertIn_message(res, "not one of this project")
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_after_delete_in_another_tab_says_so(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.SETTLED, image_id=IMAGE_ID))
+        # The modal opened; the other tab deleted the image before submit.
+        self.mock_image_get.side_effect = [settled_image(requested),
+                                           glance_exc.HTTPNotFound()]
+        res = self.client.post(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)), {"understood": "on"})
+        self.assertIn_message(res, "no longer exists (it was deleted, "
+                                 "perhaps in another tab)")
+        self._assert_nothing_written()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_after_keep_in_another_tab_never_deletes(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = settled_image(requested)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        # Kept in the other tab: the marker is gone when Delete re-reads.
+        kept = settled_image(requested)
+        del kept._apiresource[core_verdict.TEST_SNAPSHOT_MARKER]
+        self.mock_image_get.return_value = kept
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, stamp,
+                                                   IMAGE_ID)})
+        self.assertIn_message(res, "kept as a backup, perhaps in another tab")
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_of_a_row_no_longer_listed_says_so(self):
+        # Another test snapshot is listed; the one the action names is not
+        # (deleted or kept in another tab, or a made-up id).
+        self.mock_image_list_detailed.return_value = (
+            [settled_image(ago(100))], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, FAR_STAMP,
+                                                   OTHER_IMAGE)})
+        self.assertIn_message(res, "no longer listed")
+        self.mock_image_get.assert_not_called()
+        self.mock_image_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_when_the_record_names_another_image(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = settled_image(requested)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=OTHER_IMAGE))], False)
+        self.mock_image_get.return_value = image
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, stamp,
+                                                   IMAGE_ID)})
+        self.assertIn_message(res, "names image %s" % OTHER_IMAGE)
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()

@@ -300,7 +300,12 @@ def write_verdict(request, row, verdict):
     """Returns the notes for the user about writes that failed."""
     notes = []
     checked_at = rows.now()
-    if row.image is not None and verdict.level is not \
+    # A GET writes only to the project's own test snapshot and its record
+    # (rows.may_write_image / may_write_record): the row id comes from the
+    # URL.
+    if row.image is not None and not rows.may_write_image(request, row):
+        pass
+    elif row.image is not None and verdict.level is not \
             core_verdict.Level.FAILED:
         try:
             api.glance.image_update_properties(
@@ -319,7 +324,9 @@ def write_verdict(request, row, verdict):
                 **core_verdict.image_properties_for(verdict, checked_at))
         except Exception:
             LOG.info("verdict not written on failed image", exc_info=True)
-    if row.server is not None:
+    if row.server is not None and not rows.may_write_record(request, row):
+        pass
+    elif row.server is not None:
         record = row.record or records.Record(
             instance_id=row.instance_id, stamp=row.stamp,
             image_id=row.image_id)

@@ -77,6 +77,88 @@ def image_key(image):
     return instance_id, stamp
 
 
+def project_of_server(server):
+    """The project a server belongs to (``tenant_id`` in Nova's server
+    show), or None when the answer does not say."""
+    server = server or {}
+    return server.get("tenant_id") or server.get("project_id") or None
+
+
+def server_in_project(server, project_id):
+    """The server is one of the current project's (an admin's token reads
+    any project's server: Nova's show does not filter by project)."""
+    return bool(project_id) and project_of_server(server) == project_id
+
+
+def owned_test_snapshot(image, instance_id, project_id):
+    """The image is a test snapshot this plugin made of ``instance_id``,
+    owned by ``project_id``: the only images the plugin writes to or
+    deletes.  The marker alone is not enough: anyone may set properties on
+    an image of their own, naming any instance."""
+    if not image or not project_id:
+        return False
+    found = core_captured.image_properties(image)
+    return core_verdict.is_test_snapshot(found) and \
+        found.get(core_verdict.INSTANCE) == instance_id and \
+        image.get("owner") == project_id
+
+
+def may_write_image(request, row):
+    """The verdict may be written on the row's image: a marked test
+    snapshot of the row's instance, owned by the current project, and the
+    instance (when Nova still knows it) is the project's."""
+    project_id = request.user.project_id
+    if row.server is not None and not server_in_project(row.server,
+                                                        project_id):
+        return False
+    return owned_test_snapshot(row.image, row.instance_id, project_id)
+
+
+def may_write_record(request, row):
+    """The verdict may be written in the row's record on its instance: the
+    instance is the project's, and the record is already there (written
+    when the test started) or the image is the project's own test snapshot
+    of it.  Never a new record for a test that only a URL names."""
+    project_id = request.user.project_id
+    if row.server is None or not server_in_project(row.server, project_id):
+        return False
+    metadata = row.server.get("metadata") or {}
+    if row.record is not None and row.record.key in metadata:
+        recorded = records.parse(row.instance_id, row.record.key,
+                                 metadata[row.record.key])
+        if recorded is not None and (not recorded.image_id or
+                                     not row.image_id or
+                                     recorded.image_id == row.image_id):
+            return True
+    return owned_test_snapshot(row.image, row.instance_id, project_id)
+
+
+def shown_to_project(request, row):
+    """A refreshed row may be shown: its instance (when known) is the
+    project's and its image (when there is one) is the project's own test
+    snapshot of it.  Anything else came from a crafted row id."""
+    project_id = request.user.project_id
+    if row.server is not None and not server_in_project(row.server,
+                                                        project_id):
+        return False
+    if row.image is not None and not owned_test_snapshot(
+            row.image, row.instance_id, project_id):
+        return False
+    return True
+
+
+def disagreement(row, image_id_asked):
+    """Why the request and the record disagree, or None: the URL names an
+    image but the record of this test names another."""
+    recorded = row.record.image_id if row.record is not None else None
+    if image_id_asked and recorded and image_id_asked != recorded:
+        return _("The link names image %(asked)s, but the record of this "
+                 "test on the instance names image %(recorded)s: nothing "
+                 "was changed.") % {"asked": image_id_asked,
+                                    "recorded": recorded}
+    return None
+
+
 def record_verdict(record):
     """The verdict a record keeps for a test without an image: recomputed by
     the core from Nova's answer for a refused request, else the level and
