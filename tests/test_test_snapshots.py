@@ -117,6 +117,8 @@ class StartFlowTests(test.TestCase):
         self.assertContains(res, "Predicted outcome")
         self.assertContains(res, "booted without the guest agent channel")
         self.assertContains(res, "consistency-test-web-")
+        self.assertContains(res, "Only the 3 newest settled records are "
+                                 "kept per instance")
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)
 
@@ -169,77 +171,121 @@ class StartFlowTests(test.TestCase):
         return self.client.post(url("test_snapshot", SERVER_ID),
                                 {"name": "t1"}, follow=True)
 
-    def _last_record(self):
-        metadata = self.mock_server_metadata_update.call_args[0][2]
-        (key, value), = metadata.items()
-        return records.parse(SERVER_ID, key, value)
+    def _assert_intent_written_then_removed(self):
+        # The intent record first; removed when Nova refused: no row.
+        (key, value), = self.mock_server_metadata_update.call_args[0][
+            2].items()
+        self.assertEqual(1, self.mock_server_metadata_update.call_count)
+        self.assertTrue(value.startswith("v1;s=requested"))
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, [key])
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update",
-                                   "server_list"),
-                        nova_snapshot: ("create_image",)})
-    def test_409_task_state_is_a_clear_failed_verdict_and_recorded(self):
+    REFUSAL_MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+                     api.glance: ("image_list_detailed",),
+                     api.cinder: ("volume_list",),
+                     api.nova: ("server_console_output",
+                                "server_metadata_update",
+                                "server_metadata_delete", "server_list"),
+                     nova_snapshot: ("create_image",)}
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_409_another_snapshot_running_is_explained_and_leaves_no_row(
+            self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.Conflict(
             409, "Cannot 'createImage' instance %s while it is in "
                  "task_state image_snapshot" % SERVER_ID))
-        self.assertContains(res, "Test snapshot of web: failed.")
+        self.assertContains(res, "Nova refused the test snapshot of web")
         self.assertContains(res, "busy with another task")
-        self.assertContains(res, "Nothing was created.")
-        self.assertContains(res, "recorded on the instance")
-        record = self._last_record()
-        self.assertEqual(records.REFUSED, record.state)
-        self.assertEqual(409, record.http_status)
-        self.assertEqual("failed", record.verdict)
+        self.assertContains(res, "Wait until the instance")
+        self.assertContains(res, "This was not a test: nothing was created "
+                                 "and nothing is listed.")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_refused_record_that_cannot_be_removed_names_its_key(self):
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_metadata_delete.side_effect = \
+            nova_exc.ClientException(503, "Service Unavailable")
+        res = self._refused(nova_exc.Conflict(409, "task_state busy"))
+        self.assertContains(res, "This was not a test")
+        self.assertContains(res, "remove its metadata key "
+                                 "consistency_test_")
+
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_403_policy_and_quota(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.Forbidden(
             403, "Quota exceeded for resources: ['snapshots']"))
         self.assertContains(res, "Over quota")
-        self.assertEqual(403, self._last_record().http_status)
+        self.assertContains(res, "ask for more quota")
+        self._assert_intent_written_then_removed()
         self.mock_server_metadata_update.reset_mock()
+        self.mock_server_metadata_delete.reset_mock()
         res = self._refused(nova_exc.Forbidden(
             403, "Policy doesn't allow os_compute_api:servers:create_image"))
         self.assertContains(res, "Not allowed")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_413_over_limit(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.OverLimit(
             413, "Maximum number of images exceeded"))
-        self.assertContains(res, "Over quota: Maximum number of images exceeded")
-        self.assertContains(res, "Maximum number of images exceeded")
-        self.assertEqual(413, self._last_record().http_status)
+        self.assertContains(res, "Over quota: Maximum number of images "
+                                 "exceeded")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_404_instance_gone_writes_no_record_after(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.NotFound(
             404, "Instance %s could not be found." % SERVER_ID))
         self.assertContains(res, "no longer exists")
-        self.assertContains(res, "could not be recorded")
-        # Only the record written before the request.
+        # Only the record written before the request, gone with the
+        # instance.
         self.assertEqual(1, self.mock_server_metadata_update.call_count)
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_metadata_quota_stops_before_the_snapshot(self):
+        self._instance()
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_server_metadata_update.side_effect = nova_exc.Forbidden(
+            403, "Quota exceeded for metadata items")
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        self.assertContains(res, "was not started")
+        self.assertContains(res, "the instance&#x27;s metadata is full")
+        self.assertContains(res, "Nothing was created.")
+        self.mock_create_image.assert_not_called()
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_new_test_prunes_the_oldest_settled_records(self):
+        self._instance()
+        meta = {"owner": "ops"}
+        stamps = [stamp_ago(3600 * (i + 1)) for i in range(5)]
+        for stamp in stamps:
+            meta.update(record_meta(stamp, state=records.SETTLED,
+                                    verdict="unknown"))
+        running = stamp_ago(30)
+        meta.update(record_meta(running, state=records.ACCEPTED,
+                                image_id=IMAGE_ID))
+        self.mock_server_get.return_value["metadata"] = meta
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_create_image.return_value = (IMAGE_ID, REQUEST_ID)
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        # The three newest settled records, the running one and the
+        # user's own key stay.
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID,
+            sorted("consistency_test_" + s for s in stamps[3:]))
+        self.assertContains(res, "2 older settled test records were "
+                                 "removed")
+        self.assertEqual(1, self.mock_create_image.call_count)
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),

@@ -94,6 +94,7 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
         context["prediction"] = row.prediction
         context["captured_label"] = row.captured.source_label
         context["busy"] = bool(row.task_state)
+        context["keep_settled"] = start_mod.KEEP_SETTLED
         return context
 
 
