@@ -53,6 +53,12 @@ def properties_cell(row):
 
 
 def posture_cell(row):
+    if not row.boots_instances:
+        return format_html(
+            '<div class="consistency-posture"><span class="label '
+            'consistency-badge-ok">{}</span><ul class="consistency-reasons">'
+            '<li>{}</li></ul></div>', _("not booted from"),
+            image_rows.NOT_BOOTED_REASON)
     badge = ("consistency-badge-attention" if row.needs_attention
              else "consistency-badge-ok")
     return format_html(
@@ -85,7 +91,7 @@ def instances_cell(row):
 
 def can_change_cell(row):
     if row.can_modify:
-        return _("Yes (owner)") if row.is_owner else _("Yes (admin)")
+        return _("Yes (owner)")
     return format_html('<span class="text-muted">{}</span>',
                        row.change_reason)
 

@@ -26,7 +26,7 @@ def project_servers(request):
     except Exception:
         exceptions.handle(request, _("Unable to list this project's "
                                      "instances: instance counts are not "
-                                     "shown."))
+                                     "shown."), details="")
         return None
 
 
@@ -61,8 +61,12 @@ class ImagesTab(paging.PagedTableTab):
                     reversed_order=reversed_order)
         except Exception:
             exceptions.handle(request, _("Unable to retrieve images from "
-                                         "Glance."))
+                                         "Glance: try again later."),
+                              details="")
             return []
+        # What a member of this project can use, even for an admin, whose
+        # visibility=all list holds every project's images.
+        images = image_rows.usable_by_project(request, images)
         servers = project_servers(request) if images else []
         counts = (image_rows.count_instances_by_image(servers)
                   if servers is not None else None)
