@@ -903,8 +903,14 @@ class InstanceDetailTabTests(test.TestCase):
                                    message="task_state image_snapshot"))
         found["image"]["id"] = base.id
         self.mock_server_get.return_value = found
+        planted = marked_image(ago(50), image_id=OTHER_IMAGE,
+                               owner="other-project")
+        planted._apiresource.update(core_verdict.image_properties_for(
+            core_verdict.Verdict(core_verdict.Level.APPLICATION_CONSISTENT,
+                                 "Planted by another project.", (),
+                                 "Nothing."), ago(40)))
         self.mock_image_list_detailed.side_effect = [
-            ([base], False, False), ([settled], False, False)]
+            ([base], False, False), ([settled, planted], False, False)]
         group = types.SimpleNamespace(kwargs={
             "instance": types.SimpleNamespace(id=SERVER_ID)})
         tab = detail_tab.ConsistencyTab(group, self.request)
@@ -917,10 +923,12 @@ class InstanceDetailTabTests(test.TestCase):
         self.assertIn('data-verdict="failed"', html)
         self.assertIn("busy with another task", html)
         self.assertEqual(2, self.mock_image_list_detailed.call_count)
+        self.assertNotIn("Planted by another project", html)
         self.mock_image_list_detailed.assert_called_with(
             test.IsHttpRequest(), filters={
                 "consistency_test_snapshot": "v1",
-                "consistency_instance": SERVER_ID},
+                "consistency_instance": SERVER_ID,
+                "owner": fixtures.PROJECT_ID},
             sort_key="created_at", sort_dir="desc")
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)

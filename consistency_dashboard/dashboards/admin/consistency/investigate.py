@@ -51,6 +51,7 @@ class SnapshotImage:
     created_at: str
     test_snapshot: bool
     verdict: object          # verdict.StoredVerdict or None
+    owner: str = None
 
 
 @dataclasses.dataclass
@@ -170,7 +171,8 @@ def _load_snapshots(request, instance_id, result):
             status=data.get("status"), created_at=data.get("created_at"),
             test_snapshot=test,
             verdict=(core_verdict.verdict_from_image_properties(data)
-                     if test else None)))
+                     if test else None),
+            owner=data.get("owner")))
     return plain
 
 
@@ -272,6 +274,12 @@ def diagnose(request, instance_id):
         return result
     result.server = server
     project_id = server.get("tenant_id") or server.get("project_id")
+    # Any project may mark an image of its own as a test snapshot of this
+    # instance: only those its own project owns count.
+    for snapshot in result.snapshots:
+        if snapshot.test_snapshot and snapshot.owner != project_id:
+            snapshot.test_snapshot = False
+            snapshot.verdict = None
     result.project_name = _load_project_name(request, project_id)
     image = _load_image(request, server)
     volume = _load_volume(request, server)
