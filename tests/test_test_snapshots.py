@@ -164,6 +164,20 @@ class StartFlowTests(test.TestCase):
         self.assertEqual(REQUEST_ID, parsed.request_id)
         self.assertTrue(len(second[key]) <= 255)
 
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_unknown_instance_is_said_in_words(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        # What keystoneauth raises for Nova's 404 on the 2.98 REST call.
+        self.mock_server_get.side_effect = ks_exc.NotFound(
+            "Unrecognized schema in response body.", http_status=404)
+        res = self.client.get(url("test_snapshot", OTHER_SERVER))
+        self.assertEqual(302, res.status_code)
+        found = [str(m) for m in res.wsgi_request._messages]
+        self.assertEqual(["This instance no longer exists (or is not in "
+                          "this project)."], found)
+
     def _refused(self, exc):
         self._instance()
         self.mock_server_console_output.return_value = BOOT
@@ -746,6 +760,33 @@ class RecordFormatTests(test.TestCase):
         with self.assertRaises(ValueError):
             rows.split_row_id("garbage")
 
+
+
+class ErrorWordsTests(test.TestCase):
+    """api/errors.py: a sentence to act on, never the exception's text."""
+
+    def test_unexpected_errors_never_show_their_text(self):
+        from consistency_dashboard.api import errors
+        for exc in (ValueError("Expecting value: line 1 column 1 (char 0)"),
+                    RuntimeError("GET http://10.0.0.5:8774/v2.1/servers "
+                                 "failed")):
+            status, why = errors.explain(exc, "Nova")
+            self.assertEqual("error", status)
+            self.assertNotIn(str(exc), str(why))
+            self.assertIn("the details are in the dashboard's log", str(why))
+
+    def test_service_messages_kept_bodies_and_urls_dropped(self):
+        from consistency_dashboard.api import errors
+        self.assertIn("Quota exceeded for resources", str(errors.explain(
+            nova_exc.Forbidden(403, "Quota exceeded for resources: "
+                                    "['snapshots']"), "Nova")[1]))
+        html = glance_exc.HTTPForbidden(
+            "<html><body>403 Forbidden</body></html>")
+        html.details = "<html><body>403 Forbidden</body></html>"
+        self.assertNotIn("<html>", str(errors.explain(html, "Glance")[1]))
+        self.assertIn("metadata is full", str(errors.explain(
+            nova_exc.Forbidden(403, "Quota exceeded for metadata items"),
+            "Nova")[1]))
 
 
 class MoreVerdictPathTests(test.TestCase):

@@ -110,8 +110,8 @@ def stale_record_keys(metadata, keep=KEEP_SETTLED):
 
 def _nova_answer(exc):
     status = errors.status_of(exc)
-    message = str(getattr(exc, "details", "") or
-                  getattr(exc, "message", "") or exc or "").strip()
+    # Nova's own sentence only: never the client's exception text.
+    message = errors.service_message(exc)
     if status is None or status in (502, 503, 504):
         _s, why = errors.explain(exc, _("Nova"))
         return core_verdict.NovaAnswer(None, str(why))

@@ -46,7 +46,7 @@ class TestSnapshotsTab(tabs.TableTab):
             exceptions.handle(request, _("Unable to list the test snapshots "
                                          "from Glance: only the records "
                                          "kept on the instances are "
-                                         "shown."))
+                                         "shown."), details="")
         try:
             servers = list_servers_with_records(request)
         except Exception:
@@ -54,7 +54,7 @@ class TestSnapshotsTab(tabs.TableTab):
                                          "instances from Nova: test "
                                          "snapshots whose image vanished "
                                          "are not shown, and instance names "
-                                         "are missing."))
+                                         "are missing."), details="")
         return rows.join(images, servers)
 
     def get_context_data(self, request, **kwargs):
