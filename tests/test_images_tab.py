@@ -398,6 +398,36 @@ class ImageWordsTests(test.TestCase):
             "tab_group"].get_tab("images")._tables["images"].data])
 
 
+class ImageLinkTests(test.TestCase):
+    """The boot image link in an Instances row opens that image."""
+
+    def test_instances_row_links_to_its_own_image(self):
+        import types
+        from consistency_dashboard.dashboards.project.consistency.instances\
+            import tables as instance_tables
+        image = fixtures.make_image("debian-12")
+        row = types.SimpleNamespace(volume_backed=False, image=image,
+                                    image_id=image.id,
+                                    image_name="debian-12")
+        html = str(instance_tables.boot_source_cell(row))
+        self.assertIn("tab=consistency__images&amp;image_id=%s" % image.id,
+                      html)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_images_tab_with_image_id_lists_that_image(self):
+        image = fixtures.make_image("debian-12")
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB + "&image_id=" + image.id)
+        rows = res.context["tab_group"].get_tab("images")._tables[
+            "images"].data
+        self.assertEqual([image.id], [r.id for r in rows])
+        filters = self.mock_image_list_detailed.call_args[1]["filters"]
+        self.assertEqual("in:" + image.id, filters["id"])
+        self.assertContains(res, "Showing only the image the instance")
+
+
 class AdminInProjectPanelTests(test.BaseAdminViewTests):
     """An administrator in the Project panel sees what a member of the
     current project can use, and may fix only the project's own images."""

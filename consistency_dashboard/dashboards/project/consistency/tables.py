@@ -83,6 +83,16 @@ def tab_url(slug="images"):
     return "%s?tab=consistency__%s" % (reverse(INDEX_URL), slug)
 
 
+# Images tab query parameter: list this one image (links from instances).
+ONE_IMAGE_PARAM = "image_id"
+
+
+def image_url(image_id):
+    """The Images tab showing one image."""
+    return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+        {"tab": "consistency__images", ONE_IMAGE_PARAM: image_id}))
+
+
 def instances_cell(row):
     url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
         {"tab": "consistency__instances", "image": row.id}))

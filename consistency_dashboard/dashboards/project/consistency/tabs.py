@@ -53,6 +53,11 @@ class ImagesTab(paging.PagedTableTab):
             "name" else ""
         if name:
             filters["name"] = name
+        only = (request.GET.get(tables.ONE_IMAGE_PARAM) or "").strip()
+        if only:
+            # The link from an instance's boot image: that image alone.
+            filters["id"] = "in:" + only
+            marker, reversed_order = None, False
         try:
             images, self._has_more, self._has_prev = \
                 api.glance.image_list_detailed(
@@ -75,6 +80,10 @@ class ImagesTab(paging.PagedTableTab):
             image, request, policy_allows,
             counts.get(image.id, 0) if counts is not None else "?")
             for image in images]
+        if only:
+            messages.info(request, _("Showing only the image the instance "
+                                     "was booted from; the Images tab "
+                                     "lists them all."))
         if request.GET.get("attention") == "1":
             rows = [row for row in rows if row.needs_attention]
             messages.info(request, _("Showing only the images on this page "
