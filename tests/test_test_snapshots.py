@@ -720,8 +720,13 @@ class RowActionTests(test.TestCase):
                                                      IMAGE_ID))
         res = self.client.get(keep)
         self.assertContains(res, "will never touch this image")
+        # No browser-side "required": Horizon's themable checkbox hides the
+        # input, and the browser then blocked the submit without a word.
+        self.assertContains(res, '<input type="checkbox" name="understood" '
+                                 'id="id_understood">', html=True)
         res = self.client.post(keep, {})
         self.assertFormErrors(res, 1)
+        self.assertContains(res, "Tick this box to keep the image")
         self.mock_image_update_properties.assert_not_called()
         res = self.client.post(keep, {"understood": "on"})
         self.assertRedirectsNoFollow(res, TAB)

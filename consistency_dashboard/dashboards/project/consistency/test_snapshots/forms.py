@@ -98,9 +98,16 @@ class TestSnapshotForm(forms.SelfHandlingForm):
 
 
 class KeepAsBackupForm(forms.SelfHandlingForm):
+    # Horizon's themable checkbox hides the real input, so the browser's
+    # own "required" check had nothing to point at and the submit silently
+    # did nothing: the server says it instead, in the modal.
+    use_required_attribute = False
     understood = forms.BooleanField(
         label=_("I understand: this dashboard will never touch this image "
-                "again (no delete, no verdict update)"), required=True)
+                "again (no delete, no verdict update)"), required=True,
+        error_messages={"required": _(
+            "Tick this box to keep the image: this dashboard will then "
+            "never delete or change it again.")})
 
     def __init__(self, request, *args, **kwargs):
         self.row = kwargs.pop("row")
