@@ -77,6 +77,8 @@ def read_server(request, instance_id, maximum):
             return nova_rest.server_get(request, instance_id), None
         return rows.plain(api.nova.server_get(request, instance_id)), None
     except Exception as exc:
+        if errors.status_of(exc) == 401:
+            raise   # the login expired: tables.UpdateRow says so
         if _not_found(exc):
             return None, "deleted"
         LOG.info("server %s not readable", instance_id, exc_info=True)
@@ -102,6 +104,8 @@ def read_image(request, image_id=None, instance_id=None, stamp=None):
         return (found[0] if found else None), None, True
     except Exception as exc:
         status = errors.status_of(exc)
+        if status == 401:
+            raise   # the login expired, not the image: nothing is decided
         if _not_found(exc):
             return None, 404, True
         if status is not None and status < 500:

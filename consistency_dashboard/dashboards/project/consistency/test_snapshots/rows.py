@@ -25,6 +25,10 @@ POLLING = "polling"
 SETTLED = "settled"
 FAILED = "failed"
 STILL_RUNNING = "still running"
+LOGIN_EXPIRED = "log in again"
+LOGIN_EXPIRED_NOTE = _("Your login has expired: log in again. The test "
+                       "snapshot goes on in Nova; nothing was decided or "
+                       "lost, and this row resumes after you log in.")
 
 # Row id: <instance id>_<requested at, compact>[_<image id>].  The image id
 # rides along so a row whose instance was deleted (record gone with it) can
@@ -211,7 +215,8 @@ class TestSnapshotRow(object):
 
     def __init__(self, instance_id, stamp, image=None, record=None,
                  server=None, verdict=None, poll_state=None, notes=(),
-                 server_state=None):
+                 server_state=None, login_expired=False):
+        self.login_expired = login_expired
         self.instance_id = instance_id
         self.stamp = stamp
         self.requested_at = records.requested_at_of(stamp)
@@ -231,9 +236,11 @@ class TestSnapshotRow(object):
                               instance_id)
         self.task_state = (server or {}).get("OS-EXT-STS:task_state")
         self.notes = tuple(notes)
-        self.verdict = verdict or self._stored_verdict()
+        self.verdict = verdict or (None if login_expired else
+                                   self._stored_verdict())
         self.poll_state = poll_state
-        if self.poll_state is None and not self.final:
+        if self.poll_state is None and not self.final and \
+                not login_expired:
             self.poll_state = core_poll.poll_state(
                 self.elapsed_seconds, image_status=self.image_status,
                 task_state=self.task_state,
@@ -272,6 +279,8 @@ class TestSnapshotRow(object):
 
     @property
     def stage(self):
+        if self.login_expired:
+            return LOGIN_EXPIRED
         if self.final:
             return core_poll.Stage.DONE.value
         if self.poll_state is None:
@@ -292,6 +301,9 @@ class TestSnapshotRow(object):
     @property
     def poll_status(self):
         """Drives Horizon's ajax rows: POLLING rows update themselves."""
+        if self.login_expired:
+            # Stop polling: every look would be refused until the login.
+            return LOGIN_EXPIRED
         if self.final:
             if self.verdict.level is core_verdict.Level.FAILED:
                 return FAILED

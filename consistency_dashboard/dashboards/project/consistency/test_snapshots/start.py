@@ -24,6 +24,7 @@ Order, so nothing is lost whatever fails:
 """
 
 import dataclasses
+import datetime
 
 from django.utils.translation import gettext_lazy as _
 
@@ -121,16 +122,23 @@ def _nova_answer(exc):
 def start(request, instance_row, name, requested_at=None):
     """Start one test snapshot of ``instance_row`` (an Instances tab row,
     instances/rows.py).  Returns :class:`Started`."""
-    requested_at = requested_at or rows.now()
+    requested_at = (requested_at or rows.now()).replace(microsecond=0)
     power = power_of(instance_row)
+    metadata_now = (getattr(instance_row, "server", None) or {}) \
+        .get("metadata") or {}
+    # One key per second: a second request in the same second (a double
+    # click, two tabs) must not overwrite, then remove, the first one's
+    # record.
+    for _taken in range(len(metadata_now)):
+        if records.key_for(requested_at) not in metadata_now:
+            break
+        requested_at += datetime.timedelta(seconds=1)
     record = records.Record(instance_id=instance_row.id,
                             stamp=records.stamp_of(requested_at),
                             state=records.REQUESTED, power=power)
     console, console_error = evidence.console_text(request, instance_row.id)
     baseline = (core_probe.baseline_from_console(console)
                 if console is not None else None)
-    metadata_now = (getattr(instance_row, "server", None) or {}) \
-        .get("metadata") or {}
     pruned = tuple(stale_record_keys(metadata_now))
     prune_error = (_remove_keys(request, instance_row.id, pruned)
                    if pruned else None)

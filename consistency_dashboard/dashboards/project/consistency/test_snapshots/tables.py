@@ -19,6 +19,8 @@ from consistency_dashboard.dashboards.project.consistency \
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 
 
@@ -142,6 +144,17 @@ class UpdateRow(tables.Row):
         except ValueError:
             # Not a row id of this table (rows.split_row_id).
             raise exceptions.NotFound()
+        except Exception as exc:
+            if errors.status_of(exc) != 401:
+                raise
+            # Keystone refused the token (expired or revoked) while the
+            # row polled: say so in the row, decide and write nothing.
+            instance_id, stamp, image_id = rows.split_row_id(obj_id)
+            return rows.TestSnapshotRow(
+                instance_id, stamp,
+                record=records.Record(instance_id=instance_id, stamp=stamp,
+                                      image_id=image_id),
+                notes=[str(rows.LOGIN_EXPIRED_NOTE)], login_expired=True)
         if not rows.shown_to_project(request, row):
             # Horizon drops a row answered with 404.
             raise exceptions.NotFound()
@@ -250,6 +263,7 @@ class TestSnapshotsTable(tables.DataTable):
                         status_choices=((rows.POLLING, None),
                                         (rows.SETTLED, True),
                                         (rows.STILL_RUNNING, True),
+                                        (rows.LOGIN_EXPIRED, True),
                                         (rows.FAILED, False)),
                         classes=("consistency-progress",))
     verdict = tables.Column(verdict_cell, verbose_name=_("Verdict"),
