@@ -178,6 +178,25 @@ class StartFlowTests(test.TestCase):
         self.assertEqual(["This instance no longer exists (or is not in "
                           "this project)."], found)
 
+    @test.create_mocks({
+        nova_rest: ("compute_version_range", "server_get"),
+        api.glance: ("image_list_detailed",), api.cinder: ("volume_list",),
+        api.nova: ("server_console_output", "server_metadata_update"),
+        nova_snapshot: ("create_image",)})
+    def test_instance_of_another_project_is_refused_on_post_too(self):
+        self._instance()
+        self.mock_server_get.return_value["tenant_id"] = "other-project"
+        for res in (self.client.get(url("test_snapshot", SERVER_ID)),
+                    self.client.post(url("test_snapshot", SERVER_ID),
+                                     {"name": "t1"})):
+            self.assertEqual(302, res.status_code)
+            self.assertIn("not one of this project",
+                          " ".join(str(m) for m in
+                                   res.wsgi_request._messages))
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_create_image.assert_not_called()
+        self.mock_server_console_output.assert_not_called()
+
     def _refused(self, exc):
         self._instance()
         self.mock_server_console_output.return_value = BOOT

@@ -78,6 +78,16 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
     load_error = _("Unable to read instance %s from Nova: "
                    "no test snapshot was taken.")
 
+    def get_row(self):
+        row = super().get_row()
+        # Checked on every request, the POST included: an admin's token
+        # reads any project's server, and a test writes a record on it.
+        if not rows.server_in_project(row.server,
+                                      self.request.user.project_id):
+            messages.error(self.request, NOT_IN_PROJECT)
+            raise exceptions.Http302(instance_views.instances_tab_url())
+        return row
+
     def get_initial(self):
         return {"name": start_mod.default_name(self.get_row().name,
                                                rows.now())}
