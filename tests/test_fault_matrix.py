@@ -138,7 +138,8 @@ FAULTS = (
                    "nothing was decided or lost"), 1, 1,
           not_said=('data-verdict="failed"', "requires authentication")),
     Fault("stopped instance", _status("SHUTOFF"), "poll",
-          ("The instance was stopped",), 1, 1, not_said=('data-verdict="failed"',)),
+          ("The instance was stopped",), 1, 1,
+          not_said=('data-verdict="failed"',)),
     Fault("paused instance", _status("PAUSED"), "poll",
           ('data-verdict="crash-consistent"', "The instance was paused: "
            "its agent could not freeze"), 1, 1,

@@ -396,6 +396,8 @@ class TestSnapshotsTabTests(test.TestCase):
                       by_stamp[refused].verdict.cause)
         self.assertEqual("Nova deleted it.", by_stamp[vanished].verdict.cause)
         self.assertContains(res, "image gone-image is gone")
+        self.assertContains(res, "only the 3 newest settled records are "
+                                 "kept per instance")
         self.assertContains(res, "crash-consistent")
         # Settled rows do not poll.
         self.assertNotContains(res, POLLING_ROW)

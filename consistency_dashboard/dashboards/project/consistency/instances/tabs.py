@@ -62,7 +62,8 @@ def instance_rows(request, servers, max_microversion, property_version):
         except Exception:
             exceptions.handle(request, _("Unable to read the instances' "
                                          "images from Glance: their current "
-                                         "properties are not shown."), details="")
+                                         "properties are not shown."),
+                              details="")
     snapshots = {}
     if servers and property_version is None:
         try:

@@ -9,6 +9,8 @@ from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import start
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import tables
 
 
@@ -62,4 +64,5 @@ class TestSnapshotsTab(tabs.TableTab):
         table = self._tables["test_snapshots"]
         context["still_frozen"] = [r for r in table.data
                                    if r.may_still_be_frozen]
+        context["keep_settled"] = start.KEEP_SETTLED
         return context
