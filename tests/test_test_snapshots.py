@@ -1080,16 +1080,12 @@ class OwnershipTests(test.TestCase):
 
     def _poll(self, row_id, image=None, image_error=None, meta=None,
               tenant_id=fixtures.PROJECT_ID):
-        self.mock_compute_version_range.return_value = ("2.1", "2.104")
-        found = server(meta or {})
-        found["tenant_id"] = tenant_id
-        self.mock_server_get.return_value = found
-        if image_error is not None:
-            self.mock_image_get.side_effect = image_error
-        else:
-            self.mock_image_get.return_value = image
-        self.mock_server_console_output.return_value = BOOT + probe_lines(7)
-        self.mock_instance_action_events.return_value = []
+        _instance, stamp, _image = rows.split_row_id(row_id)
+        RowUpdateTests._cloud(self, stamp, image=image,
+                              image_error=image_error,
+                              server_meta=meta or {},
+                              console=BOOT + probe_lines(7))
+        self.mock_server_get.return_value["tenant_id"] = tenant_id
         return self.client.get(row_url(row_id),
                                HTTP_X_REQUESTED_WITH="XMLHttpRequest")
 

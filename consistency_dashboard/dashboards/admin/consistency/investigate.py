@@ -51,7 +51,8 @@ class SnapshotImage:
     created_at: str
     test_snapshot: bool
     verdict: object          # verdict.StoredVerdict or None
-    owner: str = None
+    owner: str = None        # the image's owner, when read from Glance
+    from_glance: bool = False
 
 
 @dataclasses.dataclass
@@ -172,7 +173,7 @@ def _load_snapshots(request, instance_id, result):
             test_snapshot=test,
             verdict=(core_verdict.verdict_from_image_properties(data)
                      if test else None),
-            owner=data.get("owner")))
+            owner=data.get("owner"), from_glance=True))
     return plain
 
 
@@ -277,7 +278,8 @@ def diagnose(request, instance_id):
     # Any project may mark an image of its own as a test snapshot of this
     # instance: only those its own project owns count.
     for snapshot in result.snapshots:
-        if snapshot.test_snapshot and snapshot.owner != project_id:
+        if snapshot.test_snapshot and snapshot.from_glance and \
+                snapshot.owner != project_id:
             snapshot.test_snapshot = False
             snapshot.verdict = None
     result.project_name = _load_project_name(request, project_id)
