@@ -1157,7 +1157,7 @@ class OwnershipTests(test.TestCase):
                          image=marked_image(records.requested_at_of(stamp)),
                          meta=record_meta(stamp, state=records.ACCEPTED,
                                           image_id=IMAGE_ID))
-        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, 'data-stage="done"')
         self.assertEqual(1, self.mock_image_update_properties.call_count)
         self.assertEqual(1, self.mock_server_metadata_update.call_count)
 
