@@ -53,6 +53,12 @@ def properties_cell(row):
 
 
 def posture_cell(row):
+    if not row.boots_instances:
+        return format_html(
+            '<div class="consistency-posture"><span class="label '
+            'consistency-badge-ok">{}</span><ul class="consistency-reasons">'
+            '<li>{}</li></ul></div>', _("not booted from"),
+            image_rows.NOT_BOOTED_REASON)
     badge = ("consistency-badge-attention" if row.needs_attention
              else "consistency-badge-ok")
     return format_html(
@@ -77,6 +83,16 @@ def tab_url(slug="images"):
     return "%s?tab=consistency__%s" % (reverse(INDEX_URL), slug)
 
 
+# Images tab query parameter: list this one image (links from instances).
+ONE_IMAGE_PARAM = "image_id"
+
+
+def image_url(image_id):
+    """The Images tab showing one image."""
+    return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+        {"tab": "consistency__images", ONE_IMAGE_PARAM: image_id}))
+
+
 def instances_cell(row):
     url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
         {"tab": "consistency__instances", "image": row.id}))
@@ -85,7 +101,7 @@ def instances_cell(row):
 
 def can_change_cell(row):
     if row.can_modify:
-        return _("Yes (owner)") if row.is_owner else _("Yes (admin)")
+        return _("Yes (owner)")
     return format_html('<span class="text-muted">{}</span>',
                        row.change_reason)
 
