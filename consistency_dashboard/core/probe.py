@@ -916,17 +916,22 @@ class _Scan:
             self.app_lines.setdefault(key, []).append(parsed)
 
     def _clock(self, parsed):
-        """True (and reported) when mono went backwards in this boot."""
-        backwards = (parsed.mono is not None and self.last_mono is not None
-                     and parsed.mono < self.last_mono - _MONO_SLACK)
+        """True (and reported) when the lines' clock went backwards in this
+        boot.  A v2 thaw line is stamped when the freeze ended but written
+        later (``logged``): its place in the log follows ``logged``."""
+        mono = parsed.mono
+        if "logged" in parsed.fields:
+            mono = float(parsed.fields["logged"])
+        backwards = (mono is not None and self.last_mono is not None
+                     and mono < self.last_mono - _MONO_SLACK)
         if backwards:
             self.issues.add(AnomalyKind.CLOCK_BACKWARDS, parsed.line_no,
                             "The guest's monotonic clock went backwards "
                             "without a reboot: a forged or out-of-order "
                             "line.", parsed.text)
-        if parsed.mono is not None:
-            self.last_mono = parsed.mono if self.last_mono is None else max(
-                self.last_mono, parsed.mono)
+        if mono is not None:
+            self.last_mono = mono if self.last_mono is None else max(
+                self.last_mono, mono)
         return backwards
 
     def _freeze(self, key, parsed, backwards):

@@ -420,6 +420,14 @@ V2_CASES = [
      "[  811.900120] CONSISTENCY-PROBE v1 event=app seq=1 app=mysql "
      "phase=freeze result=ok rc=0 mono=811.90\n" + V2_FREEZE + v2_thaw(),
      "v2", (("/", 1.19),), (), True, 1.21, []),
+    # Application thaw hooks write their lines after the freeze ended and
+    # before the probe's thaw line, stamped when the freeze ended: the log
+    # order follows ``logged``, not ``mono``.
+    ("v2-thaw-stamped-before-slow-app-thaw-hooks",
+     V2_FREEZE + "[  815.552753] CONSISTENCY-PROBE v1 event=app seq=1 "
+     "app=mysql phase=thaw result=ok rc=0 mono=815.55\n" +
+     v2_thaw(logged="816.82", stamp="[  816.755736] "),
+     "v2", (("/", 1.19),), (), True, 1.21, []),
 ]
 
 
