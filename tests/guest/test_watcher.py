@@ -248,13 +248,19 @@ def test_the_watcher_writes_only_in_a_private_directory(tmp_path):
     (linked / PROBE_DIR).symlink_to(elsewhere)
     loose = tmp_path / 'loose'
     (loose / PROBE_DIR).mkdir(parents=True)
-    (loose / PROBE_DIR).chmod(0o755)
-    for mount in (new, linked, loose):
+    (loose / PROBE_DIR).chmod(0o757)
+    # vfat shows every directory with the mount's dmask (0755 by default):
+    # root's and not writable by others is enough.
+    vfat = tmp_path / 'vfat'
+    (vfat / PROBE_DIR).mkdir(parents=True)
+    (vfat / PROBE_DIR).chmod(0o755)
+    for mount in (new, linked, loose, vfat):
         g.add_mount(mount)
     g.run('probe', 'freeze')
-    assert wait_written(new)
+    assert wait_written(new, vfat)
     g.run('probe', 'thaw')
-    assert g.events('thaw')[0]['free'] == str(new)
+    assert sorted(g.events('thaw')[0]['free'].split(',')) == [
+        str(new), str(vfat)]
     assert (new / PROBE_DIR).stat().st_mode & 0o777 == 0o700
     assert list(elsewhere.iterdir()) == []
     assert list((loose / PROBE_DIR).iterdir()) == []
