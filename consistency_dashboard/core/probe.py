@@ -88,8 +88,8 @@ _MONO_SLACK = 0.001
 # How far a line's own clock (``logged``, else ``mono``: /proc/uptime, the
 # kernel's boot time) may stand from the printk timestamp of the message
 # that carries it (the kernel's local clock).  Measured in the test guest
-# under QEMU TCG: the printk clock runs 0.04-0.05 s behind /proc/uptime,
-# and the hook writes its line 0.01-0.3 s after reading the clock (more on a
+# under QEMU TCG: the printk clock runs 0.04-0.06 s behind /proc/uptime,
+# and the hook writes its line 0.01-0.4 s after reading the clock (on a
 # loaded host).  The two clocks drift apart over a long uptime (NTP slews
 # one, not the other), so the allowance grows by 0.01% of the uptime.
 KMSG_MONO_AHEAD = 1.0       # line clock later than the kernel timestamp

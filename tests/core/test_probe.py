@@ -385,8 +385,8 @@ def test_anomalies_are_capped():
 
 # --- version 2 and the kernel-message rule ----------------------------------
 
-V1_PAIR = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=812.00 "
-           "wall=1763790012.41 apps=-\n"
+V1_PAIR = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=1 "
+           "mono=812.00 wall=1763790012.41 apps=-\n"
            "[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=812.71 "
            "wall=1763790013.12 apps=-\n")
 V2_FREEZE = ("[  812.004211] CONSISTENCY-PROBE v2 event=freeze seq=1 "
