@@ -694,10 +694,11 @@ def _typed_values(event, fields):
 
 def _clock_agrees(parsed):
     """The line's own clock against the printk timestamp of its message."""
-    stamp = parsed.fields.get("logged", parsed.fields.get("mono"))
+    logged = parsed.fields.get("logged")
+    stamp = parsed.mono if logged is None else float(logged)
     if stamp is None or parsed.kmsg_time is None:
         return True
-    late = parsed.kmsg_time - float(stamp)
+    late = parsed.kmsg_time - stamp
     drift = KMSG_MONO_DRIFT * parsed.kmsg_time
     return -(KMSG_MONO_AHEAD + drift) <= late <= KMSG_MONO_BEHIND + drift
 
@@ -1017,6 +1018,8 @@ def _pairs(scan):
 
 
 def _app_conflicts(pair, issues):
+    if not pair.app_lines:
+        return
     for phase in ("freeze", "thaw"):
         line = pair.freeze if phase == "freeze" else pair.thaw
         if line is None:
