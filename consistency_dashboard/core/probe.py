@@ -88,8 +88,8 @@ _MONO_SLACK = 0.001
 # How far a line's own clock (``logged``, else ``mono``: /proc/uptime, the
 # kernel's boot time) may stand from the printk timestamp of the message
 # that carries it (the kernel's local clock).  Measured in the test guest
-# under QEMU TCG: the printk clock runs 0.04-0.05 s behind /proc/uptime,
-# and the hook writes its line 0.01-0.3 s after reading the clock (more on a
+# under QEMU TCG: the printk clock runs 0.04-0.06 s behind /proc/uptime,
+# and the hook writes its line 0.01-0.4 s after reading the clock (on a
 # loaded host).  The two clocks drift apart over a long uptime (NTP slews
 # one, not the other), so the allowance grows by 0.01% of the uptime.
 KMSG_MONO_AHEAD = 1.0       # line clock later than the kernel timestamp
@@ -694,10 +694,11 @@ def _typed_values(event, fields):
 
 def _clock_agrees(parsed):
     """The line's own clock against the printk timestamp of its message."""
-    stamp = parsed.fields.get("logged", parsed.fields.get("mono"))
+    logged = parsed.fields.get("logged")
+    stamp = parsed.mono if logged is None else float(logged)
     if stamp is None or parsed.kmsg_time is None:
         return True
-    late = parsed.kmsg_time - float(stamp)
+    late = parsed.kmsg_time - stamp
     drift = KMSG_MONO_DRIFT * parsed.kmsg_time
     return -(KMSG_MONO_AHEAD + drift) <= late <= KMSG_MONO_BEHIND + drift
 
@@ -916,17 +917,22 @@ class _Scan:
             self.app_lines.setdefault(key, []).append(parsed)
 
     def _clock(self, parsed):
-        """True (and reported) when mono went backwards in this boot."""
-        backwards = (parsed.mono is not None and self.last_mono is not None
-                     and parsed.mono < self.last_mono - _MONO_SLACK)
+        """True (and reported) when the lines' clock went backwards in this
+        boot.  A v2 thaw line is stamped when the freeze ended but written
+        later (``logged``): its place in the log follows ``logged``."""
+        mono = parsed.mono
+        if "logged" in parsed.fields:
+            mono = float(parsed.fields["logged"])
+        backwards = (mono is not None and self.last_mono is not None
+                     and mono < self.last_mono - _MONO_SLACK)
         if backwards:
             self.issues.add(AnomalyKind.CLOCK_BACKWARDS, parsed.line_no,
                             "The guest's monotonic clock went backwards "
                             "without a reboot: a forged or out-of-order "
                             "line.", parsed.text)
-        if parsed.mono is not None:
-            self.last_mono = parsed.mono if self.last_mono is None else max(
-                self.last_mono, parsed.mono)
+        if mono is not None:
+            self.last_mono = mono if self.last_mono is None else max(
+                self.last_mono, mono)
         return backwards
 
     def _freeze(self, key, parsed, backwards):
@@ -1012,6 +1018,8 @@ def _pairs(scan):
 
 
 def _app_conflicts(pair, issues):
+    if not pair.app_lines:
+        return
     for phase in ("freeze", "thaw"):
         line = pair.freeze if phase == "freeze" else pair.thaw
         if line is None:

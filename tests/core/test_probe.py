@@ -385,8 +385,8 @@ def test_anomalies_are_capped():
 
 # --- version 2 and the kernel-message rule ----------------------------------
 
-V1_PAIR = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=1 mono=812.00 "
-           "wall=1763790012.41 apps=-\n"
+V1_PAIR = ("[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=1 "
+           "mono=812.00 wall=1763790012.41 apps=-\n"
            "[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=1 mono=812.71 "
            "wall=1763790013.12 apps=-\n")
 V2_FREEZE = ("[  812.004211] CONSISTENCY-PROBE v2 event=freeze seq=1 "
@@ -419,6 +419,14 @@ V2_CASES = [
     ("v2-mixed-with-v1-app-lines",
      "[  811.900120] CONSISTENCY-PROBE v1 event=app seq=1 app=mysql "
      "phase=freeze result=ok rc=0 mono=811.90\n" + V2_FREEZE + v2_thaw(),
+     "v2", (("/", 1.19),), (), True, 1.21, []),
+    # Application thaw hooks write their lines after the freeze ended and
+    # before the probe's thaw line, stamped when the freeze ended: the log
+    # order follows ``logged``, not ``mono``.
+    ("v2-thaw-stamped-before-slow-app-thaw-hooks",
+     V2_FREEZE + "[  815.552753] CONSISTENCY-PROBE v1 event=app seq=1 "
+     "app=mysql phase=thaw result=ok rc=0 mono=815.55\n" +
+     v2_thaw(logged="816.82", stamp="[  816.755736] "),
      "v2", (("/", 1.19),), (), True, 1.21, []),
 ]
 

@@ -56,8 +56,9 @@ class Guest:
                 '/proc/uptime' if real_clock else str(self.uptime)),
             'CONSISTENCY_PROBE_CMDLINE': str(self.root / 'cmdline'),
             'CONSISTENCY_PROBE_MOUNTS': str(self.mounts),
-            # Stands for qemu-ga's qga.state.isfrozen (absent: not frozen).
-            'CONSISTENCY_PROBE_AGENT_STATE': str(self.root / 'agent-frozen'),
+            # A FIFO waiting for its reader stands for a frozen filesystem.
+            'CONSISTENCY_PROBE_FREEZE_WCHAN':
+                'percpu_rwsem_wait|wait_for_partner',
             'FAKE_LOG': str(self.log),
         }
         self.scripts = {}
