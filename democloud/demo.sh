@@ -40,10 +40,20 @@ HORIZON_PORT=8080
 # left defined by another one.
 INSTANCE_PREFIX="cd$(printf '%s' "$STATE" | sha256sum | cut -c1-6)-"
 
+# Every host tool this script and tools/guest-image/build.sh call must come
+# from this list (or be Essential): tests/test_demo_packages.py checks it, so
+# `up` works alone on a fresh machine, not only where the tests ran before.
 APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server
   libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   qemu-system-x86 qemu-utils libvirt-dev pkg-config gcc python3-dev
-  libpcre3-dev libssl-dev libffi-dev procps iproute2 curl)
+  libpcre3-dev libssl-dev libffi-dev procps iproute2 curl git
+  mmdebstrap e2fsprogs)
+# Volume-backed instances (CONSISTENCY_DEMO_VOLUMES=1): single-node Ceph and
+# the RBD pieces Cinder (python3-rados/rbd) and QEMU (qemu-block-extra) use.
+VOLUME_APT_PACKAGES=(ceph-mon ceph-mgr ceph-osd ceph-base ceph-common
+  python3-rados python3-rbd qemu-block-extra)
+VOLUMES="${CONSISTENCY_DEMO_VOLUMES:-0}"
+if [ "$VOLUMES" = 1 ]; then APT_PACKAGES+=("${VOLUME_APT_PACKAGES[@]}"); fi
 
 # ---------------------------------------------------------------- helpers
 T0=$(date +%s)
@@ -165,9 +175,12 @@ do_apt() {
   apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 $missing
 }
 
+# cinder 29.0.0 is the 2026.2 release, as nova 34.0.0; it is installed even
+# when volumes are off, so switching them on does not rebuild the venv.
 OS_PKGS=(keystone==30.0.0 glance==33.0.0 openstack-placement==16.0.0
-  nova==34.0.0 neutron==29.0.0 uwsgi libvirt-python==9.0.0 PyMySQL
-  python-novaclient python-glanceclient python-keystoneclient)
+  nova==34.0.0 neutron==29.0.0 cinder==29.0.0 uwsgi libvirt-python==9.0.0 PyMySQL
+  python-novaclient python-glanceclient python-keystoneclient
+  python-cinderclient python-openstackclient)
 HZ_PKGS=(horizon==27.0.0 uwsgi)
 
 make_venv() {  # make_venv DIR CONSTRAINTS PKGS...
