@@ -135,6 +135,8 @@ progress "installing init and guest kit"
     exit 1
 }
 install -m 0755 "$here/init.sh" "$root$init_path"
+# qemu-guest-agent's guest-shutdown runs /sbin/shutdown; the init handles it
+ln -sf "$(basename "$init_path")" "$root/sbin/shutdown"
 mkdir -p "$root/etc/qemu/fsfreeze-hook.d"
 for f in "$kit"/*; do
     install -m 0755 "$f" "$root/etc/qemu/fsfreeze-hook.d/$(basename "$f")"
@@ -162,6 +164,9 @@ rm -rf "$moddir/sound" "$moddir/net" "$moddir/drivers/staging"
 for d in "$moddir"/drivers/*; do
     case ${d##*/} in
         block | char | virtio) ;;
+        # the ACPI power button (button.ko) and its events (evdev.ko): the
+        # init shuts down cleanly when Nova stops the guest
+        acpi | input) find "$d" -name '*.ko*' ! -name 'button.ko*' ! -name 'evdev.ko*' -delete ;;
         *) rm -rf "$d" ;;
     esac
 done
