@@ -69,8 +69,11 @@ fi
 
 step "Debian packages"
 # mariadb-server and postgresql: the guest kit's database hooks are tested
-# against real servers started in a temp dir.
-apt_install chromium chromium-driver shellcheck mariadb-server postgresql
+# against real servers started in a temp dir.  The disk tools make the real
+# images the snapshot reader is tested on (tests/core/test_snapshot_bytes.py).
+apt_install chromium chromium-driver shellcheck mariadb-server postgresql \
+  qemu-utils e2fsprogs fdisk gdisk dosfstools xfsprogs btrfs-progs \
+  cryptsetup-bin ntfs-3g
 if want_layer qga && [ -x tools/guest-image/install-deps.sh ]; then
   tools/guest-image/install-deps.sh
 fi

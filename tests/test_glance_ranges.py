@@ -1,0 +1,255 @@
+"""consistency_dashboard.api.glance_ranges against a real HTTP server on
+loopback that serves real images (made by qemu-img, mke2fs, sgdisk in a
+temp dir) like Glance's ``GET /v2/images/{id}/file``: ranges (206), a store
+that ignores them (200), errors, the budget; reads and bytes are counted on
+the wire."""
+import http.server
+import re
+import socket
+import threading
+import time
+
+from django.test import override_settings
+import pytest
+
+from consistency_dashboard.api import glance_ranges
+from consistency_dashboard.core import snapshot_bytes as sb
+from tests import disk_images
+
+IMAGE_ID = "5a1b2c3d-0000-4000-8000-000000000001"
+BIG = 256 * 1024 * 1024
+
+
+class FakeGlance(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    images = {}
+    mode = "ranges"
+    requests = []
+    body_bytes = 0
+
+    def log_message(self, *args):
+        pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionResetError:
+            pass        # the client closed a response it would not read
+
+    def do_GET(self):
+        FakeGlance.requests.append((self.path, dict(self.headers)))
+        match = re.match(r"/image/v2/images/([^/]+)/file\Z", self.path)
+        data = FakeGlance.images.get(match.group(1)) if match else None
+        if data is None or FakeGlance.mode == "404":
+            return self._answer(404, b"Not Found")
+        if FakeGlance.mode == "ignore-range":
+            return self._whole()
+        first, last = map(int, re.match(
+            r"bytes=(\d+)-(\d+)\Z", self.headers["Range"]).groups())
+        if FakeGlance.mode == "wrong-range":
+            first += 512
+        if first >= len(data):
+            return self._answer(416, b"")
+        part = data[first:last + 1]
+        self._answer(206, part, {"Content-Range": "bytes %d-%d/%d" % (
+            first, first + len(part) - 1, len(data))})
+
+    def _answer(self, status, body, headers=()):
+        self.send_response(status)
+        for name, value in dict(headers).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        FakeGlance.body_bytes += len(body)
+
+    def _whole(self):
+        """200 with a 256 MiB body, as a store that ignores Range would
+        send the whole image; counts what the socket accepted."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(BIG))
+        self.end_headers()
+        chunk = b"\x00" * 65536
+        try:
+            for _ in range(BIG // len(chunk)):
+                self.wfile.write(chunk)
+                FakeGlance.body_bytes += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("glance-images"))
+
+    def image(name):
+        try:
+            with open(disk_images.make(root, name), "rb") as data:
+                return data.read()
+        except disk_images.Missing as missing:
+            pytest.skip("%s is not installed (tools/run-tests.sh installs "
+                        "it)" % missing)
+    return image
+
+
+@pytest.fixture
+def glance():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGlance)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeGlance.images, FakeGlance.mode = {}, "ranges"
+    FakeGlance.requests, FakeGlance.body_bytes = [], 0
+    yield "http://127.0.0.1:%d/image" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+class User(object):
+    def __init__(self, endpoint):
+        self.token = type("Token", (), {"id": "tok-123"})()
+        self.project_id = "proj-1"
+        self.services_region = "RegionOne"
+        self.service_catalog = [{
+            "type": "image", "name": "glance",
+            "endpoints": [{"url": endpoint, "interface": "public",
+                           "region": "RegionOne", "region_id": "RegionOne"}]}]
+
+
+class Request(object):
+    def __init__(self, endpoint):
+        self.user = User(endpoint)
+        self.session = {}
+        self.COOKIES = {}
+
+
+def ranges_asked():
+    return [headers.get("Range") for _path, headers in FakeGlance.requests]
+
+
+def test_reads_a_real_qcow2_snapshot_with_two_ranged_reads(glance, images):
+    FakeGlance.images[IMAGE_ID] = data = images("ext4-recovery.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
+                                          size=len(data))
+    assert (result.checkable, result.reason_code, sb.summary(result)) == (
+        True, "needs-recovery", "ext4 (whole disk): journal needs recovery")
+    assert ranges_asked() == ["bytes=0-69631", "bytes=196608-458751"]
+    assert result.reads == len(FakeGlance.requests) == 2
+    assert result.bytes_read == FakeGlance.body_bytes == 69632 + 262144
+    path, headers = FakeGlance.requests[0]
+    assert path == "/image/v2/images/%s/file" % IMAGE_ID
+    assert headers["X-Auth-Token"] == "tok-123"
+
+
+def test_reads_a_gpt_qcow2_and_past_the_end_without_size(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("gpt.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    assert [(f.where, f.kind, f.state.value) for f in result.filesystems] \
+        == [("partition 1", "bios-boot", "not-checkable"),
+            ("partition 2", "vfat", "not-checkable"),
+            ("partition 3", "ext4", "clean")]
+    assert result.all_clean
+    assert result.reads == len(FakeGlance.requests) == 3
+    assert result.bytes_read == FakeGlance.body_bytes
+
+
+def test_a_range_past_the_end_reads_as_empty(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    reader = glance_ranges.RangedReader(
+        __import__("requests").Session(),
+        glance + "/v2/images/%s/file" % IMAGE_ID, "tok-123",
+        time.monotonic() + 10)
+    assert reader(10 ** 9, 4096) == b""
+    assert reader(0, 4) == b"QFI\xfb"
+
+
+def test_glance_that_ignores_range_is_detected_and_not_downloaded(
+        glance, images):
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    FakeGlance.mode = "ignore-range"
+    started = time.monotonic()
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    assert (result.checkable, result.ranges_unsupported,
+            result.reason_code) == (False, True, "ranges")
+    assert result.reason == ("This Glance does not serve byte ranges, so "
+                             "the snapshot's bytes were not read.")
+    assert len(FakeGlance.requests) == 1 and result.bytes_read == 0
+    time.sleep(0.5)     # let the server notice the closed connection
+    # what the loopback socket buffers took before the client closed, not
+    # the 256 MiB body
+    assert FakeGlance.body_bytes < BIG // 8, FakeGlance.body_bytes
+    assert time.monotonic() - started < 5
+
+
+def test_not_found_is_a_sentence(glance):
+    result = glance_ranges.check_snapshot(Request(glance), "gone")
+    assert (result.checkable, result.reason_code, result.detail) == (
+        False, "read", "HTTP 404, the image or its data was not found")
+    assert result.reason == ("The snapshot's bytes could not be read (HTTP "
+                             "404, the image or its data was not found).")
+    assert len(FakeGlance.requests) == 1
+    assert sb.decode(sb.encode(result)).reason == result.reason
+
+
+def test_another_range_than_asked_is_refused(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    FakeGlance.mode = "wrong-range"
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    assert (result.reason_code, result.detail) == (
+        "read", "Glance answered another range")
+
+
+def test_budget_of_reads_is_kept_on_the_wire(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("gpt.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
+                                          max_reads=2)
+    assert (result.checkable, result.reason_code) == (False, "budget")
+    assert len(FakeGlance.requests) == result.reads == 2
+
+
+def test_budget_of_bytes_is_kept_on_the_wire(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
+                                          max_bytes=128 * 1024)
+    assert (result.checkable, result.reason_code) == (False, "budget")
+    assert FakeGlance.body_bytes == result.bytes_read == 69632
+    assert ranges_asked() == ["bytes=0-69631"]
+
+
+def test_unreachable_glance():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()
+    result = glance_ranges.check_snapshot(
+        Request("http://127.0.0.1:%d/image" % port), IMAGE_ID)
+    assert (result.checkable, result.reason_code, result.detail) == (
+        False, "read", "Glance unreachable")
+
+
+def test_no_image_endpoint_in_the_catalog(glance):
+    request = Request(glance)
+    request.user.service_catalog = []
+    result = glance_ranges.check_snapshot(request, IMAGE_ID)
+    assert (result.reason_code, result.detail) == ("read",
+                                                   "no image endpoint")
+    assert FakeGlance.requests == []
+
+
+def test_version_suffix_of_the_endpoint_is_dropped(glance, images):
+    FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
+    result = glance_ranges.check_snapshot(Request(glance + "/v2/"),
+                                          IMAGE_ID)
+    assert result.all_clean
+    assert FakeGlance.requests[0][0] == "/image/v2/images/%s/file" % IMAGE_ID
+
+
+@pytest.mark.parametrize("no_verify,cacert,expected", [
+    (False, None, True),
+    (False, "/etc/ssl/ca.pem", "/etc/ssl/ca.pem"),
+    (True, "/etc/ssl/ca.pem", False),
+])
+def test_tls_settings_as_horizons_glance_client(no_verify, cacert, expected):
+    with override_settings(OPENSTACK_SSL_NO_VERIFY=no_verify,
+                           OPENSTACK_SSL_CACERT=cacert):
+        assert glance_ranges._verify() == expected
