@@ -24,12 +24,19 @@ SERVICE_PASSWORD = "service-secret"
 NOVA_MV = {"OpenStack-API-Version": "compute 2.98",
            "X-OpenStack-Nova-API-Version": "2.98"}
 
+# Cinder and Ceph run when demo.sh runs with CONSISTENCY_DEMO_VOLUMES=1.
+VOLUMES = os.environ.get("DEMO_VOLUMES") == "1"
 SERVICES = [
     ("glance", "image", "http://%s:9292" % HOST),
     ("placement", "placement", "http://%s:8778" % HOST),
     ("nova", "compute", "http://%s:8774/v2.1" % HOST),
     ("neutron", "network", "http://%s:9696" % HOST),
 ]
+if VOLUMES:
+    # Nova's [cinder] catalog_info and Horizon look for volumev3; the SDK
+    # (openstack volume list) for block-storage.
+    SERVICES += [("cinder", "volumev3", "http://%s:8776/v3/%%(project_id)s" % HOST),
+                 ("cinderv3", "block-storage", "http://%s:8776/v3/%%(project_id)s" % HOST)]
 
 FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "128")),
           "vcpus": 1, "disk": 1}
@@ -47,12 +54,23 @@ IMAGES = {
     # properties right, but the guest does not start qemu-guest-agent
     "demo-agent-off": (AGENT_AND_QUIESCE, "consistency.agent=off"),
 }
+if VOLUMES:
+    # the agent runs, but its fsfreeze hook fails every freeze
+    IMAGES["demo-hook-fails"] = (AGENT_AND_QUIESCE, "consistency.fsfreeze_hook=fail")
 # instance name -> image name
 INSTANCES = {
     "demo-healthy": "demo-consistent",
     "demo-booted-before-fix": "demo-fixed-later",
     "demo-agent-stopped": "demo-agent-off",
 }
+# volume-backed instance name -> the image its boot volume is created from
+# (Nova asks Cinder for the volume: source image, destination volume)
+VOLUME_INSTANCES = {
+    "demo-volume-healthy": "demo-consistent",
+    "demo-volume-no-agent": "demo-quiesce-no-agent",
+    "demo-volume-agent-stopped": "demo-agent-off",
+    "demo-volume-hook-fails": "demo-hook-fails",
+} if VOLUMES else {}
 
 
 def log(msg):
@@ -137,7 +155,7 @@ def cmd_identity(args):
     roles = {n: ensure_role(sess, n) for n in ("admin", "member", "reader", "service")}
     service = ensure_project(sess, "service")
     for name, stype, url in SERVICES:
-        uid = ensure_user(sess, name, SERVICE_PASSWORD, service)
+        uid = ensure_user(sess, name.replace("cinderv3", "cinder"), SERVICE_PASSWORD, service)
         grant(sess, service, uid, roles["admin"])
         grant(sess, service, uid, roles["service"])
         ensure_endpoints(sess, name, stype, url)
@@ -150,7 +168,7 @@ def cmd_identity(args):
     info = {"auth_url": AUTH_URL, "demo_project_id": demo,
             "demo_user_id": demo_user, "admin_project_id": admin_project,
             "admin_user_id": admin_user,
-            "horizon_url": "http://%s:8080/" % HOST}
+            "horizon_url": "http://%s:8080/" % HOST, "volumes": VOLUMES}
     with open(os.path.join(args.state, "identity.json"), "w") as f:
         json.dump(info, f, indent=1)
     log("identity ready: demo project %s" % demo)
@@ -293,7 +311,18 @@ def wait_server(sess, nova, sid, timeout=300):
     return wait("server %s ACTIVE" % sid, st, timeout)
 
 
-def boot(sess, nova, name, image_id, flavor_id):
+def cmd_wait_volume(args):
+    sess = admin_session()
+    cinder = sess.get_endpoint(service_type="volumev3", interface="public")
+
+    def up():
+        svcs = sess.get(cinder + "/os-services").json()["services"]
+        return [s for s in svcs if s["binary"] == "cinder-volume" and s["state"] == "up"]
+    svcs = wait("cinder-volume to report up", up, 180)
+    log("cinder-volume is up: %s" % ", ".join(s["host"] for s in svcs))
+
+
+def boot(sess, nova, name, image_id, flavor_id, volume=False):
     s = find_server(sess, nova, name)
     if s and s["status"] == "ERROR":
         log("server %s in ERROR: deleting and booting again" % name)
@@ -302,10 +331,17 @@ def boot(sess, nova, name, image_id, flavor_id):
         s = None
     if s:
         return s, False
-    log("booting %s" % name)
-    s = sess.post(nova + "/servers", headers=NOVA_MV, json={"server": {
-        "name": name, "imageRef": image_id, "flavorRef": flavor_id,
-        "networks": "none"}}).json()["server"]
+    log("booting %s%s" % (name, " from a new volume" if volume else ""))
+    body = {"name": name, "flavorRef": flavor_id, "networks": "none"}
+    if volume:
+        body["block_device_mapping_v2"] = [{
+            "boot_index": 0, "uuid": image_id, "source_type": "image",
+            "destination_type": "volume", "volume_size": 1,
+            "delete_on_termination": True}]
+    else:
+        body["imageRef"] = image_id
+    s = sess.post(nova + "/servers", headers=NOVA_MV,
+                  json={"server": body}).json()["server"]
     return s, True
 
 
@@ -342,6 +378,9 @@ def cmd_content(args):
     started = []
     for sname, iname in INSTANCES.items():
         s, new = boot(demo, nova, sname, images[iname]["id"], flavor)
+        started.append(s["id"])
+    for sname, iname in VOLUME_INSTANCES.items():
+        s, new = boot(demo, nova, sname, images[iname]["id"], flavor, volume=True)
         started.append(s["id"])
     for sid in started:
         s = wait_server(demo, nova, sid)
@@ -432,11 +471,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", required=True)
     ap.add_argument("--guest-dir", required=True)
-    ap.add_argument("command", choices=["identity", "wait-compute",
+    ap.add_argument("command", choices=["identity", "wait-compute", "wait-volume",
                                         "wait-hypervisor", "content", "rss"])
     args = ap.parse_args()
     {"identity": cmd_identity, "wait-compute": cmd_wait_compute,
      "wait-hypervisor": cmd_wait_hypervisor, "content": cmd_content,
+     "wait-volume": cmd_wait_volume,
      "rss": cmd_rss}[args.command](args)
 
 

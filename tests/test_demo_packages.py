@@ -174,6 +174,8 @@ def commands_in(line):
             skip_until = {"]", "]]"}
             expect = False
             continue
+        if tok == "!" and not expect:  # an argument (find ... ! -name), not a negation
+            continue
         if tok in SEPARATORS or tok in KEYWORDS_BEFORE_COMMAND:
             if tok == ";;":
                 case_pattern = True
