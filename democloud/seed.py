@@ -262,10 +262,18 @@ def find_image(sess, glance, name):
     return imgs[0] if imgs else None
 
 
+REPLACED = set()
+
+
 def upload_image(sess, glance, name, path, disk_format, props, visibility="shared"):
     img = find_image(sess, glance, name)
-    if img and img["status"] == "active":
+    build = props.get("demo_guest_build")
+    if img and img["status"] == "active" and img.get("demo_guest_build") == build:
         return img
+    if img and img["status"] == "active":
+        # a new guest build (its init or the guest kit changed): replace
+        log("image %s is from another guest build: replacing it" % name)
+        REPLACED.add(name)
     if img:
         sess.delete(glance + "/v2/images/%s" % img["id"])
     body = {"name": name, "disk_format": disk_format,
@@ -347,10 +355,11 @@ def boot(sess, nova, name, image_id, flavor_id, volume=False):
 
 def guest_images(demo, glance, manifest, guest_dir):
     """Kernel, ramdisk and one root image per posture; returns name -> image."""
+    build = {"demo_guest_build": manifest.get("inputs_sha256", "")[:16]}
     kernel = upload_image(demo, glance, "demo-guest-kernel",
-                          os.path.join(guest_dir, "vmlinuz"), "aki", {})
+                          os.path.join(guest_dir, "vmlinuz"), "aki", build)
     ramdisk = upload_image(demo, glance, "demo-guest-initrd",
-                           os.path.join(guest_dir, "initrd.img"), "ari", {})
+                           os.path.join(guest_dir, "initrd.img"), "ari", build)
     rootfs = os.path.join(guest_dir, "rootfs.qcow2")
     fmt = "qcow2"
     if not os.path.exists(rootfs):
@@ -359,7 +368,7 @@ def guest_images(demo, glance, manifest, guest_dir):
     for name, (props, extra) in IMAGES.items():
         cmdline = manifest["_cmdline"] + (" " + extra if extra else "")
         p = dict(props, kernel_id=kernel["id"], ramdisk_id=ramdisk["id"],
-                 os_command_line=cmdline, hw_disk_bus="virtio")
+                 os_command_line=cmdline, hw_disk_bus="virtio", **build)
         out[name] = upload_image(demo, glance, name, rootfs, fmt, p)
     return out
 
@@ -376,6 +385,13 @@ def cmd_content(args):
     flavor = ensure_flavor(admin, nova)
     images = guest_images(demo, glance, manifest, args.guest_dir)
     started = []
+    # guests seeded from a replaced image run the old build: boot them again
+    for sname, iname in list(INSTANCES.items()) + list(VOLUME_INSTANCES.items()):
+        old = find_server(demo, nova, sname)
+        if old and (iname in REPLACED or "demo-guest-kernel" in REPLACED):
+            log("server %s runs an older guest build: deleting it to boot it again" % sname)
+            demo.delete(nova + "/servers/%s" % old["id"], headers=NOVA_MV)
+            wait("server %s deleted" % sname, lambda: find_server(demo, nova, sname) is None, 180)
     for sname, iname in INSTANCES.items():
         s, new = boot(demo, nova, sname, images[iname]["id"], flavor)
         started.append(s["id"])

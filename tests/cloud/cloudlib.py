@@ -265,7 +265,7 @@ def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
 
-def run_test_snapshot(cloud, server_id, settle_timeout=300):
+def run_test_snapshot(cloud, server_id, settle_timeout=300, thaw_timeout=90):
     """Run one test snapshot as the plugin does (baseline console read,
     createImage with the plugin's marker metadata, poll the image until it
     settles, read the console again) and return (verdict, evidence, image,
@@ -313,6 +313,13 @@ def run_test_snapshot(cloud, server_id, settle_timeout=300):
             time.sleep(0.5)
     after = cloud.console(server_id)
     report = core_probe.parse_console(after, baseline)
+    # Volume-backed: Nova sends the thaw (one-way) only after the Cinder
+    # snapshots left `creating`, after the API answered, so the image can be
+    # active before the guest's thaw line is on the console.
+    end = time.time() + thaw_timeout
+    while report.unmatched_freezes and time.time() < end:
+        time.sleep(2)
+        report = core_probe.parse_console(cloud.console(server_id), baseline)
     boot_source = "volume" if boot_volume is not None else "image"
     captured = core_captured.resolve_captured(
         boot_source, core_captured.server_image_properties(server, maximum),

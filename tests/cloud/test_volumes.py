@@ -66,7 +66,7 @@ def test_volume_healthy_snapshot_is_frozen_by_nova_and_verified(volumes):
     verdict, evidence, seconds = snapshot(volumes, server)
     print("volume-backed createImage to verdict: %.1f s" % seconds)
     assert evidence.boot_source.value == "volume"
-    assert evidence.nova.status == 200, evidence.nova
+    assert evidence.nova.accepted, evidence.nova
     assert evidence.image_fate is ImageFate.ACTIVE
     assert evidence.probe.clean_pairs, evidence.probe
     assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
@@ -145,6 +145,6 @@ def test_fix_the_boot_volume_needs_a_new_server_then_the_snapshot_is_frozen(volu
     second = volumes.wait_active(second["id"])
     cloudlib.wait_agent_ready(volumes, second["id"])
     verdict, evidence, _ = snapshot(volumes, second)
-    assert evidence.nova.status == 200, evidence.nova
+    assert evidence.nova.accepted, evidence.nova
     assert evidence.probe.clean_pairs, evidence.probe
     assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
