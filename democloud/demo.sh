@@ -9,6 +9,11 @@
 #   democloud/demo.sh status which processes run, and the URLs
 #   democloud/demo.sh env [demo|admin]   print `export OS_...` lines
 #
+# CONSISTENCY_DEMO_VOLUMES=1 adds volume-backed instances: a single-node Ceph
+# (mon, mgr, one BlueStore OSD on a file in the state folder) and Cinder
+# (api, scheduler, volume) with its RBD driver; Nova attaches the volumes
+# through librbd.
+#
 # Where things live (see democloud/README.md):
 #   state (databases, configs, logs, instances): $CONSISTENCY_DEMO_STATE,
 #       default <checkout>/democloud/state
@@ -40,10 +45,20 @@ HORIZON_PORT=8080
 # left defined by another one.
 INSTANCE_PREFIX="cd$(printf '%s' "$STATE" | sha256sum | cut -c1-6)-"
 
+# Every host tool this script and tools/guest-image/build.sh call must come
+# from this list (or be Essential): tests/test_demo_packages.py checks it, so
+# `up` works alone on a fresh machine, not only where the tests ran before.
 APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server
   libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   qemu-system-x86 qemu-utils libvirt-dev pkg-config gcc python3-dev
-  libpcre3-dev libssl-dev libffi-dev procps iproute2 curl)
+  libpcre3-dev libssl-dev libffi-dev procps iproute2 curl git
+  mmdebstrap e2fsprogs)
+# Volume-backed instances (CONSISTENCY_DEMO_VOLUMES=1): single-node Ceph and
+# the RBD pieces Cinder (python3-rados/rbd) and QEMU (qemu-block-extra) use.
+VOLUME_APT_PACKAGES=(ceph-mon ceph-mgr ceph-osd ceph-base ceph-common
+  python3-rados python3-rbd qemu-block-extra)
+VOLUMES="${CONSISTENCY_DEMO_VOLUMES:-0}"
+if [ "$VOLUMES" = 1 ]; then APT_PACKAGES+=("${VOLUME_APT_PACKAGES[@]}"); fi
 
 # ---------------------------------------------------------------- helpers
 T0=$(date +%s)
@@ -165,9 +180,12 @@ do_apt() {
   apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 $missing
 }
 
+# cinder 29.0.0 is the 2026.2 release, as nova 34.0.0; it is installed even
+# when volumes are off, so switching them on does not rebuild the venv.
 OS_PKGS=(keystone==30.0.0 glance==33.0.0 openstack-placement==16.0.0
-  nova==34.0.0 neutron==29.0.0 uwsgi libvirt-python==9.0.0 PyMySQL
-  python-novaclient python-glanceclient python-keystoneclient)
+  nova==34.0.0 neutron==29.0.0 cinder==29.0.0 uwsgi libvirt-python==9.0.0 PyMySQL
+  python-novaclient python-glanceclient python-keystoneclient
+  python-cinderclient python-openstackclient)
 HZ_PKGS=(horizon==27.0.0 uwsgi)
 
 make_venv() {  # make_venv DIR CONSTRAINTS PKGS...
@@ -182,7 +200,21 @@ make_venv() {  # make_venv DIR CONSTRAINTS PKGS...
   "$dir/bin/pip" install -c "$cons" "$@"
   echo "$want" >"$dir/.democloud-ok"
 }
-do_venv_openstack() { make_venv "$OSV" "$HERE/constraints-openstack.txt" "${OS_PKGS[@]}"; }
+do_venv_openstack() {
+  make_venv "$OSV" "$HERE/constraints-openstack.txt" "${OS_PKGS[@]}"
+  # Ceph's Python bindings are not on PyPI: Cinder's RBD driver imports
+  # Debian's python3-rados/python3-rbd, linked into the venv (the venv's
+  # Python is 3.11 like Debian 12's, the same C ABI).  Only these two
+  # modules: a .pth to all of dist-packages would shadow the venv's pins.
+  local site m so
+  site=$("$OSV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
+  for m in rados rbd; do
+    for so in /usr/lib/python3/dist-packages/$m.cpython-*.so; do
+      [ -f "$so" ] && ln -sf "$so" "$site/"
+    done
+  done
+  if [ "$VOLUMES" = 1 ]; then "$OSV/bin/python" -c 'import rados, rbd'; fi
+}
 do_venv_horizon() { make_venv "$HZV" "$HERE/constraints-horizon.txt" "${HZ_PKGS[@]}"; }
 
 plugin_hash() {
@@ -401,10 +433,165 @@ helper_command = $ph
 helper_command = $ph
 EOF
   cp "$OSV/etc/nova/api-paste.ini" "$ETC/nova/"
+  if [ "$VOLUMES" = 1 ]; then write_volume_configs; fi
   # Separate log files for the nova daemons sharing nova.conf.
   for d in conductor scheduler; do
     sed "s|^log_file = .*|log_file = $LOG/nova-$d.log|" "$ETC/nova/nova.conf" >"$ETC/nova/nova-$d.conf"
   done
+}
+
+# ------------------------------------------------- volumes: Ceph and Cinder
+# A single-node Ceph (one mon, one mgr, one OSD on a BlueStore file in the
+# state folder) on 127.0.0.1, without cephx (nothing outside this machine
+# reaches it), and Cinder with its RBD driver. QEMU reaches the volumes
+# through librbd (qemu-block-extra), no kernel module.
+CEPH="$STATE/ceph"
+CEPH_CONF="$ETC/ceph/ceph.conf"
+# Every mgr module is left unloaded but status: each is a Python
+# sub-interpreter, and with all of Pacific's loaded the mgr took 300 MiB
+# RSS; without them 60 MiB.  RBD needs none of them.
+CEPH_MGR_OFF="alerts balancer crash devicehealth influx insights iostat localpool mirroring nfs orchestrator osd_perf_query osd_support pg_autoscaler progress prometheus rbd_support restful selftest snap_schedule stats telegraf telemetry test_orchestrator volumes zabbix dashboard diskprediction_local k8sevents rook cephadm"
+write_volume_configs() {
+  mkdir -p "$ETC/ceph" "$ETC/cinder" "$CEPH"/{mon,mgr,osd,run} "$LOG/ceph" "$STATE/cinder"
+  [ -f "$CEPH/fsid" ] || cat /proc/sys/kernel/random/uuid >"$CEPH/fsid"
+  cat >"$CEPH_CONF" <<EOF
+[global]
+fsid = $(cat "$CEPH/fsid")
+mon_host = [v2:$HOST:3300/0,v1:$HOST:6789/0]
+public_network = 127.0.0.0/8
+auth_cluster_required = none
+auth_service_required = none
+auth_client_required = none
+run_dir = $CEPH/run
+log_file = $LOG/ceph/\$name.log
+admin_socket = $CEPH/run/\$name.asok
+mon_data = $CEPH/mon/ceph-\$id
+mgr_data = $CEPH/mgr/ceph-\$id
+osd_data = $CEPH/osd/ceph-\$id
+keyring = $CEPH/keyring
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+mon_allow_pool_size_one = true
+mon_warn_on_pool_no_redundancy = false
+mon_data_avail_warn = 5
+osd_crush_chooseleaf_type = 0
+ms_async_op_threads = 1
+mgr_disabled_modules = $CEPH_MGR_OFF
+mgr_initial_modules =
+[mon]
+mon_memory_target = 134217728
+rocksdb_cache_size = 16777216
+mon_osd_cache_size = 20
+[osd]
+osd_objectstore = bluestore
+bluestore_block_create = true
+bluestore_block_size = $(( ${DEMO_CEPH_OSD_GB:-10} * 1073741824 ))
+bluestore_cache_autotune = false
+bluestore_cache_size = 67108864
+osd_memory_target = 268435456
+osd_memory_cache_min = 33554432
+osd_op_num_shards = 1
+osd_op_num_threads_per_shard = 1
+bluestore_fsck_on_mkfs = false
+EOF
+  cat >"$ETC/cinder/cinder.conf" <<EOF
+[DEFAULT]
+transport_url = $RABBIT
+auth_strategy = keystone
+enabled_backends = ceph
+default_volume_type = __DEFAULT__
+state_path = $STATE/cinder
+my_ip = $HOST
+host = democloud
+glance_api_servers = http://$HOST:9292
+osapi_volume_workers = 1
+api_paste_config = $ETC/cinder/api-paste.ini
+image_conversion_dir = $STATE/cinder/conversion
+[database]
+connection = $(db cinder cinder)
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:5000
+$(auth_section cinder)
+[service_user]
+send_service_user_token = true
+$(auth_section cinder)
+[nova]
+$(auth_section nova)
+[oslo_concurrency]
+lock_path = $STATE/locks
+[oslo_messaging_rabbit]
+heartbeat_in_pthread = false
+# As for Nova: privsep's helper straight from the venv (no sudo, no rootwrap;
+# everything runs as root here). Cinder inspects images through privsep.
+[cinder_sys_admin]
+helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
+[privsep_osbrick]
+helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
+[privsep]
+helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
+[ceph]
+volume_driver = cinder.volume.drivers.rbd.RBDDriver
+volume_backend_name = ceph
+rbd_pool = volumes
+rbd_ceph_conf = $CEPH_CONF
+rbd_flatten_volume_from_snapshot = false
+report_discard_supported = true
+image_volume_cache_enabled = false
+EOF
+  cp "$OSV/etc/cinder/api-paste.ini" "$ETC/cinder/"
+}
+
+ceph_cli() { timeout 30 ceph -c "$CEPH_CONF" "$@"; }
+do_ceph() {
+  if [ ! -f "$CEPH/mon/ceph-a/done" ]; then
+    rm -rf "$CEPH/mon/ceph-a"; mkdir -p "$CEPH/mon/ceph-a"
+    ceph-authtool --create-keyring "$CEPH/keyring" --gen-key -n mon. --cap mon 'allow *'
+    ceph-authtool "$CEPH/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *'
+    monmaptool --create --addv a "[v2:$HOST:3300/0,v1:$HOST:6789/0]" --fsid "$(cat "$CEPH/fsid")" "$CEPH/monmap"
+    ceph-mon -c "$CEPH_CONF" --mkfs -i a --monmap "$CEPH/monmap" --keyring "$CEPH/keyring"
+    touch "$CEPH/mon/ceph-a/done"
+  fi
+  if ! pid_alive ceph-mon && ss -ltnH 'sport = :3300' | grep -q .; then
+    echo "port 3300 is taken by a Ceph monitor this state folder did not start (another cluster on this machine?)"
+    return 1
+  fi
+  start_bg ceph-mon ceph-mon -c "$CEPH_CONF" -i a -f
+  wait_for 60 "the Ceph monitor" ceph_cli mon stat
+  mkdir -p "$CEPH/mgr/ceph-a"
+  start_bg ceph-mgr ceph-mgr -c "$CEPH_CONF" -i a -f
+  if [ ! -f "$CEPH/osd/done" ]; then
+    local uuid id
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    id=$(ceph_cli osd new "$uuid")
+    [ "$id" = 0 ] || { echo "unexpected OSD id $id"; return 1; }
+    rm -rf "$CEPH/osd/ceph-0"; mkdir -p "$CEPH/osd/ceph-0"
+    ceph-osd -c "$CEPH_CONF" -i 0 --mkfs --osd-uuid "$uuid"
+    touch "$CEPH/osd/done"
+  fi
+  start_bg ceph-osd ceph-osd -c "$CEPH_CONF" -i 0 -f
+  wait_for 120 "the OSD up" sh -c "ceph -c '$CEPH_CONF' osd stat | grep -q ' 1 up'"
+  if [ ! -f "$CEPH/pool-done" ]; then
+    ceph_cli osd pool create volumes 8
+    ceph_cli osd pool set volumes size 1 --yes-i-really-mean-it
+    timeout 60 rbd -c "$CEPH_CONF" pool init volumes
+    # the always-on mgr modules left unloaded above count as failed
+    ceph_cli health mute MGR_MODULE_ERROR --sticky || true
+    ceph_cli health mute AUTH_INSECURE_GLOBAL_ID_RECLAIM_ALLOWED --sticky || true
+    touch "$CEPH/pool-done"
+  fi
+  ceph_cli -s
+}
+
+do_cinder() {
+  once cinder-db "$OSV/bin/cinder-manage" --config-file "$ETC/cinder/cinder.conf" db sync
+  uwsgi_start cinder-api 8776 cinder.wsgi.api:application --pyargv "--config-file $ETC/cinder/cinder.conf"
+  start_bg cinder-scheduler "$OSV/bin/cinder-scheduler" --config-file "$ETC/cinder/cinder.conf" --log-file "$LOG/cinder-scheduler-app.log"
+  # one process, no forked backend child (see cinder_one_process.py): -140 MiB
+  start_bg cinder-volume "$OSV/bin/python" "$HERE/cinder_one_process.py" --config-file "$ETC/cinder/cinder.conf" --log-file "$LOG/cinder-volume-app.log"
+  wait_for 120 cinder-api http_up "http://$HOST:8776/"
+  seed wait-volume
 }
 
 # ---------------------------------------------------------------- services
@@ -423,7 +610,9 @@ do_mariadb() {
   fi
   wait_for 60 mariadb mysql_cli -e "select 1"
   local d u
-  for d in keystone:keystone glance:glance placement:placement neutron:neutron nova:nova_api nova:nova_cell0 nova:nova_cell1; do
+  local dbs="keystone:keystone glance:glance placement:placement neutron:neutron nova:nova_api nova:nova_cell0 nova:nova_cell1"
+  [ "$VOLUMES" = 1 ] && dbs="$dbs cinder:cinder"
+  for d in $dbs; do
     u=${d%%:*}; d=${d#*:}
     mysql_cli -e "CREATE DATABASE IF NOT EXISTS $d; CREATE USER IF NOT EXISTS '$u'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD'; GRANT ALL ON $d.* TO '$u'@'127.0.0.1';"
   done
@@ -478,10 +667,12 @@ do_keystone() {
   wait_for 90 keystone http_up "http://$HOST:5000/v3"
 }
 
-seed() { DEMO_INSTANCE_PREFIX=$INSTANCE_PREFIX DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
+seed() { DEMO_VOLUMES=$VOLUMES DEMO_INSTANCE_PREFIX=$INSTANCE_PREFIX DEMO_ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$OSV/bin/python" "$HERE/seed.py" --state "$STATE" --guest-dir "$GUEST_DIR" "$@"; }
 
 do_identity() {
-  if [ -f "$STATE/identity.json" ] && [ "$STATE/identity.json" -nt "$HERE/seed.py" ]; then
+  local vol=false; [ "$VOLUMES" = 1 ] && vol=true
+  if [ -f "$STATE/identity.json" ] && [ "$STATE/identity.json" -nt "$HERE/seed.py" ] \
+     && grep -q "\"volumes\": $vol" "$STATE/identity.json"; then
     echo "identity seeded before ($STATE/identity.json)"; return 0
   fi
   seed identity
@@ -711,10 +902,12 @@ do_horizon_start() {
 
 # ---------------------------------------------------------------- guest
 do_guest_image() {
-  if [ -f "$GUEST_DIR/manifest.json" ] && [ -f "$GUEST_DIR/rootfs.raw" ]; then
-    echo "guest image present in $GUEST_DIR"
-  elif [ -x "$REPO/tools/guest-image/build.sh" ] || [ -f "$REPO/tools/guest-image/build.sh" ]; then
+  # build.sh rebuilds only when its inputs (itself, the init, the guest kit)
+  # changed, so a changed init reaches the demo's guests.
+  if [ -f "$REPO/tools/guest-image/build.sh" ]; then
     CONSISTENCY_CACHE_DIR="$CACHE_DIR" bash "$REPO/tools/guest-image/build.sh"
+  elif [ -f "$GUEST_DIR/manifest.json" ] && [ -f "$GUEST_DIR/rootfs.raw" ]; then
+    echo "guest image present in $GUEST_DIR"
   else
     echo "no guest image and no tools/guest-image/build.sh: guests skipped"; return 0
   fi
@@ -746,7 +939,9 @@ EOF
 
 cmd_status() {
   local s rc=0
-  for s in mariadb rabbitmq keystone glance placement neutron nova-api nova-conductor nova-scheduler nova-compute horizon; do
+  local extra=""
+  [ "$VOLUMES" = 1 ] && extra="ceph-mon ceph-mgr ceph-osd cinder-api cinder-scheduler cinder-volume"
+  for s in mariadb rabbitmq keystone glance placement neutron nova-api nova-conductor nova-scheduler nova-compute $extra horizon; do
     if pid_alive "$s"; then printf '%-16s running (pid %s)\n' "$s" "$(cat "$RUN/$s.pid")"
     else printf '%-16s stopped\n' "$s"; rc=3; fi
   done
@@ -774,7 +969,8 @@ cmd_down() {
     kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
   fi
   [ -f /run/virtlogd.pid ] && kill "$(cat /run/virtlogd.pid)" 2>/dev/null || true
-  stop_many 30 nova-scheduler nova-conductor nova-api neutron placement glance keystone
+  stop_many 30 nova-scheduler nova-conductor nova-api cinder-volume cinder-scheduler cinder-api neutron placement glance keystone
+  stop_many 30 ceph-osd ceph-mgr ceph-mon
   if pid_alive rabbitmq; then
     rabbit_env; /usr/lib/rabbitmq/bin/rabbitmqctl -q -n democloud@localhost stop >/dev/null 2>&1 || true
     stop_pid rabbitmq 30
@@ -806,7 +1002,7 @@ cmd_up() {
   mkdir -p "$LOG" "$RUN" "$ETC"
   echo "democloud: state $STATE, cache $CACHE_DIR, logs $LOG"
   local port svc
-  for svc in keystone:5000 glance:9292 placement:8778 neutron:9696 nova-api:8774 horizon:$HORIZON_PORT; do
+  for svc in keystone:5000 glance:9292 placement:8778 neutron:9696 nova-api:8774 cinder-api:8776 horizon:$HORIZON_PORT; do
     port=${svc#*:}; svc=${svc%%:*}
     if ! pid_alive "$svc" && http_up "http://$HOST:$port/"; then
       die "port $port ($svc) is already served by a process this state folder did not start (another checkout's demo cloud? run its democloud/demo.sh down)"
@@ -823,6 +1019,11 @@ cmd_up() {
   step "users, projects, endpoints" "$LOG/seed.log" do_identity
   step "database schemas" "$LOG/dbsync.log" do_dbsyncs
   step "Glance, Placement, Neutron, Nova APIs" "$LOG/apis-setup.log" do_apis
+  if [ "$VOLUMES" = 1 ]; then
+    step "Ceph mon, mgr, OSD" "$LOG/ceph-setup.log" do_ceph
+    STEP_EXTRA_LOGS="$LOG/cinder-volume-app.log $LOG/cinder-scheduler-app.log $LOG/cinder-api.log" \
+      step "Cinder api/scheduler/volume" "$LOG/cinder-setup.log" do_cinder
+  fi
   step "virtlogd + libvirtd" "$LOG/libvirt-setup.log" do_libvirt
   STEP_EXTRA_LOGS="$LOG/nova-compute-app.log $LOG/nova-compute.log $LOG/nova-conductor.log" \
     step "Nova conductor/scheduler/compute" "$LOG/nova-setup.log" do_nova_services

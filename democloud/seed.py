@@ -24,12 +24,19 @@ SERVICE_PASSWORD = "service-secret"
 NOVA_MV = {"OpenStack-API-Version": "compute 2.98",
            "X-OpenStack-Nova-API-Version": "2.98"}
 
+# Cinder and Ceph run when demo.sh runs with CONSISTENCY_DEMO_VOLUMES=1.
+VOLUMES = os.environ.get("DEMO_VOLUMES") == "1"
 SERVICES = [
     ("glance", "image", "http://%s:9292" % HOST),
     ("placement", "placement", "http://%s:8778" % HOST),
     ("nova", "compute", "http://%s:8774/v2.1" % HOST),
     ("neutron", "network", "http://%s:9696" % HOST),
 ]
+if VOLUMES:
+    # Nova's [cinder] catalog_info and Horizon look for volumev3; the SDK
+    # (openstack volume list) for block-storage.
+    SERVICES += [("cinder", "volumev3", "http://%s:8776/v3/%%(project_id)s" % HOST),
+                 ("cinderv3", "block-storage", "http://%s:8776/v3/%%(project_id)s" % HOST)]
 
 FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "128")),
           "vcpus": 1, "disk": 1}
@@ -47,12 +54,23 @@ IMAGES = {
     # properties right, but the guest does not start qemu-guest-agent
     "demo-agent-off": (AGENT_AND_QUIESCE, "consistency.agent=off"),
 }
+if VOLUMES:
+    # the agent runs, but its fsfreeze hook fails every freeze
+    IMAGES["demo-hook-fails"] = (AGENT_AND_QUIESCE, "consistency.fsfreeze_hook=fail")
 # instance name -> image name
 INSTANCES = {
     "demo-healthy": "demo-consistent",
     "demo-booted-before-fix": "demo-fixed-later",
     "demo-agent-stopped": "demo-agent-off",
 }
+# volume-backed instance name -> the image its boot volume is created from
+# (Nova asks Cinder for the volume: source image, destination volume)
+VOLUME_INSTANCES = {
+    "demo-volume-healthy": "demo-consistent",
+    "demo-volume-no-agent": "demo-quiesce-no-agent",
+    "demo-volume-agent-stopped": "demo-agent-off",
+    "demo-volume-hook-fails": "demo-hook-fails",
+} if VOLUMES else {}
 
 
 def log(msg):
@@ -137,7 +155,7 @@ def cmd_identity(args):
     roles = {n: ensure_role(sess, n) for n in ("admin", "member", "reader", "service")}
     service = ensure_project(sess, "service")
     for name, stype, url in SERVICES:
-        uid = ensure_user(sess, name, SERVICE_PASSWORD, service)
+        uid = ensure_user(sess, name.replace("cinderv3", "cinder"), SERVICE_PASSWORD, service)
         grant(sess, service, uid, roles["admin"])
         grant(sess, service, uid, roles["service"])
         ensure_endpoints(sess, name, stype, url)
@@ -150,7 +168,7 @@ def cmd_identity(args):
     info = {"auth_url": AUTH_URL, "demo_project_id": demo,
             "demo_user_id": demo_user, "admin_project_id": admin_project,
             "admin_user_id": admin_user,
-            "horizon_url": "http://%s:8080/" % HOST}
+            "horizon_url": "http://%s:8080/" % HOST, "volumes": VOLUMES}
     with open(os.path.join(args.state, "identity.json"), "w") as f:
         json.dump(info, f, indent=1)
     log("identity ready: demo project %s" % demo)
@@ -244,10 +262,18 @@ def find_image(sess, glance, name):
     return imgs[0] if imgs else None
 
 
+REPLACED = set()
+
+
 def upload_image(sess, glance, name, path, disk_format, props, visibility="shared"):
     img = find_image(sess, glance, name)
-    if img and img["status"] == "active":
+    build = props.get("demo_guest_build")
+    if img and img["status"] == "active" and img.get("demo_guest_build") == build:
         return img
+    if img and img["status"] == "active":
+        # a new guest build (its init or the guest kit changed): replace
+        log("image %s is from another guest build: replacing it" % name)
+        REPLACED.add(name)
     if img:
         sess.delete(glance + "/v2/images/%s" % img["id"])
     body = {"name": name, "disk_format": disk_format,
@@ -293,7 +319,18 @@ def wait_server(sess, nova, sid, timeout=300):
     return wait("server %s ACTIVE" % sid, st, timeout)
 
 
-def boot(sess, nova, name, image_id, flavor_id):
+def cmd_wait_volume(args):
+    sess = admin_session()
+    cinder = sess.get_endpoint(service_type="volumev3", interface="public")
+
+    def up():
+        svcs = sess.get(cinder + "/os-services").json()["services"]
+        return [s for s in svcs if s["binary"] == "cinder-volume" and s["state"] == "up"]
+    svcs = wait("cinder-volume to report up", up, 180)
+    log("cinder-volume is up: %s" % ", ".join(s["host"] for s in svcs))
+
+
+def boot(sess, nova, name, image_id, flavor_id, volume=False):
     s = find_server(sess, nova, name)
     if s and s["status"] == "ERROR":
         log("server %s in ERROR: deleting and booting again" % name)
@@ -302,19 +339,27 @@ def boot(sess, nova, name, image_id, flavor_id):
         s = None
     if s:
         return s, False
-    log("booting %s" % name)
-    s = sess.post(nova + "/servers", headers=NOVA_MV, json={"server": {
-        "name": name, "imageRef": image_id, "flavorRef": flavor_id,
-        "networks": "none"}}).json()["server"]
+    log("booting %s%s" % (name, " from a new volume" if volume else ""))
+    body = {"name": name, "flavorRef": flavor_id, "networks": "none"}
+    if volume:
+        body["block_device_mapping_v2"] = [{
+            "boot_index": 0, "uuid": image_id, "source_type": "image",
+            "destination_type": "volume", "volume_size": 1,
+            "delete_on_termination": True}]
+    else:
+        body["imageRef"] = image_id
+    s = sess.post(nova + "/servers", headers=NOVA_MV,
+                  json={"server": body}).json()["server"]
     return s, True
 
 
 def guest_images(demo, glance, manifest, guest_dir):
     """Kernel, ramdisk and one root image per posture; returns name -> image."""
+    build = {"demo_guest_build": manifest.get("inputs_sha256", "")[:16]}
     kernel = upload_image(demo, glance, "demo-guest-kernel",
-                          os.path.join(guest_dir, "vmlinuz"), "aki", {})
+                          os.path.join(guest_dir, "vmlinuz"), "aki", build)
     ramdisk = upload_image(demo, glance, "demo-guest-initrd",
-                           os.path.join(guest_dir, "initrd.img"), "ari", {})
+                           os.path.join(guest_dir, "initrd.img"), "ari", build)
     rootfs = os.path.join(guest_dir, "rootfs.qcow2")
     fmt = "qcow2"
     if not os.path.exists(rootfs):
@@ -323,7 +368,7 @@ def guest_images(demo, glance, manifest, guest_dir):
     for name, (props, extra) in IMAGES.items():
         cmdline = manifest["_cmdline"] + (" " + extra if extra else "")
         p = dict(props, kernel_id=kernel["id"], ramdisk_id=ramdisk["id"],
-                 os_command_line=cmdline, hw_disk_bus="virtio")
+                 os_command_line=cmdline, hw_disk_bus="virtio", **build)
         out[name] = upload_image(demo, glance, name, rootfs, fmt, p)
     return out
 
@@ -340,8 +385,18 @@ def cmd_content(args):
     flavor = ensure_flavor(admin, nova)
     images = guest_images(demo, glance, manifest, args.guest_dir)
     started = []
+    # guests seeded from a replaced image run the old build: boot them again
+    for sname, iname in list(INSTANCES.items()) + list(VOLUME_INSTANCES.items()):
+        old = find_server(demo, nova, sname)
+        if old and (iname in REPLACED or "demo-guest-kernel" in REPLACED):
+            log("server %s runs an older guest build: deleting it to boot it again" % sname)
+            demo.delete(nova + "/servers/%s" % old["id"], headers=NOVA_MV)
+            wait("server %s deleted" % sname, lambda: find_server(demo, nova, sname) is None, 180)
     for sname, iname in INSTANCES.items():
         s, new = boot(demo, nova, sname, images[iname]["id"], flavor)
+        started.append(s["id"])
+    for sname, iname in VOLUME_INSTANCES.items():
+        s, new = boot(demo, nova, sname, images[iname]["id"], flavor, volume=True)
         started.append(s["id"])
     for sid in started:
         s = wait_server(demo, nova, sid)
@@ -432,11 +487,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", required=True)
     ap.add_argument("--guest-dir", required=True)
-    ap.add_argument("command", choices=["identity", "wait-compute",
+    ap.add_argument("command", choices=["identity", "wait-compute", "wait-volume",
                                         "wait-hypervisor", "content", "rss"])
     args = ap.parse_args()
     {"identity": cmd_identity, "wait-compute": cmd_wait_compute,
      "wait-hypervisor": cmd_wait_hypervisor, "content": cmd_content,
+     "wait-volume": cmd_wait_volume,
      "rss": cmd_rss}[args.command](args)
 
 

@@ -130,6 +130,53 @@ class Cloud:
         assert ss, "server %s not found: was the demo seeded (demo.sh up)?" % name
         return ss[0]
 
+    # ------------------------------------------------------------ cinder
+    @property
+    def cinder(self):
+        """The Block Storage endpoint, or None when the demo runs without
+        volumes (CONSISTENCY_DEMO_VOLUMES unset)."""
+        try:
+            return self.demo.get_endpoint(service_type="volumev3", interface="public")
+        except Exception:
+            return None
+
+    def volume(self, volume_id):
+        r = self.demo.get(self.cinder + "/volumes/%s" % volume_id, raise_exc=False)
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        return r.json()["volume"]
+
+    def wait_volume_available(self, volume_id, timeout=180):
+        return wait_for("volume %s available" % volume_id,
+                        lambda: (lambda v: v if v and v["status"] == "available" else None)(
+                            self.volume(volume_id)), timeout, 2)
+
+    def delete_volume(self, volume_id):
+        if self.cinder:
+            self.demo.delete(self.cinder + "/volumes/%s" % volume_id, raise_exc=False)
+
+    def boot_volume(self, server):
+        """The boot volume of a volume-backed server (None if image-backed)."""
+        if server.get("image"):
+            return None
+        attached = server.get("os-extended-volumes:volumes_attached") or []
+        for att in attached:
+            vol = self.volume(att["id"])
+            if vol and any(a.get("device") in ("/dev/vda", "/dev/sda")
+                           for a in vol.get("attachments") or ()):
+                return vol
+        return self.volume(attached[0]["id"]) if attached else None
+
+    def boot_from_new_volume(self, name, image_id, size=1):
+        s = self.demo.post(self.nova + "/servers", headers=NOVA_HEADERS, json={"server": {
+            "name": name, "flavorRef": self.flavor_id(), "networks": "none",
+            "block_device_mapping_v2": [{
+                "boot_index": 0, "uuid": image_id, "source_type": "image",
+                "destination_type": "volume", "volume_size": size,
+                "delete_on_termination": True}]}}).json()["server"]
+        return self.wait_active(s["id"])
+
     def max_microversion(self):
         v = self.demo.get(self.nova + "/", headers=NOVA_HEADERS).json()["version"]
         return v["version"]
@@ -218,7 +265,7 @@ def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
 
-def run_test_snapshot(cloud, server_id, settle_timeout=300):
+def run_test_snapshot(cloud, server_id, settle_timeout=300, thaw_timeout=90):
     """Run one test snapshot as the plugin does (baseline console read,
     createImage with the plugin's marker metadata, poll the image until it
     settles, read the console again) and return (verdict, evidence, image,
@@ -230,6 +277,7 @@ def run_test_snapshot(cloud, server_id, settle_timeout=300):
 
     maximum = cloud.max_microversion()
     server = cloud.server(server_id)
+    boot_volume = cloud.boot_volume(server) if not server.get("image") else None
     before = cloud.console(server_id)
     baseline = core_probe.baseline_from_console(before)
     requested_at = datetime.datetime.now(datetime.timezone.utc)
@@ -265,10 +313,19 @@ def run_test_snapshot(cloud, server_id, settle_timeout=300):
             time.sleep(0.5)
     after = cloud.console(server_id)
     report = core_probe.parse_console(after, baseline)
+    # Volume-backed: Nova sends the thaw (one-way) only after the Cinder
+    # snapshots left `creating`, after the API answered, so the image can be
+    # active before the guest's thaw line is on the console.
+    end = time.time() + thaw_timeout
+    while report.unmatched_freezes and time.time() < end:
+        time.sleep(2)
+        report = core_probe.parse_console(cloud.console(server_id), baseline)
+    boot_source = "volume" if boot_volume is not None else "image"
     captured = core_captured.resolve_captured(
-        "image", core_captured.server_image_properties(server, maximum))
+        boot_source, core_captured.server_image_properties(server, maximum),
+        boot_volume_image_metadata=(boot_volume or {}).get("volume_image_metadata"))
     evidence = core_verdict.Evidence(
-        boot_source="image", captured=captured, power_at_request="running",
+        boot_source=boot_source, captured=captured, power_at_request="running",
         nova=nova_answer, image_fate=fate,
         image_status=(image or {}).get("status"),
         image_properties=image if image is not None else None,

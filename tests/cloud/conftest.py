@@ -34,6 +34,9 @@ def cleanup(cloud):
         try:
             if kind == "server":
                 cloud.delete_server(ident, wait=True)
+            elif kind == "volume":
+                cloud.wait_volume_available(ident)
+                cloud.delete_volume(ident)
             else:
                 cloud.delete_image(ident)
         except Exception:
