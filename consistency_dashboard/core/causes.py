@@ -81,6 +81,8 @@ TEMPLATES = {
         "The image service did not answer; the snapshot's outcome is not "
         "known yet.",
     "in_progress_cinder": "Cinder is still creating the volume snapshots.",
+    "in_progress_thaw": ("The volume snapshots are done; waiting for the "
+                         "guest's thaw, which Nova sends after them."),
     # an active image: proven
     "bytes_clean":
         "The snapshot's own bytes prove it: {filesystems} in the snapshot "

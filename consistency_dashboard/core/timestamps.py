@@ -43,3 +43,11 @@ def format_timestamp(value):
     if moment is None:
         return None
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seconds_between(start, end):
+    """``end - start`` in seconds, or None when either is unreadable."""
+    first, last = parse_timestamp(start), parse_timestamp(end)
+    if first is None or last is None:
+        return None
+    return (last - first).total_seconds()

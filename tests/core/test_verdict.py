@@ -521,6 +521,37 @@ def test_loud_warning_when_guest_may_still_be_frozen(name):
     assert verdict.warnings[0] == v.LOUD_STILL_FROZEN
 
 
+# Nova thaws a volume-backed guest only after the volume snapshots left
+# "creating" (nova/compute/api.py snapshot_volume_backed): a freeze without
+# its thaw right after that is a thaw on its way, not a frozen guest.
+VOLUME_THAW = [
+    ("thaw-on-its-way", 8, L.IN_PROGRESS, False),
+    ("just-inside-the-grace", v.VOLUME_THAW_GRACE - 1, L.IN_PROGRESS, False),
+    ("thaw-never-came", v.VOLUME_THAW_GRACE + 1, None, True),
+]
+
+
+@pytest.mark.parametrize("name,after,level,loud", VOLUME_THAW,
+                         ids=[row[0] for row in VOLUME_THAW])
+def test_volume_backed_waits_for_the_thaw_before_saying_frozen(
+        name, after, level, loud):
+    verdict = decide(boot_source="volume", probe=report("freeze_no_thaw.log"),
+                     volume_snapshot_statuses=("available",),
+                     settled_at=REQUESTED + datetime.timedelta(seconds=after))
+    if level is not None:
+        assert verdict.level is level and not verdict.final
+        assert "waiting for the guest's thaw" in verdict.cause
+    else:
+        assert verdict.final
+    assert (v.LOUD_STILL_FROZEN in verdict.warnings) is loud
+
+
+def test_image_backed_freeze_without_thaw_is_not_waited_for():
+    verdict = decide(probe=report("freeze_no_thaw.log"),
+                     settled_at=REQUESTED + datetime.timedelta(seconds=8))
+    assert verdict.final and verdict.warnings[0] == v.LOUD_STILL_FROZEN
+
+
 def test_no_loud_warning_when_reboot_ended_the_freeze():
     verdict = decide(probe=probe.parse_console(
         log("reboot_seq_restart.log"), BOOT))
