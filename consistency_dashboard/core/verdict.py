@@ -202,8 +202,23 @@ class EvidenceItem:
                                 self.strength.value)
 
 
+class _Basis:
+    """What a verdict rests on, in one line: the same for a verdict just
+    decided and one read back from an image."""
+
+    @property
+    def basis(self):
+        """One line naming what the verdict rests on."""
+        return basis_text(self.proof, self.rests_on, self.strength)
+
+    @property
+    def summary(self):
+        return "%s, %s" % (self.label, self.basis) if self.basis \
+            else self.label
+
+
 @dataclasses.dataclass(frozen=True)
-class Verdict:
+class Verdict(_Basis):
     level: Level
     cause: str
     evidence: tuple            # EvidenceItem
@@ -226,15 +241,6 @@ class Verdict:
     def final(self):
         return self.level.final
 
-    @property
-    def basis(self):
-        """One line naming what the verdict rests on."""
-        return basis_text(self.proof, self.rests_on, self.strength)
-
-    @property
-    def summary(self):
-        return "%s, %s" % (self.label, self.basis) if self.basis \
-            else self.label
 
 
 def basis_text(proof, rests_on, strength):
@@ -1306,7 +1312,7 @@ def image_properties_for(verdict, checked_at):
 
 
 @dataclasses.dataclass(frozen=True)
-class StoredVerdict:
+class StoredVerdict(_Basis):
     """A verdict read back from a test snapshot's properties."""
     level: Level
     cause: str
@@ -1327,15 +1333,6 @@ class StoredVerdict:
     @property
     def label(self):
         return self.level.value
-
-    @property
-    def basis(self):
-        return basis_text(self.proof, self.rests_on, self.strength)
-
-    @property
-    def summary(self):
-        return "%s, %s" % (self.label, self.basis) if self.basis \
-            else self.label
 
 
 def _split(text):
