@@ -168,7 +168,8 @@ class GuestSetupTabTests(GuestSetupTestCase):
         self.assertIn("<code>hw_qemu_guest_agent=yes</code>", content)
         self.assertIn("Volume Shadow Copy Service", content)
         # Probe format summary and where it is documented.
-        self.assertIn("CONSISTENCY-PROBE v1 event=freeze seq=3", content)
+        self.assertIn("CONSISTENCY-PROBE v2 event=freeze seq=3", content)
+        self.assertIn("held=/:1.19", content)
         self.assertIn("Probe line format (version %d)"
                       % guest.PROBE_FORMAT_VERSION, content)
         self.assertIn("Console probe", content)
@@ -400,3 +401,14 @@ class LaunchStepContractTests(test.TestCase):
         found = re.search(r"var USER_DATA_PATH = '([^']+)';", js)
         self.assertEqual(USER_DATA_URL, root + found.group(1))
         self.assertIn("launchWorkflow.after('configuration'", js)
+
+
+def test_the_probe_example_shown_is_what_the_parser_calls_proven():
+    """The Guest setup tab's example lines are the current format, and the
+    core reads them as a freeze proven by held writes (not v1 "hooks ran")."""
+    from consistency_dashboard.core import probe
+    report = probe.parse_console(guest_tabs.PROBE_EXAMPLE + "\n")
+    assert [p.seq for p in report.clean_pairs] == [3]
+    pair = report.clean_pairs[0]
+    assert pair.version == "v%d" % guest.PROBE_FORMAT_VERSION
+    assert pair.freeze_proven_by_writes and pair.held == (("/", 1.19),)

@@ -25,10 +25,11 @@ TAB_PARAM = "consistency__guest_setup"
 LAUNCH_STEP_MODULE = "consistency_dashboard.guest_setup"
 
 PROBE_EXAMPLE = (
-    "[  812.004211] CONSISTENCY-PROBE v1 event=freeze seq=3 mono=812.00 "
+    "[  812.004211] CONSISTENCY-PROBE v2 event=freeze seq=3 mono=812.00 "
     "wall=1763790012.41 apps=postgresql:ok,mysql:ok\n"
-    "[  812.713925] CONSISTENCY-PROBE v1 event=thaw seq=3 mono=812.71 "
-    "wall=1763790013.12 apps=postgresql:ok,mysql:ok")
+    "[  813.304100] CONSISTENCY-PROBE v2 event=thaw seq=3 mono=813.21 "
+    "wall=1763790013.62 logged=813.30 apps=postgresql:ok,mysql:ok "
+    "held=/:1.19 free=/boot/efi stuck=-")
 
 _STRONG = re.compile(r"\*\*(.+?)\*\*")
 _CODE = re.compile(r"`([^`]+)`")
