@@ -79,6 +79,12 @@ class ImageRow(object):
     def needs_attention(self):
         return self.posture.needs_attention
 
+    @property
+    def can_change(self):
+        if self.can_modify:
+            return _("Yes (owner)") if self.is_owner else _("Yes (admin)")
+        return self.change_reason
+
     def plan(self, fix):
         return core_posture.plan_fix(self.properties, fix)
 
