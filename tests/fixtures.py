@@ -65,7 +65,7 @@ def story_images():
 
 def server_dict(name, image_id=None, captured=None, status="ACTIVE",
                 server_id=None, created="2026-11-02T10:00:00Z",
-                task_state=None):
+                task_state=None, tenant_id=PROJECT_ID):
     """A server as GET /servers/detail returns it at microversion 2.98:
     ``image.properties`` holds what Nova captured at boot."""
     image = ""
@@ -75,7 +75,7 @@ def server_dict(name, image_id=None, captured=None, status="ACTIVE",
         "id": server_id or str(uuid.uuid4()),
         "name": name,
         "status": status,
-        "tenant_id": PROJECT_ID,
+        "tenant_id": tenant_id,
         "created": created,
         "image": image,
         "metadata": {},

@@ -451,3 +451,31 @@ class WholeCloudExportTests(test.BaseAdminViewTests):
         self.assertEqual(1000, len(data["rows"]))
         self.assertEqual(1000, data["stopped"]["after_instances"])
         self.assertEqual("all", data["meta"]["scope"])
+
+    @test.create_mocks(MOCKS)
+    def test_a_repeated_page_stops_the_export_saying_so(self):
+        servers = self._cloud(1500)
+        first = self.mock_server_list_all_tenants_page.side_effect
+        # Nova (or a cache in front of it) answers the first page again.
+        self.mock_server_list_all_tenants_page.side_effect = \
+            lambda request, marker=None, **kw: first(request, None)
+        res = self.client.get(export_url("instances", "csv"),
+                              {"scope": "all"})
+        lines = body(res).strip().splitlines()
+        self.assertTrue(lines[-1].startswith(
+            "# export stopped after 2000 instances: Nova returned a page "
+            "that ends with the same instance (%s)" % servers[999]["id"]),
+            lines[-1])
+        self.assertEqual(2, self.mock_server_list_all_tenants_page.call_count)
+
+    @test.create_mocks(MOCKS)
+    def test_the_page_cap_stops_the_export_saying_so(self):
+        self._cloud(2500)
+        with self.settings(CONSISTENCY_EXPORT_MAX_PAGES=2):
+            data = json.loads(body(self.client.get(
+                export_url("instances", "json"), {"scope": "all"})))
+        self.assertEqual(2000, len(data["rows"]))
+        self.assertEqual(2000, data["stopped"]["after_instances"])
+        self.assertIn("at most 2 pages of 1000 instances",
+                      data["stopped"]["why"])
+        self.assertEqual(2, self.mock_server_list_all_tenants_page.call_count)

@@ -146,6 +146,18 @@ class DiagnosisTests(test.BaseAdminViewTests):
         self.mock_volume_get.assert_not_called()
 
     @test.create_mocks(MOCKS)
+    def test_test_snapshot_of_another_project_is_not_its_verdict(self):
+        self._cloud()
+        planted, = self.mock_image_list_detailed.return_value[0]
+        planted._apiresource["owner"] = "someone-else"
+        res = self.client.get(URL)
+        d = res.context["diagnosis"]
+        self.assertEqual([], d.test_snapshots)
+        self.assertIsNone(d.latest_verdict)
+        self.assertNotContains(res, "booted without the guest agent "
+                                    "channel.</")
+
+    @test.create_mocks(MOCKS)
     def test_nova_32_success_is_a_success(self):
         self._cloud(maximum="2.100")
         res = self.client.get(URL)

@@ -9,6 +9,7 @@ from glanceclient import exc as glance_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
+from consistency_dashboard.api import glance_members
 from tests import fixtures
 
 INDEX_URL = reverse("horizon:project:consistency:index")
@@ -364,6 +365,53 @@ class ImageDetailTests(test.TestCase):
         self.assertContains(res, "crash-consistent only")
 
 
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_kernel_image_says_why(self):
+        res = self._get(fixtures.make_image("vmlinuz", disk_format="aki",
+                                            container_format="aki"))
+        self.assertContains(res, "A kernel (aki) or ramdisk (ari) image")
+        self.assertContains(res, "not booted from")
+        self.assertNotContains(res, "?image_id=")
+
+
+class AdminImageDetailTests(test.BaseAdminViewTests):
+    """An administrator's token reads any image: the project's detail page
+    shows only what a member of the project can use."""
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_another_projects_private_image_is_not_shown(self):
+        image = fixtures.make_image("theirs-private", owner="other-project")
+        self.mock_image_get.return_value = image
+        res = self.client.get(detail_url(image.id))
+        self.assertRedirectsNoFollow(res, IMAGES_TAB)
+        self.assertMessageCount(error=1)
+        self.assertEqual(["Unable to show this image: it does not exist or "
+                          "this project may not see it."],
+                         [str(m) for m in res.wsgi_request._messages])
+        self.mock_server_list.assert_not_called()
+        self.mock_member_status.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_image_shared_with_the_project_is_shown_read_only(self):
+        image = fixtures.make_image("shared-with-us", owner="other-project",
+                                    visibility="shared")
+        self.mock_image_get.return_value = image
+        self.mock_server_list.return_value = ([], False)
+        self.mock_member_status.return_value = "accepted"
+        res = self.client.get(detail_url(image.id))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "Owned by another project (shared image)")
+        self.assertNotContains(res, "?image_id=")
+        self.mock_member_status.assert_called_once_with(
+            test.IsHttpRequest(), image.id, fixtures.PROJECT_ID)
+        self.mock_server_list.assert_called_once_with(test.IsHttpRequest())
+
+
 class ApplyFixTests(test.TestCase):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
@@ -406,7 +454,8 @@ class ApplyFixTests(test.TestCase):
         forbidden = fixtures.make_image("forbidden")
         protected = fixtures.make_image("protected")
         down = fixtures.make_image("glance-down")
-        foreign = fixtures.make_image("foreign", owner="other")
+        foreign = fixtures.make_image("foreign", owner="other",
+                                      visibility="public")
         gone_id = "0000-gone"
         self.mock_image_list_detailed.return_value = (
             [ok, already, forbidden, protected, down, foreign], False, False)
@@ -440,8 +489,9 @@ class ApplyFixTests(test.TestCase):
         unchanged = [m for m in msgs if m.startswith("Not changed")]
         failed = [m for m in msgs if m.startswith("Failed")]
         self.assertEqual(1, len(changed))
-        self.assertIn("Changed 1 image(s): ok-image (hw_qemu_guest_agent=yes,"
-                      " os_require_quiesce=yes)", changed[0])
+        self.assertIn("Changed 1 image(s): ok-image (set "
+                      "hw_qemu_guest_agent=yes, os_require_quiesce=yes)",
+                      changed[0])
         self.assertIn("already (Already set: nothing to change.)",
                       unchanged[0])
         self.assertIn("foreign (Owned by another project", unchanged[0])
@@ -480,6 +530,157 @@ class ApplyFixTests(test.TestCase):
     def test_unknown_fix_is_refused(self):
         res = self.client.get(fix_url("hw_require_fsfreeze"))
         self.assertEqual(404, res.status_code)
+
+
+class ImageWordsTests(test.TestCase):
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_confirmation_says_will_remove_not_will_set_remove(self):
+        dead = fixtures.make_image("dead", hw_qemu_guest_agent="yes",
+                                   os_require_quiesce="yes",
+                                   hw_require_fsfreeze="true")
+        self.mock_image_list_detailed.return_value = ([dead], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(fix_url("remove_dead_fsfreeze") +
+                              "?image_id=" + dead.id)
+        self.assertContains(res, "will remove: hw_require_fsfreeze")
+        self.assertNotContains(res, "will set: remove")
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_kernel_and_ramdisk_images_are_not_offered_fixes(self):
+        kernel = fixtures.make_image("vmlinuz", disk_format="aki",
+                                     container_format="aki")
+        ramdisk = fixtures.make_image("initrd", disk_format="ari",
+                                      container_format="ari")
+        machine = fixtures.make_image("machine")
+        self.mock_image_list_detailed.return_value = (
+            [kernel, ramdisk, machine], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB)
+        rows = {r.name: r for r in res.context["tab_group"].get_tab(
+            "images")._tables["images"].data}
+        for name in ("vmlinuz", "initrd"):
+            self.assertFalse(rows[name].needs_attention)
+            self.assertFalse(rows[name].can_modify)
+        self.assertTrue(rows["machine"].needs_attention)
+        content = res.content.decode()
+        for image in (kernel, ramdisk):
+            self.assertNotIn("image_id=%s" % image.id, content)
+        self.assertIn("image_id=%s" % machine.id, content)
+        # The row says it in a few words; the sentence is on the detail
+        # page (ImageDetailTests.test_kernel_image_says_why).
+        self.assertContains(res, "not booted from", count=2)
+        self.assertContains(res, "kernel or ramdisk image", count=2)
+        res = self.client.get(IMAGES_TAB + "&attention=1")
+        self.assertEqual(["machine"], [r.name for r in res.context[
+            "tab_group"].get_tab("images")._tables["images"].data])
+
+
+class ImageLinkTests(test.TestCase):
+    """The boot image link in an Instances row opens that image."""
+
+    def test_instances_row_links_to_its_own_image(self):
+        import types
+        from consistency_dashboard.dashboards.project.consistency.instances\
+            import tables as instance_tables
+        image = fixtures.make_image("debian-12")
+        row = types.SimpleNamespace(volume_backed=False, image=image,
+                                    image_id=image.id,
+                                    image_name="debian-12")
+        html = str(instance_tables.boot_source_cell(row))
+        self.assertIn("tab=consistency__images&amp;image_id=%s" % image.id,
+                      html)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_images_tab_with_image_id_lists_that_image(self):
+        image = fixtures.make_image("debian-12")
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.get(IMAGES_TAB + "&image_id=" + image.id)
+        rows = res.context["tab_group"].get_tab("images")._tables[
+            "images"].data
+        self.assertEqual([image.id], [r.id for r in rows])
+        filters = self.mock_image_list_detailed.call_args[1]["filters"]
+        self.assertEqual("in:" + image.id, filters["id"])
+        self.assertContains(res, "Showing only the image the instance")
+
+
+class AdminInProjectPanelTests(test.BaseAdminViewTests):
+    """An administrator in the Project panel sees what a member of the
+    current project can use, and may fix only the project's own images."""
+
+    def _images(self):
+        return {
+            "own": fixtures.make_image("own"),
+            "theirs-private": fixtures.make_image(
+                "theirs-private", owner="other-project"),
+            "theirs-public": fixtures.make_image(
+                "theirs-public", owner="other-project", visibility="public"),
+            "theirs-community": fixtures.make_image(
+                "theirs-community", owner="other-project",
+                visibility="community"),
+            "shared-with-us": fixtures.make_image(
+                "shared-with-us", owner="other-project",
+                visibility="shared"),
+            "shared-elsewhere": fixtures.make_image(
+                "shared-elsewhere", owner="other-project",
+                visibility="shared"),
+        }
+
+    def _members(self, images):
+        def status(request, image_id, member_id):
+            self.assertEqual(fixtures.PROJECT_ID, member_id)
+            return ("accepted" if image_id == images["shared-with-us"].id
+                    else None)
+        return status
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_other_projects_private_images_are_not_listed(self):
+        images = self._images()
+        self.mock_image_list_detailed.return_value = (
+            list(images.values()), False, False)
+        self.mock_server_list.return_value = ([], False)
+        self.mock_member_status.side_effect = self._members(images)
+        res = self.client.get(IMAGES_TAB)
+        rows = {r.name: r for r in res.context["tab_group"].get_tab(
+            "images")._tables["images"].data}
+        self.assertEqual({"own", "theirs-public", "theirs-community",
+                          "shared-with-us"}, set(rows))
+        self.assertTrue(rows["own"].can_modify)
+        for name in ("theirs-public", "theirs-community", "shared-with-us"):
+            self.assertFalse(rows[name].can_modify)
+            self.assertNotContains(res, "image_id=%s" % images[name].id)
+        self.assertNotContains(res, "Yes (admin)")
+        # One member list per shared image of another project, no more.
+        self.assertEqual(2, self.mock_member_status.call_count)
+
+    @test.create_mocks({api.glance: ("image_list_detailed",
+                                     "image_update_properties"),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_fix_post_rechecks_ownership_for_an_admin(self):
+        images = self._images()
+        self.mock_image_list_detailed.return_value = (
+            list(images.values()), False, False)
+        self.mock_server_list.return_value = ([], False)
+        self.mock_member_status.side_effect = self._members(images)
+        ids = ",".join(i.id for i in images.values())
+        res = self.client.post(fix_url("make_consistent"), {
+            "fix": "make_consistent", "image_ids": ids})
+        self.assertNoFormErrors(res)
+        self.mock_image_update_properties.assert_called_once_with(
+            test.IsHttpRequest(), images["own"].id, None,
+            hw_qemu_guest_agent="yes", os_require_quiesce="yes")
+        msgs = " ".join(str(m) for m in res.wsgi_request._messages)
+        self.assertIn("theirs-public (Owned by another project", msgs)
+        # Not visible to the project: not even named.
+        self.assertNotIn("theirs-private (", msgs)
+        self.assertIn("%s (not found" % images["theirs-private"].id, msgs)
 
 
 def test_templates_and_static_come_from_where_the_plugin_is_installed():

@@ -130,6 +130,8 @@ class StartFlowTests(test.TestCase):
         self.assertContains(res, "Predicted outcome")
         self.assertContains(res, "booted without the guest agent channel")
         self.assertContains(res, "consistency-test-web-")
+        self.assertContains(res, "Only the 3 newest settled records are "
+                                 "kept per instance")
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)
 
@@ -175,6 +177,39 @@ class StartFlowTests(test.TestCase):
         self.assertEqual(REQUEST_ID, parsed.request_id)
         self.assertTrue(len(second[key]) <= 255)
 
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_unknown_instance_is_said_in_words(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        # What keystoneauth raises for Nova's 404 on the 2.98 REST call.
+        self.mock_server_get.side_effect = ks_exc.NotFound(
+            "Unrecognized schema in response body.", http_status=404)
+        res = self.client.get(url("test_snapshot", OTHER_SERVER))
+        self.assertEqual(302, res.status_code)
+        found = [str(m) for m in res.wsgi_request._messages]
+        self.assertEqual(["This instance no longer exists (or is not in "
+                          "this project)."], found)
+
+    @test.create_mocks({
+        nova_rest: ("compute_version_range", "server_get"),
+        api.glance: ("image_list_detailed",), api.cinder: ("volume_list",),
+        api.nova: ("server_console_output", "server_metadata_update"),
+        nova_snapshot: ("create_image",)})
+    def test_instance_of_another_project_is_refused_on_post_too(self):
+        self._instance()
+        self.mock_server_get.return_value["tenant_id"] = "other-project"
+        for res in (self.client.get(url("test_snapshot", SERVER_ID)),
+                    self.client.post(url("test_snapshot", SERVER_ID),
+                                     {"name": "t1"})):
+            self.assertEqual(302, res.status_code)
+            self.assertIn("not one of this project",
+                          " ".join(str(m) for m in
+                                   res.wsgi_request._messages))
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_create_image.assert_not_called()
+        self.mock_server_console_output.assert_not_called()
+
     def _refused(self, exc):
         self._instance()
         self.mock_server_console_output.return_value = BOOT
@@ -182,77 +217,121 @@ class StartFlowTests(test.TestCase):
         return self.client.post(url("test_snapshot", SERVER_ID),
                                 {"name": "t1"}, follow=True)
 
-    def _last_record(self):
-        metadata = self.mock_server_metadata_update.call_args[0][2]
-        (key, value), = metadata.items()
-        return records.parse(SERVER_ID, key, value)
+    def _assert_intent_written_then_removed(self):
+        # The intent record first; removed when Nova refused: no row.
+        (key, value), = self.mock_server_metadata_update.call_args[0][
+            2].items()
+        self.assertEqual(1, self.mock_server_metadata_update.call_count)
+        self.assertTrue(value.startswith("v1;s=requested"))
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID, [key])
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update",
-                                   "server_list"),
-                        nova_snapshot: ("create_image",)})
-    def test_409_task_state_is_a_clear_failed_verdict_and_recorded(self):
+    REFUSAL_MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+                     api.glance: ("image_list_detailed",),
+                     api.cinder: ("volume_list",),
+                     api.nova: ("server_console_output",
+                                "server_metadata_update",
+                                "server_metadata_delete", "server_list"),
+                     nova_snapshot: ("create_image",)}
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_409_another_snapshot_running_is_explained_and_leaves_no_row(
+            self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.Conflict(
             409, "Cannot 'createImage' instance %s while it is in "
                  "task_state image_snapshot" % SERVER_ID))
-        self.assertContains(res, "Test snapshot of web: failed.")
+        self.assertContains(res, "Nova refused the test snapshot of web")
         self.assertContains(res, "busy with another task")
-        self.assertContains(res, "Nothing was created.")
-        self.assertContains(res, "recorded on the instance")
-        record = self._last_record()
-        self.assertEqual(records.REFUSED, record.state)
-        self.assertEqual(409, record.http_status)
-        self.assertEqual("failed", record.verdict)
+        self.assertContains(res, "Wait until the instance")
+        self.assertContains(res, "This was not a test: nothing was created "
+                                 "and nothing is listed.")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_refused_record_that_cannot_be_removed_names_its_key(self):
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_metadata_delete.side_effect = \
+            nova_exc.ClientException(503, "Service Unavailable")
+        res = self._refused(nova_exc.Conflict(409, "task_state busy"))
+        self.assertContains(res, "This was not a test")
+        self.assertContains(res, "remove its metadata key "
+                                 "consistency_test_")
+
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_403_policy_and_quota(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.Forbidden(
             403, "Quota exceeded for resources: ['snapshots']"))
         self.assertContains(res, "Over quota")
-        self.assertEqual(403, self._last_record().http_status)
+        self.assertContains(res, "ask for more quota")
+        self._assert_intent_written_then_removed()
         self.mock_server_metadata_update.reset_mock()
+        self.mock_server_metadata_delete.reset_mock()
         res = self._refused(nova_exc.Forbidden(
             403, "Policy doesn't allow os_compute_api:servers:create_image"))
         self.assertContains(res, "Not allowed")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_413_over_limit(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.OverLimit(
             413, "Maximum number of images exceeded"))
-        self.assertContains(res, "Over quota: Maximum number of images exceeded")
-        self.assertContains(res, "Maximum number of images exceeded")
-        self.assertEqual(413, self._last_record().http_status)
+        self.assertContains(res, "Over quota: Maximum number of images "
+                                 "exceeded")
+        self._assert_intent_written_then_removed()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
-                        api.glance: ("image_list_detailed",),
-                        api.cinder: ("volume_list",),
-                        api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+    @test.create_mocks(REFUSAL_MOCKS)
     def test_404_instance_gone_writes_no_record_after(self):
         self.mock_server_list.return_value = ([], False)
         res = self._refused(nova_exc.NotFound(
             404, "Instance %s could not be found." % SERVER_ID))
         self.assertContains(res, "no longer exists")
-        self.assertContains(res, "could not be recorded")
-        # Only the record written before the request.
+        # Only the record written before the request, gone with the
+        # instance.
         self.assertEqual(1, self.mock_server_metadata_update.call_count)
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_metadata_quota_stops_before_the_snapshot(self):
+        self._instance()
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_server_metadata_update.side_effect = nova_exc.Forbidden(
+            403, "Quota exceeded for metadata items")
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        self.assertContains(res, "was not started")
+        self.assertContains(res, "the instance&#x27;s metadata is full")
+        self.assertContains(res, "Nothing was created.")
+        self.mock_create_image.assert_not_called()
+
+    @test.create_mocks(REFUSAL_MOCKS)
+    def test_new_test_prunes_the_oldest_settled_records(self):
+        self._instance()
+        meta = {"owner": "ops"}
+        stamps = [stamp_ago(3600 * (i + 1)) for i in range(5)]
+        for stamp in stamps:
+            meta.update(record_meta(stamp, state=records.SETTLED,
+                                    verdict="unknown"))
+        running = stamp_ago(30)
+        meta.update(record_meta(running, state=records.ACCEPTED,
+                                image_id=IMAGE_ID))
+        self.mock_server_get.return_value["metadata"] = meta
+        self.mock_server_list.return_value = ([], False)
+        self.mock_server_console_output.return_value = BOOT
+        self.mock_create_image.return_value = (IMAGE_ID, REQUEST_ID)
+        res = self.client.post(url("test_snapshot", SERVER_ID),
+                               {"name": "t1"}, follow=True)
+        # The three newest settled records, the running one and the
+        # user's own key stay.
+        self.mock_server_metadata_delete.assert_called_once_with(
+            test.IsHttpRequest(), SERVER_ID,
+            sorted("consistency_test_" + s for s in stamps[3:]))
+        self.assertContains(res, "2 older settled test records were "
+                                 "removed")
+        self.assertEqual(1, self.mock_create_image.call_count)
 
     @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
@@ -330,6 +409,8 @@ class TestSnapshotsTabTests(test.TestCase):
                       by_stamp[refused].verdict.cause)
         self.assertEqual("Nova deleted it.", by_stamp[vanished].verdict.cause)
         self.assertContains(res, "image gone-image is gone")
+        self.assertContains(res, "only the 3 newest settled records are "
+                                 "kept per instance")
         self.assertContains(res, "crash-consistent")
         # Settled rows do not poll.
         self.assertNotContains(res, POLLING_ROW)
@@ -746,8 +827,13 @@ class RowActionTests(test.TestCase):
                                                      IMAGE_ID))
         res = self.client.get(keep)
         self.assertContains(res, "will never touch this image")
+        # No browser-side "required": Horizon's themable checkbox hides the
+        # input, and the browser then blocked the submit without a word.
+        self.assertContains(res, '<input type="checkbox" name="understood" '
+                                 'id="id_understood">', html=True)
         res = self.client.post(keep, {})
         self.assertFormErrors(res, 1)
+        self.assertContains(res, "Tick this box to keep the image")
         self.mock_image_update_properties.assert_not_called()
         res = self.client.post(keep, {"understood": "on"})
         self.assertRedirectsNoFollow(res, TAB)
@@ -811,6 +897,33 @@ class RecordFormatTests(test.TestCase):
         with self.assertRaises(ValueError):
             rows.split_row_id("garbage")
 
+
+
+class ErrorWordsTests(test.TestCase):
+    """api/errors.py: a sentence to act on, never the exception's text."""
+
+    def test_unexpected_errors_never_show_their_text(self):
+        from consistency_dashboard.api import errors
+        for exc in (ValueError("Expecting value: line 1 column 1 (char 0)"),
+                    RuntimeError("GET http://10.0.0.5:8774/v2.1/servers "
+                                 "failed")):
+            status, why = errors.explain(exc, "Nova")
+            self.assertEqual("error", status)
+            self.assertNotIn(str(exc), str(why))
+            self.assertIn("the details are in the dashboard's log", str(why))
+
+    def test_service_messages_kept_bodies_and_urls_dropped(self):
+        from consistency_dashboard.api import errors
+        self.assertIn("Quota exceeded for resources", str(errors.explain(
+            nova_exc.Forbidden(403, "Quota exceeded for resources: "
+                                    "['snapshots']"), "Nova")[1]))
+        html = glance_exc.HTTPForbidden(
+            "<html><body>403 Forbidden</body></html>")
+        html.details = "<html><body>403 Forbidden</body></html>"
+        self.assertNotIn("<html>", str(errors.explain(html, "Glance")[1]))
+        self.assertIn("metadata is full", str(errors.explain(
+            nova_exc.Forbidden(403, "Quota exceeded for metadata items"),
+            "Nova")[1]))
 
 
 class MoreVerdictPathTests(test.TestCase):
@@ -971,8 +1084,14 @@ class InstanceDetailTabTests(test.TestCase):
                                    message="task_state image_snapshot"))
         found["image"]["id"] = base.id
         self.mock_server_get.return_value = found
+        planted = marked_image(ago(50), image_id=OTHER_IMAGE,
+                               owner="other-project")
+        planted._apiresource.update(core_verdict.image_properties_for(
+            core_verdict.Verdict(core_verdict.Level.APPLICATION_CONSISTENT,
+                                 "Planted by another project.", (),
+                                 "Nothing."), ago(40)))
         self.mock_image_list_detailed.side_effect = [
-            ([base], False, False), ([settled], False, False)]
+            ([base], False, False), ([settled, planted], False, False)]
         group = types.SimpleNamespace(kwargs={
             "instance": types.SimpleNamespace(id=SERVER_ID)})
         tab = detail_tab.ConsistencyTab(group, self.request)
@@ -985,10 +1104,12 @@ class InstanceDetailTabTests(test.TestCase):
         self.assertIn('data-verdict="failed"', html)
         self.assertIn("busy with another task", html)
         self.assertEqual(2, self.mock_image_list_detailed.call_count)
+        self.assertNotIn("Planted by another project", html)
         self.mock_image_list_detailed.assert_called_with(
             test.IsHttpRequest(), filters={
                 "consistency_test_snapshot": "v1",
-                "consistency_instance": SERVER_ID},
+                "consistency_instance": SERVER_ID,
+                "owner": fixtures.PROJECT_ID},
             sort_key="created_at", sort_dir="desc")
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)
@@ -1046,3 +1167,241 @@ class NovaSnapshotApiTests(test.TestCase):
                                                            REQUEST_ID)
         self.assertEqual("boom", events[0]["details"])
 
+
+
+OTHER_SERVER = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+OTHER_IMAGE = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+FAR_STAMP = "20980101T000000Z"
+
+
+def settled_image(requested, **extra):
+    image = marked_image(requested, **extra)
+    image._apiresource.update(core_verdict.image_properties_for(
+        core_verdict.Verdict(core_verdict.Level.UNKNOWN, "Not known.", (),
+                             "Install the probe."), requested))
+    return image
+
+
+class OwnershipTests(test.TestCase):
+    """No GET writes to an image or a server that is not the project's own
+    marked test snapshot of a project instance; crafted links and actions
+    are refused with a sentence, and Keep and Delete in two tabs never
+    delete a kept image."""
+
+    MOCKS = dict(RowUpdateTests.MOCKS)
+    MOCKS[api.nova] = ("server_console_output", "server_metadata_update",
+                       "server_metadata_delete")
+
+    def _poll(self, row_id, image=None, image_error=None, meta=None,
+              tenant_id=fixtures.PROJECT_ID):
+        _instance, stamp, _image = rows.split_row_id(row_id)
+        RowUpdateTests._cloud(self, stamp, image=image,
+                              image_error=image_error,
+                              server_meta=meta or {},
+                              console=BOOT + probe_lines(7))
+        self.mock_server_get.return_value["tenant_id"] = tenant_id
+        return self.client.get(row_url(row_id),
+                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+
+    def assertIn_message(self, res, text):
+        from django.contrib import messages as django_messages
+        found = [str(m) for m in
+                 django_messages.get_messages(res.wsgi_request)]
+        self.assertTrue(any(text in m for m in found),
+                        "%r not in %r" % (text, found))
+
+    def _assert_nothing_written(self):
+        self.mock_image_update_properties.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_an_unmarked_image_writes_nothing(self):
+        stamp = stamp_ago(20)
+        someone = fixtures.make_image("someone-elses", image_id=OTHER_IMAGE)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=someone)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_another_projects_test_snapshot(self):
+        stamp = stamp_ago(20)
+        theirs = marked_image(records.requested_at_of(stamp),
+                              image_id=OTHER_IMAGE, owner="other-project")
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=theirs)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_a_test_snapshot_of_another_instance(self):
+        stamp = stamp_ago(20)
+        other = marked_image(records.requested_at_of(stamp),
+                             image_id=OTHER_IMAGE, instance_id=OTHER_SERVER)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, OTHER_IMAGE),
+                         image=other)
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_of_another_projects_instance_writes_nothing(self):
+        # An admin's token reads any project's server.
+        stamp = stamp_ago(20)
+        image = marked_image(records.requested_at_of(stamp),
+                             owner="other-project")
+        res = self._poll(rows.row_id(SERVER_ID, stamp, IMAGE_ID),
+                         image=image, tenant_id="other-project",
+                         meta=record_meta(stamp, state=records.ACCEPTED,
+                                          image_id=IMAGE_ID))
+        self.assertEqual(404, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_naming_a_gone_image_plants_no_record(self):
+        res = self._poll(rows.row_id(SERVER_ID, FAR_STAMP, OTHER_IMAGE),
+                         image_error=glance_exc.HTTPNotFound())
+        self.assertEqual(200, res.status_code)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_row_update_of_own_test_snapshot_still_writes(self):
+        stamp = stamp_ago(20)
+        res = self._poll(rows.row_id(SERVER_ID, stamp, IMAGE_ID),
+                         image=marked_image(records.requested_at_of(stamp)),
+                         meta=record_meta(stamp, state=records.ACCEPTED,
+                                          image_id=IMAGE_ID))
+        self.assertContains(res, 'data-stage="done"')
+        self.assertEqual(1, self.mock_image_update_properties.call_count)
+        self.assertEqual(1, self.mock_server_metadata_update.call_count)
+
+    @test.create_mocks(MOCKS)
+    def test_keep_link_with_a_made_up_stamp_writes_nothing(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server({})
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        keep = url("keep_test_snapshot", rows.row_id(SERVER_ID, FAR_STAMP,
+                                                     OTHER_IMAGE))
+        res = self.client.get(keep)
+        self.assertIn_message(res, "no longer exists")
+        self._assert_nothing_written()
+        self.mock_server_console_output.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_get_of_an_unsettled_test_writes_nothing(self):
+        stamp = stamp_ago(20)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.ACCEPTED, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = marked_image(
+            records.requested_at_of(stamp))
+        res = self.client.get(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)))
+        self.assertIn_message(res, "Only a settled test snapshot")
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_link_naming_another_image_than_the_record(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.SETTLED, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = settled_image(
+            requested, image_id=OTHER_IMAGE)
+        keep = url("keep_test_snapshot", rows.row_id(SERVER_ID, stamp,
+                                                     OTHER_IMAGE))
+        for res in (self.client.get(keep),
+                    self.client.post(keep, {"understood": "on"},
+                                     )):
+            self.assertIn_message(res, "but the record of this test on the "
+                                     "instance names image %s" % IMAGE_ID)
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_of_another_projects_instance_is_refused(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        found = server(record_meta(stamp, state=records.SETTLED,
+                                   image_id=IMAGE_ID))
+        found["tenant_id"] = "other-project"
+        self.mock_server_get.return_value = found
+        self.mock_image_get.return_value = settled_image(requested)
+        res = self.client.post(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)), {"understood": "on"})
+        self.assertIn_message(res, "not one of this project")
+        self._assert_nothing_written()
+
+    @test.create_mocks(MOCKS)
+    def test_keep_after_delete_in_another_tab_says_so(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(record_meta(
+            stamp, state=records.SETTLED, image_id=IMAGE_ID))
+        # The modal opened; the other tab deleted the image before submit.
+        self.mock_image_get.side_effect = [settled_image(requested),
+                                           glance_exc.HTTPNotFound()]
+        res = self.client.post(url("keep_test_snapshot", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)), {"understood": "on"})
+        self.assertIn_message(res, "no longer exists (it was deleted, "
+                                 "perhaps in another tab)")
+        self._assert_nothing_written()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_after_keep_in_another_tab_never_deletes(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = settled_image(requested)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        # Kept in the other tab: the marker is gone when Delete re-reads.
+        kept = settled_image(requested)
+        del kept._apiresource[core_verdict.TEST_SNAPSHOT_MARKER]
+        self.mock_image_get.return_value = kept
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, stamp,
+                                                   IMAGE_ID)})
+        self.assertIn_message(res, "kept as a backup, perhaps in another tab")
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_of_a_row_no_longer_listed_says_so(self):
+        # Another test snapshot is listed; the one the action names is not
+        # (deleted or kept in another tab, or a made-up id).
+        self.mock_image_list_detailed.return_value = (
+            [settled_image(ago(100))], False, False)
+        self.mock_server_list.return_value = ([], False)
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, FAR_STAMP,
+                                                   OTHER_IMAGE)})
+        self.assertIn_message(res, "no longer listed")
+        self.mock_image_get.assert_not_called()
+        self.mock_image_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_when_the_record_names_another_image(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        image = settled_image(requested)
+        self.mock_image_list_detailed.return_value = ([image], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=OTHER_IMAGE))], False)
+        self.mock_image_get.return_value = image
+        res = self.client.post(TAB, {"action": "test_snapshots__delete__%s"
+                                     % rows.row_id(SERVER_ID, stamp,
+                                                   IMAGE_ID)})
+        self.assertIn_message(res, "names image %s" % OTHER_IMAGE)
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()

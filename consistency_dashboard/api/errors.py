@@ -1,7 +1,11 @@
 """Turn an OpenStack client failure into a status and a sentence a user can
 act on.  Used by every bulk action to say why an item did not change."""
 
+import logging
+
 from django.utils.translation import gettext_lazy as _
+
+LOG = logging.getLogger(__name__)
 
 # Connection-level failures of the clients Horizon uses (glanceclient,
 # novaclient, keystoneauth), matched by class name so this module stays free
@@ -30,7 +34,16 @@ def explain(exc, service=_("the service")):
                                      names.intersection(_UNREACHABLE)):
         return "unreachable", _("%s could not be reached; try again "
                                 "later") % service
-    detail = str(getattr(exc, "details", "") or "").strip()
+    detail = service_message(exc)
+    if status == 403 and "quota" in detail.lower() and \
+            "metadata" in detail.lower():
+        # Nova's "Quota exceeded for metadata items" (server metadata:
+        # nova/api/openstack/compute/server_metadata.py, limit
+        # [quota] metadata_items, 128 by default).
+        return 403, _("the instance's metadata is full (Nova allows a "
+                      "limited number of metadata items per instance, 128 "
+                      "by default): remove metadata keys it no longer "
+                      "needs, then try again")
     if status == 403:
         return 403, (_("not allowed (403): %s") % detail if detail else
                      _("not allowed (403): this project or role may not do "
@@ -50,4 +63,24 @@ def explain(exc, service=_("the service")):
     if status is not None:
         return status, _("failed (%(status)s)%(detail)s") % {
             "status": status, "detail": ": %s" % detail if detail else ""}
-    return "error", _("failed: %s") % (str(exc) or type(exc).__name__)
+    # Never the exception's own text to the user (it may hold URLs, JSON
+    # decode errors, tracebacks): the log has it.
+    LOG.warning("%s call failed: %r", service, exc)
+    return "error", _("failed unexpectedly (%s); the details are in the "
+                      "dashboard's log") % type(exc).__name__
+
+
+def service_message(exc):
+    """The service's own message carried by a client exception (Nova's
+    ``badRequest.message`` and the like), or "" when what it carries is not
+    a sentence (an HTML or JSON body, a URL)."""
+    found = getattr(exc, "details", "") or ""
+    if not found and type(exc).__module__.split(".")[0] in (
+            "novaclient", "cinderclient"):
+        # novaclient/cinderclient keep the service's message in
+        # ``message`` (``details`` is the optional third argument).
+        found = getattr(exc, "message", "") or ""
+    detail = " ".join(str(found).split())
+    if not detail or detail[:1] in ("<", "{", "[") or "://" in detail:
+        return ""
+    return detail[:300]

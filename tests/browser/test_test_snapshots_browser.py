@@ -159,3 +159,34 @@ def test_freeze_without_thaw_warns_loudly_and_delete(browser, horizon,
     assert not [i for i in cloud.images.values()
                 if core_verdict.is_test_snapshot(i)]
     assert not cloud.servers[FROZEN]["metadata"]
+
+
+def test_keep_without_its_box_says_so_then_keeps(browser, horizon, cloud):
+    take_test_snapshot(browser, horizon, PROBED)
+    settled_row(browser, PROBED)
+    browser.get(horizon.url + "/project/consistency/?tab=consistency__"
+                "test_snapshots")
+    row = settled_row(browser, PROBED, 30)
+    row.find_element(By.CSS_SELECTOR, "[id$='__action_keep']").click()
+    submit = wait(browser).until(EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, ".modal .modal-footer [type=submit]")))
+    submit.click()
+    # The box is not ticked: the modal says so (the browser's own check
+    # used to block the submit without a word, the input being hidden).
+    error = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, ".modal .has-error")))
+    assert "Tick this box to keep the image" in error.text
+    save_screenshot(browser, "test-snapshot-keep-unticked")
+    image, = [i for i in cloud.images.values()
+              if i.get("instance_uuid") == PROBED]
+    assert core_verdict.is_test_snapshot(image)
+
+    browser.find_element(By.CSS_SELECTOR,
+                         ".modal label[for='id_understood']").click()
+    browser.find_element(By.CSS_SELECTOR,
+                         ".modal .modal-footer [type=submit]").click()
+    wait(browser).until(EC.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, ".messages"), "is now a regular snapshot image"))
+    assert not core_verdict.is_test_snapshot(image)
+    assert image[core_verdict.VERDICT] == "filesystem-consistent"
+    assert not cloud.servers[PROBED]["metadata"]

@@ -55,6 +55,12 @@ def max_image_pages():
     return int(getattr(settings, "CONSISTENCY_AUDIT_MAX_IMAGE_PAGES", 20))
 
 
+def max_export_pages():
+    """Server pages (``NOVA_MAX_LIMIT`` each) one whole-cloud export reads
+    at most."""
+    return int(getattr(settings, "CONSISTENCY_EXPORT_MAX_PAGES", 1000))
+
+
 def degrade(request, message, service):
     """Say what failed and go on with a partial page.  A 401 goes through
     Horizon (it logs the user out); anything else becomes a message, never
@@ -399,7 +405,9 @@ def iter_all_instances(request, filters=None):
     volumes = None
     marker = None
     done = 0
-    while True:
+    seen = set()
+    pages = max_export_pages()
+    for _page in range(pages):
         try:
             servers, has_more, maximum, version, _calls = load_servers(
                 request, marker, filters, nova_rest.NOVA_MAX_LIMIT)
@@ -426,3 +434,14 @@ def iter_all_instances(request, filters=None):
         if not has_more or not servers:
             return
         marker = servers[-1].get("id")
+        if marker in seen:
+            # A misbehaving API (or a proxy's cache) would loop forever.
+            raise ExportStopped(str(_(
+                "Nova returned a page that ends with the same instance "
+                "(%s) as an earlier page; the export stopped there instead "
+                "of repeating it") % marker), done)
+        seen.add(marker)
+    raise ExportStopped(str(_(
+        "the export reads at most %(pages)d pages of %(size)d instances "
+        "(CONSISTENCY_EXPORT_MAX_PAGES); filter by project to export the "
+        "rest") % {"pages": pages, "size": nova_rest.NOVA_MAX_LIMIT}), done)

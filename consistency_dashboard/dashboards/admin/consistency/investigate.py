@@ -57,6 +57,8 @@ class SnapshotImage:
     test_snapshot: bool
     verdict: object          # verdict.StoredVerdict or None
     key: tuple = None        # (instance id, requested-at stamp) of a test
+    owner: str = None        # the image's owner, when read from Glance
+    from_glance: bool = False
 
 
 @dataclasses.dataclass
@@ -175,7 +177,8 @@ def _load_snapshots(request, instance_id, result):
             test_snapshot=test,
             verdict=(core_verdict.verdict_from_image_properties(data)
                      if test else None),
-            key=test_rows.image_key(data) if test else None))
+            key=test_rows.image_key(data) if test else None,
+            owner=data.get("owner"), from_glance=True))
     return plain
 
 
@@ -304,8 +307,17 @@ def diagnose(request, instance_id):
     if server is None:
         return result
     result.server = server
-    _add_records(server, result)
     project_id = server.get("tenant_id") or server.get("project_id")
+    # Any project may mark an image of its own as a test snapshot of this
+    # instance: only those its own project owns count (filtered before the
+    # server's records are joined, so a foreign image cannot hide one).
+    for snapshot in result.snapshots:
+        if snapshot.test_snapshot and snapshot.from_glance and \
+                snapshot.owner != project_id:
+            snapshot.test_snapshot = False
+            snapshot.verdict = None
+            snapshot.key = None
+    _add_records(server, result)
     result.project_name = _load_project_name(request, project_id)
     image = _load_image(request, server)
     volume = _load_volume(request, server)

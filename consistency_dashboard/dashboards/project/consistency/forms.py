@@ -20,7 +20,9 @@ def list_images_by_id(request, image_ids):
     images, _more, _prev = api.glance.image_list_detailed(
         request, filters={"id": "in:" + ",".join(image_ids),
                           "visibility": "all"})
-    return {image.id: image for image in images}
+    # An admin's list holds other projects' private images: not found here.
+    return {image.id: image for image in
+            image_rows.usable_by_project(request, images)}
 
 
 @dataclasses.dataclass
@@ -49,13 +51,29 @@ class SelectedImage:
         return None
 
     @property
-    def changes(self):
+    def sets(self):
+        """``name=value`` of the properties the fix sets."""
         if not self.will_change:
             return ""
-        parts = ["%s=%s" % kv for kv in sorted(self.plan.set_properties
-                                               .items())]
-        parts += [_("remove %s") % k for k in self.plan.remove_properties]
-        return ", ".join(str(p) for p in parts)
+        return ", ".join("%s=%s" % kv for kv in
+                         sorted(self.plan.set_properties.items()))
+
+    @property
+    def removes(self):
+        """The names of the properties the fix removes."""
+        if not self.will_change:
+            return ""
+        return ", ".join(self.plan.remove_properties)
+
+    @property
+    def changes(self):
+        """What changed, in words: "set a=yes; removed b"."""
+        parts = []
+        if self.sets:
+            parts.append(str(_("set %s") % self.sets))
+        if self.removes:
+            parts.append(str(_("removed %s") % self.removes))
+        return "; ".join(parts)
 
 
 def preview(request, fix, image_ids):
@@ -65,7 +83,8 @@ def preview(request, fix, image_ids):
         found = list_images_by_id(request, image_ids)
     except Exception:
         exceptions.handle(request, _("Unable to read the selected images "
-                                     "from Glance; nothing was changed."))
+                                     "from Glance; nothing was changed."),
+                          details="")
         return []
     servers = tabs.project_servers(request) if found else []
     counts = (image_rows.count_instances_by_image(servers)

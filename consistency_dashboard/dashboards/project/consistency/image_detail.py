@@ -30,6 +30,10 @@ STORAGE_PATHS = (
 )
 
 
+NOT_SHOWN = _("Unable to show this image: it does not exist or this "
+              "project may not see it.")
+
+
 def storage_predictions(row):
     found = []
     for storage, label in STORAGE_PATHS:
@@ -62,6 +66,7 @@ class WhyTab(tabs.Tab):
     def get_context_data(self, request):
         row = self.tab_group.kwargs["row"]
         return {"row": row,
+                "not_booted_reason": image_rows.NOT_BOOTED_REASON,
                 "storage": image_rows.storage_setting(),
                 "predictions": storage_predictions(row),
                 "dead_property_reason": image_rows.DEAD_PROPERTY_REASON}
@@ -107,11 +112,14 @@ class ImageDetailView(tabs.TabView):
         request = self.request
         try:
             image = api.glance.image_get(request, self.kwargs["image_id"])
+            # What a member of this project can use, even for an admin,
+            # whose token reads every project's images (as the Images tab
+            # lists them).
+            if not image_rows.usable_by_project(request, [image]):
+                raise exceptions.NotFound(NOT_SHOWN)
         except Exception:
-            exceptions.handle(
-                request, _("Unable to show this image: it does not exist or "
-                           "this project may not see it."),
-                redirect=project_tables.tab_url(), details="")
+            exceptions.handle(request, NOT_SHOWN,
+                              redirect=project_tables.tab_url(), details="")
         servers = consistency_tabs.project_servers(request)
         count = "?"
         if servers is not None:

@@ -65,6 +65,11 @@ def badge_html(label, attention, headline=""):
 
 
 def posture_cell(row):
+    if not row.boots_instances:
+        # The sentence why (image_rows.NOT_BOOTED_REASON) is on the detail
+        # page.
+        return badge_html(_("not booted from"), False,
+                          _("kernel or ramdisk image"))
     return badge_html(row.posture.label, row.needs_attention,
                       row.posture.headline)
 
@@ -85,6 +90,16 @@ def tab_url(slug="images"):
     remembers the last tab in a cookie and shows it unless the URL names
     one), so every redirect names the tab it returns to."""
     return "%s?tab=consistency__%s" % (reverse(INDEX_URL), slug)
+
+
+# Images tab query parameter: list this one image (links from instances).
+ONE_IMAGE_PARAM = "image_id"
+
+
+def image_url(image_id):
+    """The Images tab showing one image."""
+    return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+        {"tab": "consistency__images", ONE_IMAGE_PARAM: image_id}))
 
 
 def instances_cell(row):

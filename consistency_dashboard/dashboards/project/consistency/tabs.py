@@ -26,7 +26,7 @@ def project_servers(request):
     except Exception:
         exceptions.handle(request, _("Unable to list this project's "
                                      "instances: instance counts are not "
-                                     "shown."))
+                                     "shown."), details="")
         return None
 
 
@@ -54,6 +54,11 @@ class ImagesTab(paging.PagedTableTab):
             "name" else ""
         if name:
             filters["name"] = name
+        only = (request.GET.get(tables.ONE_IMAGE_PARAM) or "").strip()
+        if only:
+            # The link from an instance's boot image: that image alone.
+            filters["id"] = "in:" + only
+            marker, reversed_order = None, False
         try:
             images, self._has_more, self._has_prev = \
                 api.glance.image_list_detailed(
@@ -62,8 +67,12 @@ class ImagesTab(paging.PagedTableTab):
                     reversed_order=reversed_order)
         except Exception:
             exceptions.handle(request, _("Unable to retrieve images from "
-                                         "Glance."))
+                                         "Glance: try again later."),
+                              details="")
             return []
+        # What a member of this project can use, even for an admin, whose
+        # visibility=all list holds every project's images.
+        images = image_rows.usable_by_project(request, images)
         servers = project_servers(request) if images else []
         counts = (image_rows.count_instances_by_image(servers)
                   if servers is not None else None)
@@ -72,6 +81,10 @@ class ImagesTab(paging.PagedTableTab):
             image, request, policy_allows,
             counts.get(image.id, 0) if counts is not None else "?")
             for image in images]
+        if only:
+            messages.info(request, _("Showing only the image the instance "
+                                     "was booted from; the Images tab "
+                                     "lists them all."))
         if request.GET.get("attention") == "1":
             rows = [row for row in rows if row.needs_attention]
             messages.info(request, _("Showing only the images on this page "

@@ -42,8 +42,7 @@ def boot_source_cell(row):
                  if volume is not None else _("boot volume not found"))
         return format_html('{}<div class="text-muted">{}</div>',
                            _("Volume-backed"), label)
-    url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
-        {"tab": "consistency__images"}))
+    url = image_tables.image_url(row.image_id)
     if row.image is None:
         return format_html('{}<div class="text-muted">{}</div>',
                            _("Image"), _("%s (deleted or not visible)")

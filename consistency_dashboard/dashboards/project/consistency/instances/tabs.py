@@ -62,7 +62,8 @@ def instance_rows(request, servers, max_microversion, property_version):
         except Exception:
             exceptions.handle(request, _("Unable to read the instances' "
                                          "images from Glance: their current "
-                                         "properties are not shown."))
+                                         "properties are not shown."),
+                              details="")
     snapshots = {}
     if servers and property_version is None:
         try:
@@ -74,7 +75,7 @@ def instance_rows(request, servers, max_microversion, property_version):
         except Exception:
             exceptions.handle(request, _("Unable to list this project's "
                                          "snapshots: boot-time properties "
-                                         "are not shown."))
+                                         "are not shown."), details="")
     volumes_by_server = {}
     if any(core_captured.is_volume_backed(s) for s in servers):
         try:
@@ -85,7 +86,7 @@ def instance_rows(request, servers, max_microversion, property_version):
         except Exception:
             exceptions.handle(request, _("Unable to list volumes: "
                                          "volume-backed instances show "
-                                         "unknown properties."))
+                                         "unknown properties."), details="")
     result = []
     for server in servers:
         image = None
@@ -116,7 +117,7 @@ class InstancesTab(paging.PagedTableTab):
                 list_project_servers(request, marker, search_opts)
         except Exception:
             exceptions.handle(request, _("Unable to list this project's "
-                                         "instances from Nova."))
+                                         "instances from Nova."), details="")
             return []
         self._has_prev = bool(marker)
         result = instance_rows(request, servers, maximum, prop_version)

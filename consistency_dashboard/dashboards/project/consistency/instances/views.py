@@ -26,6 +26,12 @@ from consistency_dashboard.dashboards.project.consistency.instances \
 LOG = logging.getLogger(__name__)
 
 
+# Nova's 404 for an id that is not (or no longer) one of the project's
+# instances; keystoneauth words it "Unrecognized schema in response body".
+INSTANCE_GONE = _("This instance no longer exists (or is not in this "
+                  "project).")
+
+
 def instances_tab_url():
     return project_tables.tab_url("instances")
 
@@ -39,10 +45,13 @@ class _InstanceMixin(object):
             try:
                 self._row = loading.load_row(self.request,
                                              self.kwargs["instance_id"])
-            except Exception:
+            except Exception as exc:
+                status, _why = errors.explain(exc, _("Nova"))
+                gone = status == 404 or type(exc).__name__ == "NotFound"
                 exceptions.handle(self.request,
+                                  INSTANCE_GONE if gone else
                                   self.load_error % self.kwargs["instance_id"],
-                                  redirect=instances_tab_url())
+                                  redirect=instances_tab_url(), details="")
         return self._row
 
 
@@ -155,7 +164,7 @@ class OperatorCommandsView(views.HorizonTemplateView):
         except Exception:
             exceptions.handle(self.request, _("Unable to read the instances "
                                               "from Nova."),
-                              redirect=instances_tab_url())
+                              redirect=instances_tab_url(), details="")
         entries = []
         for row in rows:
             step = row.step(paths.FixOption.OPERATOR_NOVA_MANAGE)

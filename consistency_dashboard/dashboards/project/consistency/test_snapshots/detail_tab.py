@@ -49,19 +49,27 @@ class ConsistencyTab(tabs.Tab):
         except Exception:
             exceptions.handle(request, _("Unable to read what this instance "
                                          "was booted with: the predicted "
-                                         "outcome is not shown."))
+                                         "outcome is not shown."),
+                              details="")
+        server = context["row"].server if context["row"] else None
+        # Any project may mark an image of its own as a test snapshot of
+        # this instance: only the instance's own project's count.
+        owner = rows.project_of_server(server) or request.user.project_id
         images = []
         try:
             found, _more, _prev = api.glance.image_list_detailed(
                 request, filters={core_verdict.TEST_SNAPSHOT_MARKER:
                                   core_verdict.TEST_SNAPSHOT_VERSION,
-                                  core_verdict.INSTANCE: instance_id},
+                                  core_verdict.INSTANCE: instance_id,
+                                  "owner": owner},
                 sort_key="created_at", sort_dir="desc")
             images = [rows.plain(i) for i in found]
+            images = [i for i in images if rows.owned_test_snapshot(
+                i, instance_id, owner)]
         except Exception:
             exceptions.handle(request, _("Unable to list this instance's "
-                                         "test snapshots from Glance."))
-        server = context["row"].server if context["row"] else None
+                                         "test snapshots from Glance."),
+                              details="")
         context["test_snapshots"] = rows.join(
             images, [server] if server else [])
         return context

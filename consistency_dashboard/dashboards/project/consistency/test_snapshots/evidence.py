@@ -79,6 +79,8 @@ def read_server(request, instance_id, maximum):
             return nova_rest.server_get(request, instance_id), None
         return rows.plain(api.nova.server_get(request, instance_id)), None
     except Exception as exc:
+        if errors.status_of(exc) == 401:
+            raise   # the login expired: tables.UpdateRow says so
         if _not_found(exc):
             return None, "deleted"
         LOG.info("server %s not readable", instance_id, exc_info=True)
@@ -104,6 +106,8 @@ def read_image(request, image_id=None, instance_id=None, stamp=None):
         return (found[0] if found else None), None, True
     except Exception as exc:
         status = errors.status_of(exc)
+        if status == 401:
+            raise   # the login expired, not the image: nothing is decided
         if _not_found(exc):
             return None, 404, True
         if status is not None and status < 500:
@@ -346,7 +350,12 @@ def write_verdict(request, row, verdict, extra=None):
     snapshot's stored bytes check)."""
     notes = []
     checked_at = rows.now()
-    if row.image is not None and verdict.level is not \
+    # A GET writes only to the project's own test snapshot and its record
+    # (rows.may_write_image / may_write_record): the row id comes from the
+    # URL.
+    if row.image is not None and not rows.may_write_image(request, row):
+        pass
+    elif row.image is not None and verdict.level is not \
             core_verdict.Level.FAILED:
         try:
             api.glance.image_update_properties(
@@ -366,7 +375,9 @@ def write_verdict(request, row, verdict, extra=None):
                 **core_verdict.image_properties_for(verdict, checked_at))
         except Exception:
             LOG.info("verdict not written on failed image", exc_info=True)
-    if row.server is not None:
+    if row.server is not None and not rows.may_write_record(request, row):
+        pass
+    elif row.server is not None:
         record = row.record or records.Record(
             instance_id=row.instance_id, stamp=row.stamp,
             image_id=row.image_id)

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from horizon import forms
 from horizon import messages
@@ -29,18 +30,46 @@ class TestSnapshotForm(forms.SelfHandlingForm):
                 "(%(why)s): the guest's own report will be missing from "
                 "the verdict.") % {"instance": self.row.name,
                                    "why": started.console_error})
+        if started.prune_error:
+            messages.warning(request, _(
+                "Older test records on %(instance)s could not be removed "
+                "(%(why)s).") % {"instance": self.row.name,
+                                 "why": started.prune_error})
+        if not started.started:
+            messages.error(request, _(
+                "The test snapshot of %(instance)s was not started: its "
+                "record could not be written on the instance (%(why)s). "
+                "Nothing was created.") % {"instance": self.row.name,
+                                           "why": started.record_error})
+            return True
+        if started.refused:
+            verdict = started.verdict
+            messages.error(request, _(
+                "Nova refused the test snapshot of %(instance)s: "
+                "%(cause)s Next step: %(step)s This was not a test: nothing "
+                "was created and nothing is listed.") % {
+                    "instance": self.row.name, "cause": verdict.cause,
+                    "step": verdict.next_step})
+            if started.cleanup_error:
+                messages.warning(request, _(
+                    "The request's record could not be removed from "
+                    "%(instance)s (%(why)s): remove its metadata key "
+                    "%(key)s there.") % {"instance": self.row.name,
+                                         "why": started.cleanup_error,
+                                         "key": started.record.key})
+            return True
         if not started.accepted:
             verdict = started.verdict
-            kept = (_("The failure is recorded on the instance and listed "
-                      "on the Test snapshots tab.")
+            kept = (_("The request is recorded on the instance and listed "
+                      "on the Test snapshots tab: if Nova made the image "
+                      "after all, its row follows it.")
                     if started.record_error is None else
-                    _("The failure could not be recorded on the instance "
+                    _("The request could not be recorded on the instance "
                       "(%s).") % started.record_error)
             messages.error(request, _(
-                "Test snapshot of %(instance)s: %(verdict)s. %(cause)s "
-                "Next step: %(step)s Nothing was created. %(kept)s") % {
-                    "instance": self.row.name,
-                    "verdict": verdict.level.value, "cause": verdict.cause,
+                "Test snapshot of %(instance)s: %(cause)s Next step: "
+                "%(step)s %(kept)s") % {
+                    "instance": self.row.name, "cause": verdict.cause,
                     "step": verdict.next_step, "kept": kept})
             return True
         messages.success(request, _(
@@ -49,9 +78,19 @@ class TestSnapshotForm(forms.SelfHandlingForm):
             "while Nova works.") % {"name": data["name"],
                                     "instance": self.row.name,
                                     "image": started.image_id})
+        if started.pruned:
+            messages.info(request, ngettext(
+                "%(count)d older settled test record was removed from "
+                "%(instance)s's metadata (its verdict stays on its image, "
+                "if it has one).",
+                "%(count)d older settled test records were removed from "
+                "%(instance)s's metadata (their verdicts stay on their "
+                "images, where they have one).", len(started.pruned)) % {
+                    "count": len(started.pruned),
+                    "instance": self.row.name})
         if started.record_error:
             messages.warning(request, _(
-                "The request could not be recorded on the instance "
+                "The answer could not be recorded on the instance "
                 "(%s): the image carries its own record, but if Nova "
                 "deletes it because the snapshot failed, only the open Test "
                 "snapshots tab shows the failure.") % started.record_error)
@@ -59,9 +98,16 @@ class TestSnapshotForm(forms.SelfHandlingForm):
 
 
 class KeepAsBackupForm(forms.SelfHandlingForm):
+    # Horizon's themable checkbox hides the real input, so the browser's
+    # own "required" check had nothing to point at and the submit silently
+    # did nothing: the server says it instead, in the modal.
+    use_required_attribute = False
     understood = forms.BooleanField(
         label=_("I understand: this dashboard will never touch this image "
-                "again (no delete, no verdict update)"), required=True)
+                "again (no delete, no verdict update)"), required=True,
+        error_messages={"required": _(
+            "Tick this box to keep the image: this dashboard will then "
+            "never delete or change it again.")})
 
     def __init__(self, request, *args, **kwargs):
         self.row = kwargs.pop("row")
@@ -70,12 +116,30 @@ class KeepAsBackupForm(forms.SelfHandlingForm):
     def handle(self, request, data):
         row = self.row
         try:
+            # Read again right before writing: another tab may have deleted
+            # it or kept it since the modal opened.
             image = rows.plain(api.glance.image_get(request, row.image_id))
-            if not core_verdict.is_test_snapshot(image):
+        except Exception as exc:
+            status, why = errors.explain(exc, _("Glance"))
+            if status == 404:
                 messages.error(request, _(
-                    "Image %s is not a test snapshot made by this dashboard "
-                    "(any more): nothing was changed.") % row.image_id)
-                return True
+                    "Test snapshot %s no longer exists (it was deleted, "
+                    "perhaps in another tab): nothing was kept.") % row.name)
+            else:
+                messages.error(request, _(
+                    "Test snapshot %(name)s was not kept as a backup: "
+                    "%(why)s. Nothing was changed.") % {"name": row.name,
+                                                        "why": why})
+            return True
+        if not rows.owned_test_snapshot(image, row.instance_id,
+                                        request.user.project_id):
+            messages.error(request, _(
+                "Image %s is not (or no longer) a test snapshot of this "
+                "instance made by this dashboard in this project (it may "
+                "have been kept already, perhaps in another tab): nothing "
+                "was changed.") % row.image_id)
+            return True
+        try:
             api.glance.image_update_properties(
                 request, row.image_id,
                 remove_props=[core_verdict.TEST_SNAPSHOT_MARKER])

@@ -25,6 +25,10 @@ POLLING = "polling"
 SETTLED = "settled"
 FAILED = "failed"
 STILL_RUNNING = "still running"
+LOGIN_EXPIRED = "log in again"
+LOGIN_EXPIRED_NOTE = _("Your login has expired: log in again. The test "
+                       "snapshot goes on in Nova; nothing was decided or "
+                       "lost, and this row resumes after you log in.")
 
 # Row id: <instance id>_<requested at, compact>[_<image id>].  The image id
 # rides along so a row whose instance was deleted (record gone with it) can
@@ -75,6 +79,88 @@ def image_key(image):
     if not stamp or not instance_id:
         return None
     return instance_id, stamp
+
+
+def project_of_server(server):
+    """The project a server belongs to (``tenant_id`` in Nova's server
+    show), or None when the answer does not say."""
+    server = server or {}
+    return server.get("tenant_id") or server.get("project_id") or None
+
+
+def server_in_project(server, project_id):
+    """The server is one of the current project's (an admin's token reads
+    any project's server: Nova's show does not filter by project)."""
+    return bool(project_id) and project_of_server(server) == project_id
+
+
+def owned_test_snapshot(image, instance_id, project_id):
+    """The image is a test snapshot this plugin made of ``instance_id``,
+    owned by ``project_id``: the only images the plugin writes to or
+    deletes.  The marker alone is not enough: anyone may set properties on
+    an image of their own, naming any instance."""
+    if not image or not project_id:
+        return False
+    found = core_captured.image_properties(image)
+    return core_verdict.is_test_snapshot(found) and \
+        found.get(core_verdict.INSTANCE) == instance_id and \
+        image.get("owner") == project_id
+
+
+def may_write_image(request, row):
+    """The verdict may be written on the row's image: a marked test
+    snapshot of the row's instance, owned by the current project, and the
+    instance (when Nova still knows it) is the project's."""
+    project_id = request.user.project_id
+    if row.server is not None and not server_in_project(row.server,
+                                                        project_id):
+        return False
+    return owned_test_snapshot(row.image, row.instance_id, project_id)
+
+
+def may_write_record(request, row):
+    """The verdict may be written in the row's record on its instance: the
+    instance is the project's, and the record is already there (written
+    when the test started) or the image is the project's own test snapshot
+    of it.  Never a new record for a test that only a URL names."""
+    project_id = request.user.project_id
+    if row.server is None or not server_in_project(row.server, project_id):
+        return False
+    metadata = row.server.get("metadata") or {}
+    if row.record is not None and row.record.key in metadata:
+        recorded = records.parse(row.instance_id, row.record.key,
+                                 metadata[row.record.key])
+        if recorded is not None and (not recorded.image_id or
+                                     not row.image_id or
+                                     recorded.image_id == row.image_id):
+            return True
+    return owned_test_snapshot(row.image, row.instance_id, project_id)
+
+
+def shown_to_project(request, row):
+    """A refreshed row may be shown: its instance (when known) is the
+    project's and its image (when there is one) is the project's own test
+    snapshot of it.  Anything else came from a crafted row id."""
+    project_id = request.user.project_id
+    if row.server is not None and not server_in_project(row.server,
+                                                        project_id):
+        return False
+    if row.image is not None and not owned_test_snapshot(
+            row.image, row.instance_id, project_id):
+        return False
+    return True
+
+
+def disagreement(row, image_id_asked):
+    """Why the request and the record disagree, or None: the URL names an
+    image but the record of this test names another."""
+    recorded = row.record.image_id if row.record is not None else None
+    if image_id_asked and recorded and image_id_asked != recorded:
+        return _("The link names image %(asked)s, but the record of this "
+                 "test on the instance names image %(recorded)s: nothing "
+                 "was changed.") % {"asked": image_id_asked,
+                                    "recorded": recorded}
+    return None
 
 
 def record_verdict(record):
@@ -129,7 +215,8 @@ class TestSnapshotRow(object):
 
     def __init__(self, instance_id, stamp, image=None, record=None,
                  server=None, verdict=None, poll_state=None, notes=(),
-                 server_state=None):
+                 server_state=None, login_expired=False):
+        self.login_expired = login_expired
         self.instance_id = instance_id
         self.stamp = stamp
         self.requested_at = records.requested_at_of(stamp)
@@ -149,9 +236,11 @@ class TestSnapshotRow(object):
                               instance_id)
         self.task_state = (server or {}).get("OS-EXT-STS:task_state")
         self.notes = tuple(notes)
-        self.verdict = verdict or self._stored_verdict()
+        self.verdict = verdict or (None if login_expired else
+                                   self._stored_verdict())
         self.poll_state = poll_state
-        if self.poll_state is None and not self.final:
+        if self.poll_state is None and not self.final and \
+                not login_expired:
             self.poll_state = core_poll.poll_state(
                 self.elapsed_seconds, image_status=self.image_status,
                 task_state=self.task_state,
@@ -190,6 +279,8 @@ class TestSnapshotRow(object):
 
     @property
     def stage(self):
+        if self.login_expired:
+            return LOGIN_EXPIRED
         if self.final:
             return core_poll.Stage.DONE.value
         if self.poll_state is None:
@@ -210,6 +301,9 @@ class TestSnapshotRow(object):
     @property
     def poll_status(self):
         """Drives Horizon's ajax rows: POLLING rows update themselves."""
+        if self.login_expired:
+            # Stop polling: every look would be refused until the login.
+            return LOGIN_EXPIRED
         if self.final:
             if self.verdict.level is core_verdict.Level.FAILED:
                 return FAILED

@@ -19,6 +19,8 @@ from consistency_dashboard.dashboards.project.consistency \
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 
 
@@ -139,7 +141,26 @@ class UpdateRow(tables.Row):
     ajax = True
 
     def get_data(self, request, obj_id):
-        return evidence.refresh(request, obj_id)
+        try:
+            row = evidence.refresh(request, obj_id)
+        except ValueError:
+            # Not a row id of this table (rows.split_row_id).
+            raise exceptions.NotFound()
+        except Exception as exc:
+            if errors.status_of(exc) != 401:
+                raise
+            # Keystone refused the token (expired or revoked) while the
+            # row polled: say so in the row, decide and write nothing.
+            instance_id, stamp, image_id = rows.split_row_id(obj_id)
+            return rows.TestSnapshotRow(
+                instance_id, stamp,
+                record=records.Record(instance_id=instance_id, stamp=stamp,
+                                      image_id=image_id),
+                notes=[str(rows.LOGIN_EXPIRED_NOTE)], login_expired=True)
+        if not rows.shown_to_project(request, row):
+            # Horizon drops a row answered with 404.
+            raise exceptions.NotFound()
+        return row
 
 
 class DeleteTestSnapshot(tables.DeleteAction):
@@ -169,15 +190,18 @@ class DeleteTestSnapshot(tables.DeleteAction):
     def delete(self, request, obj_id):
         row = self.table.get_object_by_id(obj_id)
         if row is None:
+            messages.error(request, _(
+                "This test snapshot is no longer listed: it was deleted or "
+                "kept as a backup (perhaps in another tab). Nothing was "
+                "deleted."))
+            raise exceptions.NotFound()
+        _instance, _stamp, image_asked = rows.split_row_id(obj_id)
+        why = rows.disagreement(row, image_asked)
+        if why:
+            messages.error(request, why)
             raise exceptions.NotFound()
         if row.image is not None:
-            # Read again: never delete an image the plugin did not make.
-            image = rows.plain(api.glance.image_get(request, row.image_id))
-            if not core_verdict.is_test_snapshot(image):
-                raise exceptions.NotAuthorized(
-                    _("Image %s is not a test snapshot made by this "
-                      "dashboard: it was not deleted.") % row.image_id)
-            api.glance.image_delete(request, row.image_id)
+            self._delete_image(request, row)
         if row.record is not None and row.server is not None:
             try:
                 api.nova.server_metadata_delete(request, row.instance_id,
@@ -189,6 +213,33 @@ class DeleteTestSnapshot(tables.DeleteAction):
                     "%(instance)s was not removed: %(why)s.") % {
                         "name": row.name, "instance": row.instance_name,
                         "why": why})
+
+    def _delete_image(self, request, row):
+        # Read again right before deleting: another tab may have kept it as
+        # a backup (marker removed) since this page was loaded; never
+        # delete an image the plugin did not make for this project.
+        try:
+            image = rows.plain(api.glance.image_get(request, row.image_id))
+        except Exception as exc:
+            status, why = errors.explain(exc, _("Glance"))
+            if status == 404:
+                messages.error(request, _(
+                    "Image %s no longer exists: it was already deleted "
+                    "(perhaps in another tab).") % row.image_id)
+            else:
+                messages.error(request, _(
+                    "Image %(image)s was not deleted: %(why)s.") % {
+                        "image": row.image_id, "why": why})
+            raise exceptions.NotFound()
+        if not rows.owned_test_snapshot(image, row.instance_id,
+                                        request.user.project_id):
+            messages.error(request, _(
+                "Image %s is not (or no longer) a test snapshot of this "
+                "instance made by this dashboard in this project: it was "
+                "kept as a backup, perhaps in another tab, or is someone "
+                "else's. It was not deleted.") % row.image_id)
+            raise exceptions.NotFound()
+        api.glance.image_delete(request, row.image_id)
 
 
 class KeepAsBackup(tables.LinkAction):
@@ -214,6 +265,7 @@ class TestSnapshotsTable(tables.DataTable):
                         status_choices=((rows.POLLING, None),
                                         (rows.SETTLED, True),
                                         (rows.STILL_RUNNING, True),
+                                        (rows.LOGIN_EXPIRED, True),
                                         (rows.FAILED, False)),
                         classes=("consistency-progress",))
     verdict = tables.Column(verdict_cell, verbose_name=_("Verdict"),
@@ -226,8 +278,18 @@ class TestSnapshotsTable(tables.DataTable):
     def get_object_id(self, datum):
         return datum.id
 
+    def get_object_by_id(self, lookup):
+        # Horizon's redirects with "No match returned for the id ..." when
+        # a row is gone; the delete action says it in words instead.
+        for datum in self.data:
+            if str(self.get_object_id(datum)) == str(lookup):
+                return datum
+        return None
+
     def get_object_display(self, datum):
-        return datum.name
+        # None for an id that is not (or no longer) in the table: Horizon's
+        # BatchAction then names it by its id.
+        return datum.name if datum is not None else None
 
     class Meta(object):
         name = "test_snapshots"

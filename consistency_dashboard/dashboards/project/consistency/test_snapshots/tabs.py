@@ -9,6 +9,8 @@ from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import start
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import tables
 
 
@@ -46,7 +48,7 @@ class TestSnapshotsTab(tabs.TableTab):
             exceptions.handle(request, _("Unable to list the test snapshots "
                                          "from Glance: only the records "
                                          "kept on the instances are "
-                                         "shown."))
+                                         "shown."), details="")
         try:
             servers = list_servers_with_records(request)
         except Exception:
@@ -54,7 +56,7 @@ class TestSnapshotsTab(tabs.TableTab):
                                          "instances from Nova: test "
                                          "snapshots whose image vanished "
                                          "are not shown, and instance names "
-                                         "are missing."))
+                                         "are missing."), details="")
         return rows.join(images, servers)
 
     def get_context_data(self, request, **kwargs):
@@ -62,4 +64,5 @@ class TestSnapshotsTab(tabs.TableTab):
         table = self._tables["test_snapshots"]
         context["still_frozen"] = [r for r in table.data
                                    if r.may_still_be_frozen]
+        context["keep_settled"] = start.KEEP_SETTLED
         return context

@@ -1,3 +1,5 @@
+import logging
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -5,10 +7,15 @@ from horizon import exceptions
 from horizon import forms
 from horizon import messages
 
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+from consistency_dashboard.api import nova_rest
+from consistency_dashboard.core import microversions
 from consistency_dashboard.dashboards.project.consistency.instances \
     import views as instance_views
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
-    import evidence
+    import records
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import forms as test_forms
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -17,6 +24,35 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import start as start_mod
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import tables
+
+LOG = logging.getLogger(__name__)
+
+NOT_IN_PROJECT = _("This instance is not one of this project's: nothing was "
+                   "changed.")
+
+
+def load_server(request, instance_id):
+    """``(server dict, gone)`` of the instance a link names, read only;
+    Nova's 404 is ``(None, True)``; any other failure is said and sends the
+    user back to the tab."""
+    try:
+        try:
+            _min, maximum = nova_rest.compute_version_range(request)
+        except Exception:
+            maximum = None
+        if microversions.at_least(maximum,
+                                  microversions.SERVER_IMAGE_PROPERTIES):
+            return nova_rest.server_get(request, instance_id), False
+        return rows.plain(api.nova.server_get(request, instance_id)), False
+    except Exception as exc:
+        status, _why = errors.explain(exc, _("Nova"))
+        if status == 404 or type(exc).__name__ in ("NotFound",
+                                                   "HTTPNotFound"):
+            return None, True
+        exceptions.handle(request, _("Unable to read the instance of this "
+                                     "test snapshot from Nova: nothing was "
+                                     "changed."),
+                          redirect=tables.tab_url(), details="")
 
 
 class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
@@ -42,6 +78,16 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
     load_error = _("Unable to read instance %s from Nova: "
                    "no test snapshot was taken.")
 
+    def get_row(self):
+        row = super().get_row()
+        # Checked on every request, the POST included: an admin's token
+        # reads any project's server, and a test writes a record on it.
+        if not rows.server_in_project(row.server,
+                                      self.request.user.project_id):
+            messages.error(self.request, NOT_IN_PROJECT)
+            raise exceptions.Http302(instance_views.instances_tab_url())
+        return row
+
     def get_initial(self):
         return {"name": start_mod.default_name(self.get_row().name,
                                                rows.now())}
@@ -58,6 +104,7 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
         context["prediction"] = row.prediction
         context["captured_label"] = row.captured.source_label
         context["busy"] = bool(row.task_state)
+        context["keep_settled"] = start_mod.KEEP_SETTLED
         return context
 
 
@@ -79,22 +126,73 @@ class KeepAsBackupView(forms.ModalFormView):
 
     cancel_url = property(lambda self: tables.tab_url())
 
+    def _refuse(self, message):
+        messages.error(self.request, message)
+        raise exceptions.Http302(tables.tab_url())
+
     def get_row(self):
+        """The test snapshot the URL names, read without writing anything
+        (this view's GET must not write: the verdict is written by the
+        Test snapshots tab's own row updates), and only when the URL, the
+        record on the instance and the image agree."""
         if not hasattr(self, "_row"):
-            try:
-                self._row = evidence.refresh(self.request,
-                                             self.kwargs["row_id"])
-            except Exception:
-                exceptions.handle(self.request,
-                                  _("Unable to read this test snapshot."),
-                                  redirect=tables.tab_url())
-            if not self._row.can_keep:
-                messages.error(self.request, _(
-                    "Only a settled test snapshot made by this dashboard, "
-                    "whose image is active, can be kept: nothing was "
-                    "changed."))
-                raise exceptions.Http302(tables.tab_url())
+            self._row = self._load_row()
         return self._row
+
+    def _load_row(self):
+        request = self.request
+        try:
+            instance_id, stamp, image_asked = rows.split_row_id(
+                self.kwargs["row_id"])
+        except ValueError:
+            self._refuse(_("This link does not name a test snapshot: "
+                           "nothing was changed."))
+        project_id = request.user.project_id
+        server, gone = load_server(request, instance_id)
+        if server is not None and not rows.server_in_project(server,
+                                                             project_id):
+            self._refuse(NOT_IN_PROJECT)
+        record = None
+        for found in records.records_of(instance_id,
+                                        (server or {}).get("metadata")):
+            if found.stamp == stamp:
+                record = found
+        row = rows.TestSnapshotRow(instance_id, stamp, record=record,
+                                   server=server)
+        why = rows.disagreement(row, image_asked)
+        if why:
+            self._refuse(why)
+        image_id = image_asked or (record.image_id if record else None)
+        if not image_id:
+            self._refuse(_("This test snapshot has no image to keep: "
+                           "nothing was changed."))
+        try:
+            image = rows.plain(api.glance.image_get(request, image_id))
+        except Exception as exc:
+            status, why = errors.explain(exc, _("Glance"))
+            LOG.info("image %s not readable for keep", image_id,
+                     exc_info=True)
+            if status == 404:
+                self._refuse(_("Image %s no longer exists (it was deleted, "
+                               "perhaps in another tab): nothing to keep.")
+                             % image_id)
+            self._refuse(_("Image %(image)s cannot be read (%(why)s): "
+                           "nothing was changed.") % {"image": image_id,
+                                                     "why": why})
+        if not rows.owned_test_snapshot(image, instance_id, project_id):
+            self._refuse(_("Image %s is not a test snapshot of this "
+                           "instance made by this dashboard in this project "
+                           "(or it was already kept as a backup): nothing "
+                           "was changed.") % image_id)
+        row = rows.TestSnapshotRow(instance_id, stamp, image=image,
+                                   record=record, server=server,
+                                   server_state="deleted" if gone else None)
+        if not row.can_keep:
+            self._refuse(_(
+                "Only a settled test snapshot made by this dashboard, "
+                "whose image is active, can be kept: nothing was "
+                "changed."))
+        return row
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
