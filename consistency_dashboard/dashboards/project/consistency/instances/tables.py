@@ -27,41 +27,19 @@ def _booleans(props):
         image_tables.boolean_cell(props.require_quiesce))
 
 
-def name_cell(row):
-    try:
-        url = reverse("horizon:project:instances:detail", args=(row.id,))
-    except NoReverseMatch:
-        return row.name
-    return format_html('<a href="{}">{}</a>', url, row.name)
-
-
-def boot_source_cell(row):
-    if row.volume_backed:
-        volume = row.volume
-        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
-                 if volume is not None else _("boot volume not found"))
-        return format_html('{}<div class="text-muted">{}</div>',
-                           _("Volume-backed"), label)
-    url = image_tables.image_url(row.image_id)
-    if row.image is None:
-        return format_html('{}<div class="text-muted">{}</div>',
-                           _("Image"), _("%s (deleted or not visible)")
-                           % row.image_id)
-    return format_html('{} <a href="{}">{}</a>', _("Image"), url,
-                       row.image_name)
-
-
-def captured_cell(row):
+def captured_detail_cell(row):
+    """For detail pages: the values and where they come from."""
     return format_html('{}<div class="consistency-source text-muted">{}'
                        '</div>', _booleans(row.captured.properties),
                        row.captured.source_label)
 
 
-def current_cell(row):
+def current_detail_cell(row):
     return _booleans(row.current)
 
 
-def prediction_cell(row):
+def prediction_detail_cell(row):
+    """For detail pages: the summary and every reason."""
     prediction = row.prediction
     return format_html(
         '<div class="consistency-posture"><strong>{}</strong>'
@@ -69,6 +47,76 @@ def prediction_cell(row):
         prediction.summary,
         format_html_join("", "<li>{}</li>",
                          ((r,) for r in prediction.reasons)))
+
+
+def _compact_booleans(props):
+    """The two properties on one line, named by their short names (the full
+    names are the titles, and on the detail page)."""
+    if props is None:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("unknown"))
+    return format_html(
+        '<span class="consistency-compact"><abbr title="hw_qemu_guest_agent">'
+        '{}</abbr>&nbsp;{} &middot; <abbr title="os_require_quiesce">{}'
+        '</abbr>&nbsp;{}</span>',
+        _("agent"), image_tables.boolean_cell(props.guest_agent),
+        _("quiesce"), image_tables.boolean_cell(props.require_quiesce))
+
+
+def detail_url(row):
+    return reverse("horizon:project:consistency:instance_detail",
+                   args=(row.id,))
+
+
+def boot_source_cell(row):
+    if row.volume_backed:
+        volume = row.volume
+        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
+                 if volume is not None else _("boot volume not found"))
+        return format_html('{}: <span class="text-muted">{}</span>',
+                           _("Volume"), label)
+    url = image_tables.image_url(row.image_id)
+    if row.image is None:
+        return format_html('{}: <span class="text-muted">{}</span>',
+                           _("Image"), _("%s (deleted or not visible)")
+                           % row.image_id)
+    return format_html('{}: <a href="{}">{}</a>', _("Image"), url,
+                       row.image_name)
+
+
+def captured_cell(row):
+    """Where the values come from is on the detail page."""
+    return _compact_booleans(row.captured.properties)
+
+
+def current_cell(row):
+    if row.current is None:
+        return _compact_booleans(None)
+    captured = row.captured.properties
+    if captured is not None and \
+            captured.guest_agent.value == row.current.guest_agent.value and \
+            captured.require_quiesce.value == \
+            row.current.require_quiesce.value:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("same as captured"))
+    return _compact_booleans(row.current)
+
+
+def prediction_cell(row):
+    """The outcome and its short cause; the sentences why are on the
+    detail page."""
+    prediction = row.prediction
+    return image_tables.badge_html(prediction.label,
+                                   prediction.action_needed,
+                                   _cause_line(prediction))
+
+
+def _cause_line(prediction):
+    text = prediction.cause or ""
+    if prediction.rebuild_needed:
+        text = ("%s; %s" % (text, _("rebuild needed")) if text
+                else _("rebuild needed"))
+    return text
 
 
 def action_cell(row):
@@ -79,10 +127,20 @@ def action_cell(row):
                         'consistency-action-needed">{}</span>',
                         row.prediction.badge)
     if getattr(row, "volume_fix_before", None) is not None:
-        return format_html('{}<div class="text-muted">{}</div>', badge, _(
-            "The boot volume is fixed: re-create the server from the volume "
-            "to use it."))
+        return format_html('{}<div class="consistency-headline">{}</div>',
+                           badge, _("volume fixed: re-create the server"))
     return badge
+
+
+def action_detail_cell(row):
+    if getattr(row, "volume_fix_before", None) is None:
+        return action_cell(row)
+    return format_html('{}<div class="text-muted">{}</div>', action_cell(row),
+                       VOLUME_FIXED_SENTENCE)
+
+
+VOLUME_FIXED_SENTENCE = _("The boot volume is fixed: re-create the server "
+                          "from the volume to use it.")
 
 
 class TestSnapshot(tables.LinkAction):
@@ -187,7 +245,8 @@ class AttentionFilter(image_tables.AttentionToggle):
 
 
 class InstancesTable(tables.DataTable):
-    name = tables.Column(name_cell, verbose_name=_("Instance"))
+    name = tables.WrappingColumn("name", verbose_name=_("Instance"),
+                                 link=detail_url)
     status = tables.Column("status", verbose_name=_("Status"))
     boot_source = tables.Column(boot_source_cell,
                                 verbose_name=_("Boot source"))
