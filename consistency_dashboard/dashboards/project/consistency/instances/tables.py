@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.html import format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from horizon import tables
@@ -49,6 +50,23 @@ def prediction_detail_cell(row):
                          ((r,) for r in prediction.reasons)))
 
 
+def compact_boolean(boolean):
+    """What Nova reads, in one word; the raw spelling is the title when it
+    differs, shown only when Nova cannot read it at all."""
+    if not boolean.present:
+        return format_html('<span class="text-muted">{}</span>', _("unset"))
+    if boolean.spelling.value == "unparseable":
+        return format_html(
+            '<code class="consistency-raw" title="{}">{}</code>&rarr;{}',
+            _("Not a boolean Nova understands; Nova reads it as false."),
+            Truncator(str(boolean.raw)).chars(12), _("false"))
+    word = _("true") if boolean.value else _("false")
+    if boolean.raw_differs:
+        return format_html('<span title="{}">{}</span>', str(boolean.raw),
+                           word)
+    return format_html("{}", word)
+
+
 def _compact_booleans(props):
     """The two properties on one line, named by their short names (the full
     names are the titles, and on the detail page)."""
@@ -56,11 +74,53 @@ def _compact_booleans(props):
         return format_html('<span class="text-muted">{}</span>',
                            _("unknown"))
     return format_html(
-        '<span class="consistency-compact"><abbr title="hw_qemu_guest_agent">'
-        '{}</abbr>&nbsp;{} &middot; <abbr title="os_require_quiesce">{}'
-        '</abbr>&nbsp;{}</span>',
-        _("agent"), image_tables.boolean_cell(props.guest_agent),
-        _("quiesce"), image_tables.boolean_cell(props.require_quiesce))
+        '<span class="consistency-compact"><span class="consistency-item">'
+        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
+        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
+        '</abbr>&nbsp;{}</span></span>',
+        _("agent"), compact_boolean(props.guest_agent),
+        _("quiesce"), compact_boolean(props.require_quiesce))
+
+
+def _captured_then_now(captured, current):
+    value = compact_boolean(captured)
+    if current is not None and current.value != captured.value:
+        return format_html(
+            '{} <span class="consistency-now" title="{}">&rarr; {}</span>',
+            value, _("the image's value now (Nova does not use it for this "
+                     "instance until it is rebuilt)"),
+            compact_boolean(current))
+    return value
+
+
+def properties_cell(row):
+    """What Nova captured at boot, with the image's value now beside it
+    where it differs (the reason a rebuild is needed), on one line."""
+    captured = row.captured.properties
+    if captured is None:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("unknown"))
+    current = row.current
+    return format_html(
+        '<span class="consistency-compact"><span class="consistency-item">'
+        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
+        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
+        '</abbr>&nbsp;{}</span></span>',
+        _("agent"), _captured_then_now(
+            captured.guest_agent,
+            current.guest_agent if current is not None else None),
+        _("quiesce"), _captured_then_now(
+            captured.require_quiesce,
+            current.require_quiesce if current is not None else None))
+
+
+def _short(text, length=20):
+    """A name cut to fit one line, the whole of it as the title."""
+    text = str(text)
+    short = Truncator(text).chars(length)
+    if short == text:
+        return format_html("{}", text)
+    return format_html('<span title="{}">{}</span>', text, short)
 
 
 def detail_url(row):
@@ -74,14 +134,16 @@ def boot_source_cell(row):
         label = (getattr(volume, "name", None) or getattr(volume, "id", None)
                  if volume is not None else _("boot volume not found"))
         return format_html('{}: <span class="text-muted">{}</span>',
-                           _("Volume"), label)
+                           _("Volume"), _short(label))
     url = image_tables.image_url(row.image_id)
     if row.image is None:
-        return format_html('{}: <span class="text-muted">{}</span>',
-                           _("Image"), _("%s (deleted or not visible)")
-                           % row.image_id)
+        return format_html('{}: <span class="text-muted" title="{} ({})">{} '
+                           '({})</span>', _("Image"), row.image_id,
+                           _("deleted or not visible"),
+                           Truncator(str(row.image_id)).chars(9),
+                           _("not found"))
     return format_html('{}: <a href="{}">{}</a>', _("Image"), url,
-                       row.image_name)
+                       _short(row.image_name))
 
 
 def captured_cell(row):
@@ -245,17 +307,19 @@ class AttentionFilter(image_tables.AttentionToggle):
 
 
 class InstancesTable(tables.DataTable):
-    name = tables.WrappingColumn("name", verbose_name=_("Instance"),
-                                 link=detail_url)
+    # Long names are cut to one line; the whole name is the cell's title.
+    name = tables.Column("name", verbose_name=_("Instance"),
+                         link=detail_url, truncate=22,
+                         classes=("consistency-nowrap",))
     status = tables.Column("status", verbose_name=_("Status"))
     boot_source = tables.Column(boot_source_cell,
-                                verbose_name=_("Boot source"))
-    captured = tables.Column(captured_cell,
-                             verbose_name=_("Captured at boot (used by Nova)"),
-                             classes=("consistency-captured",))
-    current = tables.Column(current_cell,
-                            verbose_name=_("Image now"),
-                            classes=("consistency-current",))
+                                verbose_name=_("Boot source"),
+                                classes=("consistency-nowrap",))
+    properties = tables.Column(
+        properties_cell, verbose_name=_("Captured at boot (→ image now)"),
+        classes=("consistency-captured",),
+        help_text=_("What Nova uses for this instance; an arrow shows the "
+                    "image's value now where it differs."))
     prediction = tables.Column(prediction_cell,
                                verbose_name=_("Snapshot taken now"),
                                classes=("consistency-prediction",))
