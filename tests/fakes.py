@@ -4,6 +4,8 @@ They keep state, so a change made through the UI shows on the next page."""
 import copy
 from unittest import mock
 
+from glanceclient import exc as glance_exc
+
 from openstack_dashboard import api
 from openstack_dashboard.test.test_data import glance_data
 
@@ -36,6 +38,12 @@ class FakeGlance(object):
             items = [i for i in items if i["name"] == filters["name"]]
         return [self._wrap(i) for i in items], False, False
 
+    def image_get(self, request, image_id):
+        self.calls.append(("image_get", image_id))
+        if image_id not in self.images:
+            raise glance_exc.HTTPNotFound("no image %s" % image_id)
+        return self._wrap(self.images[image_id])
+
     def image_update_properties(self, request, image_id, remove_props=None,
                                 **kwargs):
         self.calls.append(("image_update_properties", image_id))
@@ -49,7 +57,7 @@ class FakeGlance(object):
 
     def patch(self):
         return [mock.patch.object(api.glance, name, getattr(self, name))
-                for name in ("image_list_detailed",
+                for name in ("image_list_detailed", "image_get",
                              "image_update_properties")]
 
 

@@ -67,7 +67,16 @@ class ImagesTabTests(test.TestCase):
         self.assertIn('<code class="consistency-raw">enabled</code>', content)
         self.assertIn("unparseable: false", content)
         self.assertIn("no effect in Nova", content)
-        self.assertIn("nothing in Nova, Glance or Horizon reads it", content)
+        # One short line per row says what differs; the sentences why are
+        # on the detail page (ImageDetailTests), once above the table here.
+        self.assertIn('<div class="consistency-headline">no guest agent '
+                      'property</div>', content)
+        self.assertIn('<div class="consistency-headline">quiesce not '
+                      'required</div>', content)
+        self.assertEqual(1, content.count("Nova never reports"))
+        self.assertNotIn("like pulling the power plug", content)
+        self.assertIn(reverse("horizon:project:consistency:image_detail",
+                              args=(by_name["neither"].id,)), content)
         # Exactly one image list and one server list, whatever the rows.
         self.mock_image_list_detailed.assert_called_once_with(
             test.IsHttpRequest(), marker=None, paginate=True,
@@ -85,8 +94,7 @@ class ImagesTabTests(test.TestCase):
             res = self.client.get(IMAGES_TAB)
         row = self._rows(res)["agent-and-quiesce"]
         self.assertEqual("crash-consistent only", row.posture.label)
-        self.assertContains(res, "Volume-backed instances booted from this "
-                                 "image still freeze")
+        self.assertContains(res, "Ceph RBD: never frozen")
         with override_settings(CONSISTENCY_DASHBOARD_STORAGE="file"):
             res = self.client.get(IMAGES_TAB)
         self.assertEqual("filesystem-consistent if the agent answers",
@@ -252,6 +260,158 @@ class ImagesTabTests(test.TestCase):
                 fix_url("make_consistent"), images[1].id, images[2].id))
 
 
+def detail_url(image_id):
+    return reverse("horizon:project:consistency:image_detail",
+                   args=(image_id,))
+
+
+class ImageDetailTests(test.TestCase):
+    """Everything a row sums up, on one page per image, in two calls."""
+
+    def _get(self, image, servers=()):
+        self.mock_image_get.return_value = image
+        self.mock_server_list.return_value = (list(servers), False)
+        res = self.client.get(detail_url(image.id))
+        self.mock_image_get.assert_called_once_with(test.IsHttpRequest(),
+                                                    image.id)
+        self.mock_server_list.assert_called_once_with(test.IsHttpRequest())
+        return res
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_full_explanation_every_reason_and_the_dead_property(self):
+        image = fixtures.make_image("neither", hw_require_fsfreeze="yes")
+        res = self._get(image, [fixtures.make_server("a", image.id),
+                                fixtures.make_server("b", "other")])
+        self.assertTemplateUsed(res, "horizon/common/_detail.html")
+        self.assertContains(res, "crash-consistent only")
+        self.assertContains(res, "like pulling the power plug")
+        self.assertContains(res, "Snapshots of running instances are "
+                                 "crash-consistent only.")
+        self.assertContains(res, "nothing in Nova, Glance or Horizon reads it")
+        self.assertContains(res, "no effect in Nova")
+        # Instances of the project booted from it, from the one list.
+        self.assertContains(res, ">1</a>")
+        # The fixes, with what each would do here.
+        self.assertContains(res, "Sets hw_qemu_guest_agent=yes and "
+                                 "os_require_quiesce=yes.")
+        self.assertContains(res, "Requiring quiesce without the guest agent "
+                                 "would make live snapshots fail")
+        self.assertContains(res, "%s?image_id=%s" % (
+            fix_url("make_consistent"), image.id))
+        self.assertContains(res, "keep the properties they were booted with")
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_agent_without_quiesce_reasons(self):
+        res = self._get(fixtures.make_image("agent-only",
+                                            hw_qemu_guest_agent="True"))
+        self.assertContains(res, "filesystem-consistent if the agent answers")
+        self.assertContains(res, "Nova never reports whether the freeze "
+                                 "happened")
+        self.assertContains(res, "snapshots skip the freeze silently")
+        self.assertContains(res, '<code class="consistency-raw">True</code> '
+                                 '&rarr; true')
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_prediction_per_storage_path(self):
+        image = fixtures.make_image("agent-and-quiesce",
+                                    hw_qemu_guest_agent="yes",
+                                    os_require_quiesce="yes")
+        with override_settings(CONSISTENCY_DASHBOARD_STORAGE="rbd"):
+            res = self._get(image)
+        content = res.content.decode()
+        self.assertIn("Volume-backed instances booted from this image still "
+                      "freeze", content)
+        self.assertIn("never freezes the guest", content)
+        self.assertIn("Nova suspends the guest for the copy", content)
+        paths = content.split('consistency-storage-paths', 1)[1]
+        self.assertIn("filesystem-consistent if the agent answers", paths)
+        self.assertEqual(2, paths.split("</table>")[0].count(
+            "crash-consistent only"))
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_not_owner_sees_why_and_no_fix_link(self):
+        image = fixtures.make_image("foreign", owner="other",
+                                    visibility="public")
+        res = self._get(image)
+        self.assertContains(res, "Owned by another project (public image)")
+        self.assertNotContains(res, "?image_id=%s" % image.id)
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_missing_image_redirects_with_a_sentence(self):
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound("gone")
+        res = self.client.get(detail_url("0000-gone"))
+        self.assertRedirectsNoFollow(res, IMAGES_TAB)
+        self.assertMessageCount(error=1)
+        msgs = [str(m) for m in res.wsgi_request._messages]
+        self.assertIn("Unable to show this image: it does not exist or this "
+                      "project may not see it.", msgs[0])
+        self.assertNotIn("gone", msgs[0])
+        self.mock_server_list.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_nova_down_shows_the_image_without_a_count(self):
+        image = fixtures.make_image("neither")
+        self.mock_image_get.return_value = image
+        self.mock_server_list.side_effect = self.exceptions.nova
+        res = self.client.get(detail_url(image.id))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, ">?</a>")
+        self.assertContains(res, "crash-consistent only")
+
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",)})
+    def test_kernel_image_says_why(self):
+        res = self._get(fixtures.make_image("vmlinuz", disk_format="aki",
+                                            container_format="aki"))
+        self.assertContains(res, "A kernel (aki) or ramdisk (ari) image")
+        self.assertContains(res, "not booted from")
+        self.assertNotContains(res, "?image_id=")
+
+
+class AdminImageDetailTests(test.BaseAdminViewTests):
+    """An administrator's token reads any image: the project's detail page
+    shows only what a member of the project can use."""
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_another_projects_private_image_is_not_shown(self):
+        image = fixtures.make_image("theirs-private", owner="other-project")
+        self.mock_image_get.return_value = image
+        res = self.client.get(detail_url(image.id))
+        self.assertRedirectsNoFollow(res, IMAGES_TAB)
+        self.assertMessageCount(error=1)
+        self.assertEqual(["Unable to show this image: it does not exist or "
+                          "this project may not see it."],
+                         [str(m) for m in res.wsgi_request._messages])
+        self.mock_server_list.assert_not_called()
+        self.mock_member_status.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_get",),
+                        api.nova: ("server_list",),
+                        glance_members: ("member_status",)})
+    def test_image_shared_with_the_project_is_shown_read_only(self):
+        image = fixtures.make_image("shared-with-us", owner="other-project",
+                                    visibility="shared")
+        self.mock_image_get.return_value = image
+        self.mock_server_list.return_value = ([], False)
+        self.mock_member_status.return_value = "accepted"
+        res = self.client.get(detail_url(image.id))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "Owned by another project (shared image)")
+        self.assertNotContains(res, "?image_id=")
+        self.mock_member_status.assert_called_once_with(
+            test.IsHttpRequest(), image.id, fixtures.PROJECT_ID)
+        self.mock_server_list.assert_called_once_with(test.IsHttpRequest())
+
+
 class ApplyFixTests(test.TestCase):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
@@ -409,7 +569,10 @@ class ImageWordsTests(test.TestCase):
         for image in (kernel, ramdisk):
             self.assertNotIn("image_id=%s" % image.id, content)
         self.assertIn("image_id=%s" % machine.id, content)
-        self.assertContains(res, "A kernel (aki) or ramdisk (ari) image")
+        # The row says it in a few words; the sentence is on the detail
+        # page (ImageDetailTests.test_kernel_image_says_why).
+        self.assertContains(res, "not booted from", count=2)
+        self.assertContains(res, "kernel or ramdisk image", count=2)
         res = self.client.get(IMAGES_TAB + "&attention=1")
         self.assertEqual(["machine"], [r.name for r in res.context[
             "tab_group"].get_tab("images")._tables["images"].data])

@@ -67,7 +67,14 @@ class InstancesTabTests(test.TestCase):
         self.assertTrue(stale.current.guest_agent.value)
         self.assertFalse(rows["healthy"].action_needed)
         self.assertContains(res, "action needed: rebuild needed")
-        self.assertContains(res, "compute API 2.98 or later")
+        # One line per row: the outcome, its short cause; where the values
+        # come from and the sentences why are on the detail page
+        # (InstanceDetailTests).
+        self.assertContains(res, '<div class="consistency-headline">booted '
+                                 'without the guest agent channel; rebuild '
+                                 'needed</div>')
+        self.assertNotContains(res, "compute API 2.98 or later")
+        self.assertContains(res, url("instance_detail", servers[0]["id"]))
         # Constant calls: one server page, one image list, no volume list.
         self.mock_server_list_page.assert_called_once_with(
             test.IsHttpRequest(), marker=None, search_opts={})
@@ -177,6 +184,103 @@ class InstancesTabTests(test.TestCase):
         self.assertEqual(200, res.status_code)
         self.assertEqual({}, self._rows(res))
         self.assertMessageCount(res, error=1)
+
+
+class InstanceDetailTests(test.TestCase):
+    """Everything an Instances row sums up, one page per instance, with the
+    calls the row makes."""
+
+    def _cloud(self, server, images=(), volumes=None):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server
+        self.mock_image_list_detailed.return_value = (list(images), False,
+                                                      False)
+        if volumes is not None:
+            self.mock_volume_list.return_value = list(volumes)
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_captured_current_reasons_and_fix_options(self):
+        fixed = fixtures.make_image("fixed-later", **GOOD)
+        server = fixtures.server_dict("booted-before-fix", fixed.id, {},
+                                      server_id=UUID)
+        self._cloud(server, [fixed])
+
+        res = self.client.get(url("instance_detail", UUID))
+
+        self.assertTemplateUsed(res, "horizon/common/_detail.html")
+        self.assertContains(res, "booted-before-fix")
+        # Where the captured values come from.
+        self.assertContains(res, "compute API 2.98 or later")
+        # The prediction with every reason.
+        self.assertContains(res, "crash-consistent only: booted without the "
+                                 "guest agent channel; rebuild needed")
+        self.assertContains(res, "org.qemu.guest_agent.0 channel")
+        # Captured beside current, full property names.
+        content = res.content.decode()
+        table = content.split("consistency-captured-vs-current", 1)[1]
+        self.assertIn("hw_qemu_guest_agent", table)
+        self.assertIn("not set (false)", table)
+        self.assertIn('<code class="consistency-raw">yes</code> &rarr; true',
+                      table)
+        # Fix options with their trade-offs, and the actions that apply.
+        self.assertContains(res, "Replaces the root disk and the ephemeral "
+                                 "disks: data on them is lost.")
+        self.assertContains(res, "No data loss and the ID and IP addresses "
+                                 "are kept.")
+        self.assertContains(res, url("rebuild_from_image", UUID))
+        # The row's calls, once each.
+        self.mock_compute_version_range.assert_called_once_with(
+            test.IsHttpRequest())
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     UUID)
+        self.mock_image_list_detailed.assert_called_once_with(
+            test.IsHttpRequest(), filters={"id": "in:" + fixed.id,
+                                           "visibility": "all"})
+        self.mock_volume_list.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_volume_backed_after_the_volume_fix_says_recreate(self):
+        server = fixtures.server_dict("on-volume", None, server_id=UUID)
+        volume = fixtures.Volume(UUID, {"hw_qemu_guest_agent": "yes"},
+                                 name="root-vol")
+        self._cloud(server, volumes=[volume])
+        res = self.client.get(url("instance_detail", UUID))
+        self.assertContains(res, "root-vol")
+        self.assertContains(res, "Rebuilding a volume-backed server would "
+                                 "re-image the volume")
+        self.mock_volume_list.assert_called_once_with(test.IsHttpRequest())
+        self.mock_image_list_detailed.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_missing_instance_redirects_with_a_sentence(self):
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.side_effect = nova_exc.NotFound(404, "gone")
+        res = self.client.get(url("instance_detail", UUID))
+        self.assertRedirectsNoFollow(res, TAB)
+        self.assertEqual(["Unable to show this instance: it no longer exists "
+                          "(or is not in this project)."],
+                         [str(m) for m in res.wsgi_request._messages])
+        self.mock_image_list_detailed.assert_not_called()
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_list_detailed",),
+                        api.cinder: ("volume_list",)})
+    def test_another_projects_instance_is_not_shown(self):
+        image = fixtures.make_image("img", **GOOD)
+        self._cloud(fixtures.server_dict("theirs", image.id, GOOD,
+                                         server_id=UUID,
+                                         tenant_id="other-project"),
+                    [image])
+        res = self.client.get(url("instance_detail", UUID))
+        self.assertRedirectsNoFollow(res, TAB)
+        self.assertMessageCount(error=1)
+        self.assertNotIn("theirs", res.content.decode())
 
 
 class RebuildFromImageTests(test.TestCase):
@@ -372,7 +476,12 @@ class BootVolumeAndOperatorTests(test.TestCase):
         self.assertTrue(row.action_needed)
         self.assertFalse(row.captured.properties.guest_agent.value)
         self.assertTrue(row.current.guest_agent.value)
-        self.assertContains(res, "re-create the server from the volume")
+        self.assertContains(res, "volume fixed: re-create the server")
+        # The sentence is on the instance's detail page.
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        res = self.client.get(url("instance_detail", UUID))
+        self.assertContains(res, "The boot volume is fixed: re-create the "
+                                 "server from the volume to use it.")
         # Opened again, the form refuses and shows the re-create steps.
         res = self.client.get(url("recreate_from_volume", UUID))
         self.assertContains(res, "already has the properties")

@@ -1405,3 +1405,99 @@ class OwnershipTests(test.TestCase):
         self.assertIn_message(res, "names image %s" % OTHER_IMAGE)
         self.mock_image_delete.assert_not_called()
         self.mock_server_metadata_delete.assert_not_called()
+
+
+class TestSnapshotDetailTests(test.TestCase):
+    """One page per test snapshot: every evidence item with its source and
+    strength, the cause, the warnings, the next step; three reads, no
+    write."""
+
+    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+             api.glance: ("image_get", "image_update_properties"),
+             api.nova: ("server_metadata_update",)}
+
+    def _settled(self, stamp):
+        strengths = list(core_verdict.Strength)
+        verdict = core_verdict.Verdict(
+            core_verdict.Level.FILESYSTEM_CONSISTENT,
+            "The guest agent froze the filesystems.",
+            (core_verdict.EvidenceItem(
+                "ext4 journal clean in the snapshot", "the snapshot's bytes",
+                core_verdict.Strength.SNAPSHOT_BYTES),
+             core_verdict.EvidenceItem(
+                 "freeze seq 7 then thaw seq 7, 0.71 s apart",
+                 "the guest console", core_verdict.Strength.HOOK_PAIR),
+             core_verdict.EvidenceItem("snapshot image active", "Glance")),
+            "Nothing to do: keep it as a backup or delete it.",
+            warnings=("The probe kit is older than this dashboard.",),
+            rests_on="the snapshot's bytes", strength=strengths[0])
+        image = marked_image(records.requested_at_of(stamp))
+        image._apiresource.update(core_verdict.image_properties_for(
+            verdict, records.requested_at_of(stamp)))
+        return image
+
+    @test.create_mocks(MOCKS)
+    def test_every_evidence_item_cause_warning_and_next_step(self):
+        stamp = stamp_ago(600)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(
+            record_meta(stamp, image_id=IMAGE_ID))
+        self.mock_image_get.return_value = self._settled(stamp)
+        row_id = rows.row_id(SERVER_ID, stamp, IMAGE_ID)
+
+        res = self.client.get(url("test_snapshot_detail", row_id))
+
+        self.assertTemplateUsed(res, "horizon/common/_detail.html")
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        for text in ("ext4 journal clean in the snapshot (the snapshot&#x27;s "
+                     "bytes; strongest: the snapshot&#x27;s own bytes)",
+                     "freeze seq 7 then thaw seq 7, 0.71 s apart (the guest "
+                     "console; weak: hooks ran)",
+                     "snapshot image active (Glance; stated by the cloud)",
+                     "The guest agent froze the filesystems.",
+                     "The probe kit is older than this dashboard.",
+                     "Nothing to do: keep it as a backup or delete it.",
+                     "the verdict rests on this"):
+            self.assertContains(res, text)
+        self.mock_compute_version_range.assert_called_once_with(
+            test.IsHttpRequest())
+        self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
+                                                     SERVER_ID)
+        self.mock_image_get.assert_called_once_with(test.IsHttpRequest(),
+                                                    IMAGE_ID)
+        # GET never writes.
+        self.mock_image_update_properties.assert_not_called()
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_the_row_links_its_detail_page(self):
+        stamp = stamp_ago(600)
+        row = rows.TestSnapshotRow(SERVER_ID, stamp,
+                                   image=rows.plain(self._settled(stamp)))
+        from consistency_dashboard.dashboards.project.consistency\
+            .test_snapshots import tables as ts_tables
+        self.assertIn(url("test_snapshot_detail", row.id),
+                      str(ts_tables.name_cell(row)))
+
+    @test.create_mocks(MOCKS)
+    def test_another_projects_image_is_not_shown(self):
+        stamp = stamp_ago(600)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server()
+        image = self._settled(stamp)
+        image._apiresource["owner"] = "other-project"
+        self.mock_image_get.return_value = image
+        res = self.client.get(url("test_snapshot_detail", rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)))
+        self.assertRedirectsNoFollow(res, TAB)
+        self.assertEqual(["Unable to show this test snapshot: it no longer "
+                          "exists (or is not this project's)."],
+                         [str(m) for m in res.wsgi_request._messages])
+        self.mock_image_update_properties.assert_not_called()
+
+    @test.create_mocks(MOCKS)
+    def test_a_crafted_row_id_is_refused_in_words(self):
+        res = self.client.get(url("test_snapshot_detail", "not-a-row-id"))
+        self.assertRedirectsNoFollow(res, TAB)
+        self.assertMessageCount(error=1)
+        self.mock_server_get.assert_not_called()

@@ -72,6 +72,9 @@ class ImagePosture:
     attention: tuple          # what is wrong, one sentence each
     recommended_fix: object   # a Fix, or None
     properties: props.ConsistencyProperties
+    # What differs from the good posture, in a few words, for a table row;
+    # empty when nothing does.  The sentences why are in ``reasons``.
+    headline: str = ""
 
     @property
     def label(self):
@@ -84,6 +87,11 @@ def _value_notes(boolean):
                 "false." % (boolean.name, str(boolean.raw)),)
     return ()
 
+
+STORAGE_HEADLINES = {
+    "rbd": "Ceph RBD: never frozen",
+    "no_live_snapshot": "no live snapshots: guest suspended, not frozen",
+}
 
 STORAGE_REASONS = {
     "rbd": (
@@ -108,8 +116,28 @@ def image_posture(properties, storage=None):
     reason = STORAGE_REASONS.get(getattr(storage, "value", storage))
     if reason is None:
         return found
-    return dataclasses.replace(found, posture=Posture.CRASH_ONLY,
-                               reasons=(reason,) + found.reasons)
+    return dataclasses.replace(
+        found, posture=Posture.CRASH_ONLY, reasons=(reason,) + found.reasons,
+        headline=STORAGE_HEADLINES[getattr(storage, "value", storage)])
+
+
+def _headline(p):
+    """The one thing that differs most from hw_qemu_guest_agent=yes with
+    os_require_quiesce=yes, first the one that decides the outcome."""
+    agent, quiesce = p.guest_agent, p.require_quiesce
+    if agent.spelling is props.Spelling.UNPARSEABLE:
+        return "hw_qemu_guest_agent value not a boolean (read as false)"
+    if not agent.value and quiesce.value:
+        return "quiesce required without the guest agent property"
+    if not agent.value:
+        return "no guest agent property"
+    if quiesce.spelling is props.Spelling.UNPARSEABLE:
+        return "os_require_quiesce value not a boolean (read as false)"
+    if not quiesce.value:
+        return "quiesce not required"
+    if p.has_dead_fsfreeze:
+        return "hw_require_fsfreeze set: no effect"
+    return ""
 
 
 def _properties_posture(properties):
@@ -183,6 +211,7 @@ def _properties_posture(properties):
         attention=tuple(attention),
         recommended_fix=recommended,
         properties=p,
+        headline=_headline(p),
     )
 
 

@@ -181,3 +181,105 @@ def test_session_expired_mid_flow_says_so(browser, horizon, cloud):
     assert "server_stop" not in compute.calls
     assert "consistency_fix_flow" not in compute.servers[STALE_ID][
         "metadata"]
+
+
+@pytest.fixture
+def twenty():
+    """Twenty instances with the longest content the fixtures have: long
+    names, raw spellings Nova reads differently, a deleted image,
+    volume-backed servers with long volume names, stopped ones."""
+    from unittest import mock
+
+    from openstack_dashboard import api
+
+    fixed = fixtures.make_image("ubuntu-24.04-server-cloudimg-amd64-fixed",
+                                **GOOD)
+    odd = fixtures.make_image("debian-12-genericcloud-amd64-odd-spelling",
+                              hw_qemu_guest_agent="enabled",
+                              os_require_quiesce=" Yes ")
+    glance = fakes.FakeGlance([fixed, odd])
+    servers, volumes = [], []
+    for i in range(5):
+        servers.append(fixtures.server_dict(
+            "production-database-primary-eu-west-%02d" % i, fixed.id, {}))
+    for i in range(4):
+        servers.append(fixtures.server_dict("healthy-web-%02d" % i,
+                                            fixed.id, GOOD))
+    for i in range(3):
+        servers.append(fixtures.server_dict(
+            "odd-%02d" % i, odd.id,
+            {"hw_qemu_guest_agent": "enabled", "os_require_quiesce": "1"}))
+    for i in range(2):
+        servers.append(fixtures.server_dict(
+            "stopped-batch-worker-%02d" % i, fixed.id, {},
+            status="SHUTOFF"))
+    servers.append(fixtures.server_dict("image-deleted-long-ago",
+                                        "0b9d3f5e-dead-4bee-8000-00000000000f",
+                                        {}))
+    for i in range(5):
+        server = fixtures.server_dict("volume-backed-analytics-node-%02d" % i)
+        servers.append(server)
+        volumes.append(fixtures.Volume(
+            server["id"], GOOD if i % 2 else {},
+            name="analytics-node-%02d-root-volume-with-a-long-name" % i))
+    assert len(servers) == 20
+    compute = FakeCompute(glance, servers)
+    patchers = fakes.start(glance.patch() + compute.patch())
+    volume_list = mock.patch.object(api.cinder, "volume_list",
+                                    lambda request, *a, **k: list(volumes))
+    volume_list.start()
+    yield servers
+    volume_list.stop()
+    fakes.stop(patchers)
+
+
+def test_twenty_rows_fit_in_about_two_screens(browser, horizon, twenty):
+    from tests.browser.test_images_browser import row_heights
+
+    browser.set_window_size(1600, 1000)
+    try:
+        open_tab(browser, horizon)
+        heights = row_heights(browser, "instances")
+        table = browser.execute_script(
+            "return document.getElementById('instances')"
+            ".getBoundingClientRect().height")
+        document = browser.execute_script(
+            "return document.documentElement.scrollHeight")
+        print("instances row heights:", sorted(heights.values()))
+        print("instances table height: %s, document height: %s" % (
+            table, document))
+        save_screenshot(browser, "instances-tab-20-rows-1600x1000")
+        assert len(heights) == 20
+        tallest = max(heights, key=heights.get)
+        assert heights[tallest] < 80, (tallest, heights[tallest])
+        assert table < 2000
+        assert document < 2300
+        # No horizontal scrolling either.
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth") <= 1600
+        browser.execute_script("window.scrollTo(0, 900)")
+        save_screenshot(browser, "instances-tab-20-rows-1600x1000-scrolled")
+
+        # The name opens the detail page: every reason and the options.
+        browser.execute_script("window.scrollTo(0, 0)")
+        stale = twenty[0]
+        # A long name is cut to one line; the whole name is the title.
+        link = row(browser, stale["id"]).find_element(
+            By.CSS_SELECTOR, 'a[href$="/instances/%s/"]' % stale["id"])
+        assert link.text.endswith("…")
+        assert link.find_element(By.XPATH, "./ancestor::td").get_attribute(
+            "title") == stale["name"]
+        link.click()
+        wait(browser).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, ".consistency-instance-overview")))
+        assert "compute API 2.98 or later" in browser.find_element(
+            By.CSS_SELECTOR, ".consistency-instance-overview").text
+        save_screenshot(browser, "instance-detail-overview")
+        browser.find_element(By.CSS_SELECTOR,
+                             'a[data-target$="__fix"]').click()
+        fix = wait(browser).until(EC.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".consistency-instance-fix")))
+        assert "data on them is lost" in fix.text
+        save_screenshot(browser, "instance-detail-fix")
+    finally:
+        browser.set_window_size(1600, 1200)

@@ -22,9 +22,10 @@ def diagnosis_url(instance_id):
 
 
 def instance_name_cell(row):
-    return format_html('<a href="{}" class="consistency-diagnose">{}</a>'
-                       '<div class="text-muted small">{}</div>',
-                       diagnosis_url(row.id), row.name, row.id)
+    # The whole ID is the title: the row stays one line.
+    return format_html('<a href="{}" class="consistency-diagnose" '
+                       'title="{}">{}</a>', diagnosis_url(row.id), row.id,
+                       row.name)
 
 
 def project_cell(row):
@@ -71,12 +72,12 @@ class AuditInstancesTable(tables.DataTable):
     host = tables.Column("host", verbose_name=_("Host"), empty_value="-")
     boot_source = tables.Column(boot_source_cell,
                                 verbose_name=_("Boot source"))
-    captured = tables.Column(instance_tables.captured_cell,
-                             verbose_name=_("Captured at boot (used by Nova)"),
-                             classes=("consistency-captured",))
-    current = tables.Column(instance_tables.current_cell,
-                            verbose_name=_("Image now"),
-                            classes=("consistency-current",))
+    # One line per row, as in the project panel; where the values come
+    # from, every reason and the fixes are on the diagnosis page.
+    properties = tables.Column(
+        instance_tables.properties_cell,
+        verbose_name=_("Captured at boot (→ image now)"),
+        classes=("consistency-captured",))
     prediction = tables.Column(instance_tables.prediction_cell,
                                verbose_name=_("Snapshot taken now"),
                                classes=("consistency-prediction",))
@@ -98,6 +99,8 @@ class AuditImagesTable(tables.DataTable):
                                verbose_name=_("Image properties"))
     posture = tables.Column(image_tables.posture_cell,
                             verbose_name=_("Best live snapshot"))
+    # No per-image detail page for another project's image yet: the
+    # sentences stay in the row.
     attention = tables.Column(image_tables.attention_cell,
                               verbose_name=_("Needs attention"))
     instances = tables.Column("instance_count",

@@ -199,10 +199,10 @@ class DiagnosisView(horizon_views.HorizonTemplateView):
         if row is not None:
             context["cells"] = {
                 "boot_source": admin_tables.boot_source_cell(row),
-                "captured": instance_tables.captured_cell(row),
-                "current": instance_tables.current_cell(row),
-                "prediction": instance_tables.prediction_cell(row),
-                "action": instance_tables.action_cell(row),
+                "captured": instance_tables.captured_detail_cell(row),
+                "current": instance_tables.current_detail_cell(row),
+                "prediction": instance_tables.prediction_detail_cell(row),
+                "action": instance_tables.action_detail_cell(row),
             }
             context["hypervisor"] = (found.server or {}).get(
                 "OS-EXT-SRV-ATTR:hypervisor_hostname")

@@ -137,6 +137,12 @@ class ImageRow(object):
     def needs_attention(self):
         return self.boots_instances and self.posture.needs_attention
 
+    @property
+    def can_change(self):
+        if self.can_modify:
+            return _("Yes (owner)")
+        return self.change_reason
+
     def plan(self, fix):
         return core_posture.plan_fix(self.properties, fix)
 

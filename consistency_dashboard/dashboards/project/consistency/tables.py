@@ -14,6 +14,7 @@ from consistency_dashboard.dashboards.project.consistency import image_rows
 
 INDEX_URL = "horizon:project:consistency:index"
 FIX_URL = "horizon:project:consistency:fix"
+IMAGE_DETAIL_URL = "horizon:project:consistency:image_detail"
 
 
 def boolean_cell(boolean):
@@ -38,35 +39,39 @@ def boolean_cell(boolean):
 def properties_cell(row):
     """The image's snapshot properties, one labelled line each, raw beside
     what Nova reads; hw_require_fsfreeze only when present, marked as having
-    no effect (the sentence why is the label's title)."""
+    no effect (why: the legend above the table and the detail page)."""
     lines = [("hw_qemu_guest_agent", boolean_cell(row.guest_agent)),
              ("os_require_quiesce", boolean_cell(row.require_quiesce))]
     if row.dead_fsfreeze is not None:
         lines.append(("hw_require_fsfreeze", format_html(
             '<code class="consistency-raw consistency-dead">{}</code> '
-            '<span class="label label-default" title="{}">{}</span>',
-            str(row.dead_fsfreeze), image_rows.DEAD_PROPERTY_REASON,
-            _("no effect in Nova"))))
+            '<span class="label label-default">{}</span>',
+            str(row.dead_fsfreeze), _("no effect in Nova"))))
     return format_html_join(
         "", '<div class="consistency-prop"><span class="consistency-prop-'
         'name">{}:</span>&nbsp;{}</div>', lines)
 
 
+def badge_html(label, attention, headline=""):
+    """The outcome badge and, under it, at most one short line saying what
+    differs from the good posture for this row."""
+    badge = ("consistency-badge-attention" if attention
+             else "consistency-badge-ok")
+    if not headline:
+        return format_html('<span class="label {}">{}</span>', badge, label)
+    return format_html(
+        '<span class="label {}">{}</span>'
+        '<div class="consistency-headline">{}</div>', badge, label, headline)
+
+
 def posture_cell(row):
     if not row.boots_instances:
-        return format_html(
-            '<div class="consistency-posture"><span class="label '
-            'consistency-badge-ok">{}</span><ul class="consistency-reasons">'
-            '<li>{}</li></ul></div>', _("not booted from"),
-            image_rows.NOT_BOOTED_REASON)
-    badge = ("consistency-badge-attention" if row.needs_attention
-             else "consistency-badge-ok")
-    return format_html(
-        '<div class="consistency-posture"><span class="label {}">{}</span>'
-        '<ul class="consistency-reasons">{}</ul></div>',
-        badge, row.posture.label,
-        format_html_join("", "<li>{}</li>",
-                         ((r,) for r in row.posture.reasons)))
+        # The sentence why (image_rows.NOT_BOOTED_REASON) is on the detail
+        # page.
+        return badge_html(_("not booted from"), False,
+                          _("kernel or ramdisk image"))
+    return badge_html(row.posture.label, row.needs_attention,
+                      row.posture.headline)
 
 
 def attention_cell(row):
@@ -74,6 +79,10 @@ def attention_cell(row):
         return _("No")
     return format_html_join("", '<div class="text-danger">{}</div>',
                             ((a,) for a in row.posture.attention))
+
+
+def image_detail_url(row):
+    return reverse(IMAGE_DETAIL_URL, args=(row.id,))
 
 
 def tab_url(slug="images"):
@@ -97,13 +106,6 @@ def instances_cell(row):
     url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
         {"tab": "consistency__instances", "image": row.id}))
     return format_html('<a href="{}">{}</a>', url, row.instance_count)
-
-
-def can_change_cell(row):
-    if row.can_modify:
-        return _("Yes (owner)")
-    return format_html('<span class="text-muted">{}</span>',
-                       row.change_reason)
 
 
 def visibility_cell(row):
@@ -212,19 +214,20 @@ class AttentionFilter(AttentionToggle):
 
 
 class ImagesTable(tables.DataTable):
-    name = tables.WrappingColumn("name", verbose_name=_("Image"))
+    name = tables.WrappingColumn("name", verbose_name=_("Image"),
+                                 link=image_detail_url)
     visibility = tables.Column(visibility_cell, verbose_name=_("Visibility"))
     properties = tables.Column(properties_cell,
                                verbose_name=_("Image properties"))
     posture = tables.Column(posture_cell,
                             verbose_name=_("Best live snapshot"))
-    attention = tables.Column(attention_cell,
-                              verbose_name=_("Needs attention"))
     instances = tables.Column(instances_cell, verbose_name=_("Instances"),
                               classes=("consistency-instances",),
                               help_text=_("Instances of this project booted "
                                           "from the image"))
-    can_change = tables.Column(can_change_cell, verbose_name=_("Can change"))
+    # The whole sentence is the cell's tooltip and on the detail page.
+    can_change = tables.Column("can_change", verbose_name=_("Can change"),
+                               truncate=32)
 
     class Meta(object):
         name = "images"

@@ -34,6 +34,7 @@ class ImagesTab(paging.PagedTableTab):
     name = _("Images")
     slug = "images"
     table_classes = (tables.ImagesTable,)
+    template_name = "consistency_dashboard/project/images/_tab.html"
 
     def _marker(self):
         meta = tables.ImagesTable._meta

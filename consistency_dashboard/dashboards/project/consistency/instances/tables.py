@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.html import format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from horizon import tables
@@ -27,41 +28,19 @@ def _booleans(props):
         image_tables.boolean_cell(props.require_quiesce))
 
 
-def name_cell(row):
-    try:
-        url = reverse("horizon:project:instances:detail", args=(row.id,))
-    except NoReverseMatch:
-        return row.name
-    return format_html('<a href="{}">{}</a>', url, row.name)
-
-
-def boot_source_cell(row):
-    if row.volume_backed:
-        volume = row.volume
-        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
-                 if volume is not None else _("boot volume not found"))
-        return format_html('{}<div class="text-muted">{}</div>',
-                           _("Volume-backed"), label)
-    url = image_tables.image_url(row.image_id)
-    if row.image is None:
-        return format_html('{}<div class="text-muted">{}</div>',
-                           _("Image"), _("%s (deleted or not visible)")
-                           % row.image_id)
-    return format_html('{} <a href="{}">{}</a>', _("Image"), url,
-                       row.image_name)
-
-
-def captured_cell(row):
+def captured_detail_cell(row):
+    """For detail pages: the values and where they come from."""
     return format_html('{}<div class="consistency-source text-muted">{}'
                        '</div>', _booleans(row.captured.properties),
                        row.captured.source_label)
 
 
-def current_cell(row):
+def current_detail_cell(row):
     return _booleans(row.current)
 
 
-def prediction_cell(row):
+def prediction_detail_cell(row):
+    """For detail pages: the summary and every reason."""
     prediction = row.prediction
     return format_html(
         '<div class="consistency-posture"><strong>{}</strong>'
@@ -69,6 +48,137 @@ def prediction_cell(row):
         prediction.summary,
         format_html_join("", "<li>{}</li>",
                          ((r,) for r in prediction.reasons)))
+
+
+def compact_boolean(boolean):
+    """What Nova reads, in one word; the raw spelling is the title when it
+    differs, shown only when Nova cannot read it at all."""
+    if not boolean.present:
+        return format_html('<span class="text-muted">{}</span>', _("unset"))
+    if boolean.spelling.value == "unparseable":
+        return format_html(
+            '<code class="consistency-raw" title="{}">{}</code>&rarr;{}',
+            _("Not a boolean Nova understands; Nova reads it as false."),
+            Truncator(str(boolean.raw)).chars(12), _("false"))
+    word = _("true") if boolean.value else _("false")
+    if boolean.raw_differs:
+        return format_html('<span title="{}">{}</span>', str(boolean.raw),
+                           word)
+    return format_html("{}", word)
+
+
+def _compact_booleans(props):
+    """The two properties on one line, named by their short names (the full
+    names are the titles, and on the detail page)."""
+    if props is None:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("unknown"))
+    return format_html(
+        '<span class="consistency-compact"><span class="consistency-item">'
+        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
+        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
+        '</abbr>&nbsp;{}</span></span>',
+        _("agent"), compact_boolean(props.guest_agent),
+        _("quiesce"), compact_boolean(props.require_quiesce))
+
+
+def _captured_then_now(captured, current):
+    value = compact_boolean(captured)
+    if current is not None and current.value != captured.value:
+        return format_html(
+            '{} <span class="consistency-now" title="{}">&rarr; {}</span>',
+            value, _("the image's value now (Nova does not use it for this "
+                     "instance until it is rebuilt)"),
+            compact_boolean(current))
+    return value
+
+
+def properties_cell(row):
+    """What Nova captured at boot, with the image's value now beside it
+    where it differs (the reason a rebuild is needed), on one line."""
+    captured = row.captured.properties
+    if captured is None:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("unknown"))
+    current = row.current
+    return format_html(
+        '<span class="consistency-compact"><span class="consistency-item">'
+        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
+        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
+        '</abbr>&nbsp;{}</span></span>',
+        _("agent"), _captured_then_now(
+            captured.guest_agent,
+            current.guest_agent if current is not None else None),
+        _("quiesce"), _captured_then_now(
+            captured.require_quiesce,
+            current.require_quiesce if current is not None else None))
+
+
+def _short(text, length=20):
+    """A name cut to fit one line, the whole of it as the title."""
+    text = str(text)
+    short = Truncator(text).chars(length)
+    if short == text:
+        return format_html("{}", text)
+    return format_html('<span title="{}">{}</span>', text, short)
+
+
+def detail_url(row):
+    return reverse("horizon:project:consistency:instance_detail",
+                   args=(row.id,))
+
+
+def boot_source_cell(row):
+    if row.volume_backed:
+        volume = row.volume
+        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
+                 if volume is not None else _("boot volume not found"))
+        return format_html('{}: <span class="text-muted">{}</span>',
+                           _("Volume"), _short(label))
+    url = image_tables.image_url(row.image_id)
+    if row.image is None:
+        return format_html('{}: <span class="text-muted" title="{} ({})">{} '
+                           '({})</span>', _("Image"), row.image_id,
+                           _("deleted or not visible"),
+                           Truncator(str(row.image_id)).chars(9),
+                           _("not found"))
+    return format_html('{}: <a href="{}">{}</a>', _("Image"), url,
+                       _short(row.image_name))
+
+
+def captured_cell(row):
+    """Where the values come from is on the detail page."""
+    return _compact_booleans(row.captured.properties)
+
+
+def current_cell(row):
+    if row.current is None:
+        return _compact_booleans(None)
+    captured = row.captured.properties
+    if captured is not None and \
+            captured.guest_agent.value == row.current.guest_agent.value and \
+            captured.require_quiesce.value == \
+            row.current.require_quiesce.value:
+        return format_html('<span class="text-muted">{}</span>',
+                           _("same as captured"))
+    return _compact_booleans(row.current)
+
+
+def prediction_cell(row):
+    """The outcome and its short cause; the sentences why are on the
+    detail page."""
+    prediction = row.prediction
+    return image_tables.badge_html(prediction.label,
+                                   prediction.action_needed,
+                                   _cause_line(prediction))
+
+
+def _cause_line(prediction):
+    text = prediction.cause or ""
+    if prediction.rebuild_needed:
+        text = ("%s; %s" % (text, _("rebuild needed")) if text
+                else _("rebuild needed"))
+    return text
 
 
 def action_cell(row):
@@ -79,10 +189,20 @@ def action_cell(row):
                         'consistency-action-needed">{}</span>',
                         row.prediction.badge)
     if getattr(row, "volume_fix_before", None) is not None:
-        return format_html('{}<div class="text-muted">{}</div>', badge, _(
-            "The boot volume is fixed: re-create the server from the volume "
-            "to use it."))
+        return format_html('{}<div class="consistency-headline">{}</div>',
+                           badge, _("volume fixed: re-create the server"))
     return badge
+
+
+def action_detail_cell(row):
+    if getattr(row, "volume_fix_before", None) is None:
+        return action_cell(row)
+    return format_html('{}<div class="text-muted">{}</div>', action_cell(row),
+                       VOLUME_FIXED_SENTENCE)
+
+
+VOLUME_FIXED_SENTENCE = _("The boot volume is fixed: re-create the server "
+                          "from the volume to use it.")
 
 
 class TestSnapshot(tables.LinkAction):
@@ -187,16 +307,19 @@ class AttentionFilter(image_tables.AttentionToggle):
 
 
 class InstancesTable(tables.DataTable):
-    name = tables.Column(name_cell, verbose_name=_("Instance"))
+    # Long names are cut to one line; the whole name is the cell's title.
+    name = tables.Column("name", verbose_name=_("Instance"),
+                         link=detail_url, truncate=22,
+                         classes=("consistency-nowrap",))
     status = tables.Column("status", verbose_name=_("Status"))
     boot_source = tables.Column(boot_source_cell,
-                                verbose_name=_("Boot source"))
-    captured = tables.Column(captured_cell,
-                             verbose_name=_("Captured at boot (used by Nova)"),
-                             classes=("consistency-captured",))
-    current = tables.Column(current_cell,
-                            verbose_name=_("Image now"),
-                            classes=("consistency-current",))
+                                verbose_name=_("Boot source"),
+                                classes=("consistency-nowrap",))
+    properties = tables.Column(
+        properties_cell, verbose_name=_("Captured at boot (→ image now)"),
+        classes=("consistency-captured",),
+        help_text=_("What Nova uses for this instance; an arrow shows the "
+                    "image's value now where it differs."))
     prediction = tables.Column(prediction_cell,
                                verbose_name=_("Snapshot taken now"),
                                classes=("consistency-prediction",))

@@ -1,9 +1,13 @@
 from django.urls import re_path
 
 from consistency_dashboard.dashboards.project.consistency.instances \
+    import detail
+from consistency_dashboard.dashboards.project.consistency.instances \
     import views
 
 urlpatterns = [
+    re_path(r'^instances/(?P<instance_id>[^/]+)/$',
+            detail.InstanceDetailView.as_view(), name='instance_detail'),
     re_path(r'^instances/(?P<instance_id>[^/]+)/rebuild/$',
             views.RebuildFromImageView.as_view(), name='rebuild_from_image'),
     re_path(r'^instances/(?P<instance_id>[^/]+)/rebuild_from_snapshot/$',

@@ -40,12 +40,9 @@ def tab_url():
 
 def name_cell(row):
     if row.image is not None:
-        try:
-            url = reverse("horizon:project:images:images:detail",
-                          args=(row.image_id,))
-            image = format_html('<a href="{}">{}</a>', url, row.name)
-        except NoReverseMatch:
-            image = format_html("{}", row.name)
+        image = format_html('<a href="{}">{}</a>', reverse(
+            "horizon:project:consistency:test_snapshot_detail",
+            args=(row.id,)), row.name)
     else:
         image = format_html('<span class="text-muted">{}</span>',
                             _("no image") if not row.image_id else
@@ -73,6 +70,27 @@ def requested_cell(row):
 def stage_cell(row):
     return format_html('<span class="consistency-stage" data-stage="{}">{}'
                        '</span>', row.stage, row.stage_label)
+
+
+def badge_html(row):
+    verdict = row.verdict
+    badge = _LEVEL_BADGES.get(
+        verdict.level if verdict else core_verdict.Level.IN_PROGRESS,
+        "label-default")
+    return format_html('<span class="label {} consistency-verdict" '
+                       'data-verdict="{}">{}</span>', badge,
+                       row.level_label, row.level_label)
+
+
+def resting_item(row):
+    """The evidence item the verdict rests on: the first from the source
+    the core names, else the first item."""
+    items = row.verdict.evidence if row.verdict is not None else ()
+    for item in items:
+        if row.verdict.rests_on and \
+                getattr(item, "source", None) == row.verdict.rests_on:
+            return item
+    return items[0] if items else None
 
 
 def verdict_cell(row):
