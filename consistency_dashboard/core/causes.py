@@ -118,9 +118,10 @@ TEMPLATES = {
         "runs the freeze hook before FIFREEZE and the thaw hook even when "
         "FIFREEZE failed.",
     "hooks_ran_not_held":
-        "The guest's hooks ran (freeze seq {seq}) but its test writes were "
-        "not held: hooks ran, freeze not proven, and the filesystems were "
-        "probably not frozen (FIFREEZE failed, or they do not support it).",
+        "The guest's hooks ran (freeze seq {seq}) but none of its test "
+        "writes was seen held: hooks ran, freeze not proven (FIFREEZE may "
+        "have failed, the filesystems may not support it, or the freeze was "
+        "shorter than the probe's write interval).",
     "stopped_power_off_reported":
         "The instance was stopped and the guest reported a power-off "
         "(reboot: Power down), which is not proof that its filesystems were "

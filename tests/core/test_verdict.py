@@ -860,4 +860,4 @@ def test_real_probe_v2_lines(held_field, level, measured):
         assert "proven by the guest's held writes (/ 1.19 s" in \
             verdict.summary
     else:
-        assert "writes were not held" in verdict.cause
+        assert "writes was seen held" in verdict.cause
