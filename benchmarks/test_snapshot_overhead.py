@@ -1,4 +1,4 @@
-"""The plugin's own overhead per test snapshot (issue 5): OpenStack API
+"""The plugin's own overhead per test snapshot: OpenStack API
 calls made and wall time spent in the plugin, with Nova, Glance and Cinder
 faked at the API boundary (tests/fakes.py FakeSnapshotCloud, instantaneous;
 the time spent inside the fake is measured and subtracted, so what is left

@@ -86,7 +86,7 @@ def stop(patchers):
 
 
 class FakeSnapshotCloud(object):
-    """Nova, Glance and Cinder for the test snapshot flow (issue 5), at the
+    """Nova, Glance and Cinder for the test snapshot flow, at the
     openstack_dashboard.api / consistency_dashboard.api boundary, keeping
     state like the real services do:
 

@@ -1,4 +1,4 @@
-"""Test snapshots (issue 5): the start flow, the Test snapshots tab, its
+"""Test snapshots: the start flow, the Test snapshots tab, its
 ajax rows settling to a verdict, and every failure path; mocked only at the
 openstack_dashboard.api and consistency_dashboard.api boundaries, with the
 exact calls asserted."""

@@ -97,7 +97,7 @@ def server_get(request, server_id,
                 microversion).get("server", {})
 
 
-# --- Admin: the fleet across projects (issue 7) ------------------------------
+# --- Admin: the fleet across projects ------------------------------
 
 # Nova's default ``[api] max_limit``: a list never returns more per request.
 NOVA_MAX_LIMIT = 1000

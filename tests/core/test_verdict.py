@@ -1,4 +1,4 @@
-"""Issue 5's verdict rules: one case per failure signal of DOMAIN.md "Where
+"""The verdict rules: one case per failure signal of DOMAIN.md "Where
 a failure shows up", per row of the snapshot-path table, and per probe
 pattern, then the verdict stored on the image."""
 

@@ -6,7 +6,7 @@ import horizon
 
 class AdminSnapshotConsistency(horizon.Panel):
     """Admin > Compute > Snapshot Consistency: the fleet audit and the
-    failed-snapshot diagnosis for cloud support staff (issue 7)."""
+    failed-snapshot diagnosis for cloud support staff."""
     name = _("Snapshot Consistency")
     slug = 'consistency'
     # Admin role and both services, like Horizon's own Admin > Instances.
