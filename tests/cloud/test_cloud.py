@@ -123,10 +123,12 @@ def test_healthy_guest_probe_pair_alone_proves_only_what_it_saw(cloud, cleanup, 
         assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
         assert verdict.verified_by == "guest"
         assert verdict.freeze_measured_by == "held writes"
+        assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
     else:
         assert verdict.level is core_verdict.Level.UNKNOWN, verdict.cause
         assert "hooks ran, freeze not proven" in verdict.cause
-    assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
+        # No freeze proven, so no freeze time claimed.
+        assert verdict.freeze_seconds is None
     assert core_verdict.is_test_snapshot(image)
 
 
