@@ -81,6 +81,12 @@ def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
         chromium.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
         wait().until(lambda d: "/auth/login" not in d.current_url)
 
+        # Rows of earlier tests of this instance (another run against the
+        # same cloud) are not this test's row.
+        chromium.get(base + "/project/consistency/?tab=consistency__test_snapshots")
+        wait().until(EC.presence_of_element_located((By.ID, "test_snapshots")))
+        earlier = {r.get_attribute("data-object-id") for r in chromium.find_elements(
+            By.CSS_SELECTOR, "#test_snapshots tbody tr[data-object-id]")}
         chromium.get(base + "/project/consistency/?tab=consistency__instances")
         wait().until(EC.presence_of_element_located((By.ID, "instances")))
         chromium.find_element(By.ID, "instances__row__%s" % server["id"]) \
@@ -94,7 +100,8 @@ def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
         def settled(driver):
             for row in driver.find_elements(
                     By.CSS_SELECTOR, "#test_snapshots tbody tr[data-object-id]"):
-                if row.get_attribute("data-object-id").startswith(server["id"]) \
+                row_id = row.get_attribute("data-object-id")
+                if row_id.startswith(server["id"]) and row_id not in earlier \
                         and row.find_elements(By.CSS_SELECTOR,
                                               ".consistency-stage[data-stage='done']") \
                         and not row.find_elements(By.CSS_SELECTOR,
