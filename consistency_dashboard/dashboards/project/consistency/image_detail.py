@@ -11,6 +11,8 @@ from horizon.utils import memoized
 
 from openstack_dashboard import api
 
+from consistency_dashboard.dashboards.project.consistency import \
+    detail_base
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency import image_rows
 from consistency_dashboard.dashboards.project.consistency \
@@ -100,12 +102,11 @@ class ImageDetailTabs(tabs.TabGroup):
     tabs = (OverviewTab, WhyTab, FixTab)
 
 
-class ImageDetailView(tabs.TabView):
+class ImageDetailView(detail_base.RowDetailView):
     """Two API calls whatever the image: the image and the project's
     server list (for the count of instances booted from it)."""
     tab_group_class = ImageDetailTabs
-    template_name = "horizon/common/_detail.html"
-    page_title = "{{ row.name }}"
+    actions_table = project_tables.ImagesTable
 
     @memoized.memoized_method
     def get_data(self):
@@ -129,14 +130,5 @@ class ImageDetailView(tabs.TabView):
                                    image_rows.may_modify_images(request),
                                    count)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        row = self.get_data()
-        context["row"] = row
-        context["url"] = project_tables.tab_url()
-        table = project_tables.ImagesTable(self.request)
-        context["actions"] = table.render_row_actions(row)
-        return context
-
-    def get_tabs(self, request, *args, **kwargs):
-        return self.tab_group_class(request, row=self.get_data(), **kwargs)
+    def back_url(self):
+        return project_tables.tab_url()

@@ -13,6 +13,8 @@ from horizon import exceptions
 from horizon import tabs
 from horizon.utils import memoized
 
+from consistency_dashboard.dashboards.project.consistency import \
+    detail_base
 from consistency_dashboard.dashboards.project.consistency.instances \
     import loading
 from consistency_dashboard.dashboards.project.consistency.instances \
@@ -75,10 +77,9 @@ class InstanceDetailTabs(tabs.TabGroup):
     tabs = (OverviewTab, WhyTab, FixTab)
 
 
-class InstanceDetailView(tabs.TabView):
+class InstanceDetailView(detail_base.RowDetailView):
     tab_group_class = InstanceDetailTabs
-    template_name = "horizon/common/_detail.html"
-    page_title = "{{ row.name }}"
+    actions_table = instance_tables.InstancesTable
 
     @memoized.memoized_method
     def get_data(self):
@@ -96,14 +97,5 @@ class InstanceDetailView(tabs.TabView):
                               details="")
         return row
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        row = self.get_data()
-        context["row"] = row
-        context["url"] = project_tables.tab_url("instances")
-        table = instance_tables.InstancesTable(self.request)
-        context["actions"] = table.render_row_actions(row)
-        return context
-
-    def get_tabs(self, request, *args, **kwargs):
-        return self.tab_group_class(request, row=self.get_data(), **kwargs)
+    def back_url(self):
+        return project_tables.tab_url("instances")

@@ -13,6 +13,8 @@ from horizon import exceptions
 from horizon import tabs
 from horizon.utils import memoized
 
+from consistency_dashboard.dashboards.project.consistency import \
+    detail_base
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -68,10 +70,8 @@ class TestSnapshotDetailTabs(tabs.TabGroup):
     tabs = (VerdictTab, EvidenceTab)
 
 
-class TestSnapshotDetailView(tabs.TabView):
+class TestSnapshotDetailView(detail_base.RowDetailView):
     tab_group_class = TestSnapshotDetailTabs
-    template_name = "horizon/common/_detail.html"
-    page_title = "{{ row.name }}"
 
     @memoized.memoized_method
     def get_data(self):
@@ -103,12 +103,5 @@ class TestSnapshotDetailView(tabs.TabView):
                               details="")
         return row
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        row = self.get_data()
-        context["row"] = row
-        context["url"] = tables.tab_url()
-        return context
-
-    def get_tabs(self, request, *args, **kwargs):
-        return self.tab_group_class(request, row=self.get_data(), **kwargs)
+    def back_url(self):
+        return tables.tab_url()
