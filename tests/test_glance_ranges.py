@@ -6,7 +6,6 @@ the wire."""
 import http.server
 import re
 import socket
-import threading
 import time
 
 from django.test import override_settings
@@ -15,6 +14,7 @@ import pytest
 from consistency_dashboard.api import glance_ranges
 from consistency_dashboard.core import snapshot_bytes as sb
 from tests import disk_images
+from tests import wire
 
 IMAGE_ID = "5a1b2c3d-0000-4000-8000-000000000001"
 BIG = 256 * 1024 * 1024
@@ -100,32 +100,14 @@ def images(tmp_path_factory):
 
 @pytest.fixture
 def glance():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGlance)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeGlance.images, FakeGlance.mode = {}, "ranges"
     FakeGlance.requests, FakeGlance.body_bytes = [], 0
-    yield "http://127.0.0.1:%d/image" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with wire.serve(FakeGlance) as port:
+        yield "http://127.0.0.1:%d/image" % port
 
 
-class User(object):
-    def __init__(self, endpoint):
-        self.token = type("Token", (), {"id": "tok-123"})()
-        self.project_id = "proj-1"
-        self.services_region = "RegionOne"
-        self.service_catalog = [{
-            "type": "image", "name": "glance",
-            "endpoints": [{"url": endpoint, "interface": "public",
-                           "region": "RegionOne", "region_id": "RegionOne"}]}]
-
-
-class Request(object):
-    def __init__(self, endpoint):
-        self.user = User(endpoint)
-        self.session = {}
-        self.COOKIES = {}
+def Request(endpoint):
+    return wire.Request(endpoint, "image", "glance")
 
 
 def ranges_asked():

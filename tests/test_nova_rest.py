@@ -3,12 +3,12 @@ loopback that answers like Nova: the microversion header, the query and the
 pagination are checked on the wire."""
 import http.server
 import json
-import threading
 from urllib import parse
 
 import pytest
 
 from consistency_dashboard.api import nova_rest
+from tests import wire
 
 
 class FakeNova(http.server.BaseHTTPRequestHandler):
@@ -44,30 +44,13 @@ class FakeNova(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def nova():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeNova)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeNova.requests = []
-    yield "http://127.0.0.1:%d/v2.1" % server.server_address[1]
-    server.shutdown()
+    with wire.serve(FakeNova) as port:
+        yield "http://127.0.0.1:%d/v2.1" % port
 
 
-class User(object):
-    def __init__(self, endpoint):
-        self.token = type("Token", (), {"id": "tok-123"})()
-        self.project_id = "proj-1"
-        self.services_region = "RegionOne"
-        self.service_catalog = [{
-            "type": "compute", "name": "nova",
-            "endpoints": [{"url": endpoint, "interface": "public",
-                           "region": "RegionOne", "region_id": "RegionOne"}]}]
-
-
-class Request(object):
-    def __init__(self, endpoint):
-        self.user = User(endpoint)
-        self.session = {}
-        self.COOKIES = {}
+def Request(endpoint):
+    return wire.Request(endpoint, "compute", "nova")
 
 
 def test_version_range_is_read_once_per_session(nova):
