@@ -93,6 +93,16 @@ def _token_revoked(case, cloud):
     case.patch(cloud, "image_get", image_get)
 
 
+def _console_500(case, cloud):
+    # What Nova answers when nova-compute does not answer the console call
+    # (seen on the real cloud with nova-compute stopped).
+    def console(request, instance_id):
+        raise nova_exc.ClientException(
+            500, "Unexpected API Error. Please contact the administrator "
+                 "<class 'oslo_messaging.exceptions.MessagingTimeout'>")
+    case.patch(cloud, "server_console_output", console)
+
+
 def _status(status):
     def inject(case, cloud):
         cloud.servers[SERVER_ID]["status"] = status
@@ -137,6 +147,11 @@ FAULTS = (
           "poll", ('data-stage="log in again"', "log in again",
                    "nothing was decided or lost"), 1, 1,
           not_said=('data-verdict="failed"', "requires authentication")),
+    Fault("console read fails with Nova's 500 (nova-compute down)",
+          _console_500, "start",
+          ("cannot be read (failed (500): an internal error of Nova",
+           "requested (image"), 1, 1,
+          not_said=("Unexpected API Error", "<class", "MessagingTimeout")),
     # The snapshot path follows the power state at the request (a cold
     # copy of a stopped instance, no freeze of a paused one): the row
     # settles with a verdict that names it, never "failed".

@@ -60,6 +60,10 @@ def explain(exc, service=_("the service")):
             ": %s" % detail if detail else "")
     if status == 400:
         return 400, _("rejected (400)%s") % (": %s" % detail if detail else "")
+    if status is not None and status >= 500 and not detail:
+        return status, _("failed (%(status)s): an internal error of "
+                         "%(service)s; its log has the details") % {
+            "status": status, "service": service}
     if status is not None:
         return status, _("failed (%(status)s)%(detail)s") % {
             "status": status, "detail": ": %s" % detail if detail else ""}
@@ -82,5 +86,11 @@ def service_message(exc):
         found = getattr(exc, "message", "") or ""
     detail = " ".join(str(found).split())
     if not detail or detail[:1] in ("<", "{", "[") or "://" in detail:
+        return ""
+    if "<class '" in detail or detail.startswith("Unexpected API Error"):
+        # Nova's answer to an exception it did not expect names the
+        # exception's class ("Unexpected API Error. Please contact the
+        # administrator <class 'oslo_messaging.exceptions.MessagingTimeout'>"):
+        # nothing a user can act on.
         return ""
     return detail[:300]

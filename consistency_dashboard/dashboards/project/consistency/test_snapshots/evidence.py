@@ -54,9 +54,10 @@ def console_text(request, instance_id):
         output = api.nova.server_console_output(request, instance_id)
     except Exception as exc:
         status = errors.status_of(exc)
-        detail = str(getattr(exc, "details", "") or exc or "").strip()
-        if status is not None:
-            return None, "%s: %s" % (status, detail or "no message")
+        # Nova's own sentence only, never the client's exception text.
+        detail = errors.service_message(exc)
+        if status is not None and detail:
+            return None, "%s: %s" % (status, detail)
         _status, why = errors.explain(exc, _("Nova"))
         return None, str(why)
     if isinstance(output, bytes):
