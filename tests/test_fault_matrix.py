@@ -139,7 +139,10 @@ FAULTS = (
                     "This was not a test"), 1, 1),
     Fault("test snapshot image deleted by hand while polling",
           _image_deleted_by_hand, "poll",
-          ('data-verdict="failed"', "vanished (HTTP 404)"), 0, 1),
+          ('data-verdict="failed"', "vanished (HTTP 404)",
+           "can delete it by hand"), 0, 1,
+          # Nothing proves that Nova deleted it.
+          not_said=("Nova deleted the snapshot image",)),
     Fault("instance deleted mid-snapshot", _instance_deleted, "poll",
           ('data-verdict="failed"', "deleted while it was being "
            "snapshotted", "shown only here"), 0, 0),

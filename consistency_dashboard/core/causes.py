@@ -58,9 +58,10 @@ TEMPLATES = {
         "cannot quiesce (InstanceQuiesceNotSupported) and os_require_quiesce "
         "is set.",
     "vanished_unexplained":
-        "Nova deleted the snapshot image without saying why (for example the "
-        "compute host's disk was full or the upload to the image service "
-        "failed).",
+        "The snapshot image was deleted without saying why: Nova deletes "
+        "it when the snapshot fails (for example the compute host's disk "
+        "was full or the upload to the image service failed), and anyone "
+        "in the project can delete it by hand.",
     "details_admin_only":
         "Nova keeps the error's details for administrators (policy "
         "os_compute_api:os-instance-actions:events:details defaults to "
