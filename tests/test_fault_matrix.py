@@ -103,6 +103,25 @@ def _console_500(case, cloud):
     case.patch(cloud, "server_console_output", console)
 
 
+def _compute_restarted_mid_snapshot(case, cloud):
+    """nova-compute stopped in the middle of the snapshot and started
+    again: it cleared the instance's task state and left the image queued
+    (seen on the real cloud); a minute later the row looks again."""
+    import datetime
+    from unittest import mock
+    case.start()
+
+    def abandoned(image):
+        server = cloud.servers.get(image.get("instance_uuid"))
+        if server is not None:
+            server["OS-EXT-STS:task_state"] = None
+    later = rows.now() + datetime.timedelta(seconds=60)
+    for patcher in (mock.patch.object(cloud, "_advance", abandoned),
+                    mock.patch.object(rows, "now", lambda: later)):
+        patcher.start()
+        case.extra.append(patcher)
+
+
 def _status(status):
     def inject(case, cloud):
         cloud.servers[SERVER_ID]["status"] = status
@@ -150,6 +169,11 @@ FAULTS = (
           "poll", ('data-stage="log in again"', "log in again",
                    "nothing was decided or lost"), 1, 1,
           not_said=('data-verdict="failed"', "requires authentication")),
+    Fault("nova-compute restarted mid-snapshot (image left queued)",
+          _compute_restarted_mid_snapshot, "poll",
+          ('data-verdict="failed"', "stopped working on the snapshot",
+           "Delete this test snapshot"), 1, 1,
+          not_said=("not a failure",)),
     Fault("console read fails with Nova's 500 (nova-compute down)",
           _console_500, "start",
           ("cannot be read (failed (500): an internal error of Nova",

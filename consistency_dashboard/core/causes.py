@@ -47,6 +47,10 @@ TEMPLATES = {
     "event_error": "Nova reported: {details}",
     "instance_deleted": "The instance was deleted while it was being "
                         "snapshotted.",
+    "abandoned": "Nova stopped working on the snapshot and left its image "
+                 "unfinished: the instance has no snapshot task any more "
+                 "(its compute service was restarted in the middle of it), "
+                 "so the image will never be completed.",
     "image_killed": "The image upload failed (Glance marked the image "
                     "killed); Nova did not say why.",
     "vanished_no_channel":

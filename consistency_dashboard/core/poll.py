@@ -9,12 +9,22 @@ copies the disk and uploads it).  Glance's image goes ``queued`` ->
 (``delete_image_on_error`` in nova/compute/manager.py), so the image
 vanishes (404) or shows ``deleted``.  A snapshot that is merely slow is
 "still running", never "failed".
+
+Nova clears the task state only after the image is active, or after it
+deleted a failed snapshot's image.  An image still pending on an instance
+without a task state was abandoned: nova-compute stopped in the middle of
+the snapshot and, started again, cleared the task (``_init_instance``)
+without finishing or deleting the image.  It stays ``queued`` or
+``saving`` for ever.
 """
 
 import dataclasses
 import enum
 
 DEFAULT_BOUND_SECONDS = 900.0
+# An image pending on an idle instance is abandoned only this long after
+# the request (the API creates the image just before it sets the task).
+ABANDONED_AFTER_SECONDS = 30.0
 
 
 class Stage(enum.Enum):
@@ -34,17 +44,20 @@ class ImageFate(enum.Enum):
     DEACTIVATED = "deactivated"    # exists but an admin blocked its data
     TIMED_OUT = "timed out"        # still pending after the polling bound
     UNREACHABLE = "unreachable"    # Glance did not answer
+    ABANDONED = "abandoned"        # pending, but Nova no longer works on it
 
     @property
     def final(self):
         return self in (ImageFate.NOT_CREATED, ImageFate.ACTIVE,
                         ImageFate.VANISHED, ImageFate.DELETED,
-                        ImageFate.KILLED, ImageFate.DEACTIVATED)
+                        ImageFate.KILLED, ImageFate.DEACTIVATED,
+                        ImageFate.ABANDONED)
 
     @property
     def failed(self):
         return self in (ImageFate.NOT_CREATED, ImageFate.VANISHED,
-                        ImageFate.DELETED, ImageFate.KILLED)
+                        ImageFate.DELETED, ImageFate.KILLED,
+                        ImageFate.ABANDONED)
 
 
 _PENDING_STATUSES = ("queued", "saving", "uploading", "importing")
@@ -108,16 +121,23 @@ def next_interval(elapsed_seconds):
 
 def poll_state(elapsed_seconds, image_status=None, task_state=None,
                http_status=None, reachable=True, volume_snapshot_statuses=(),
-               bound_seconds=DEFAULT_BOUND_SECONDS):
+               bound_seconds=DEFAULT_BOUND_SECONDS, server_idle=False):
     """Whether to keep polling and what stage to show.
 
     ``elapsed_seconds`` since createImage was accepted; ``image_status`` and
     ``http_status`` from the last Glance read; ``task_state`` of the server
     (None when idle); ``volume_snapshot_statuses`` for a volume-backed
     snapshot, whose image is ``active`` at once while Cinder still works.
+    ``server_idle``: the server was read and has no task state (False when
+    it could not be read).
     """
     fate = image_fate(image_status, http_status, reachable, elapsed_seconds,
                       bound_seconds)
+    if fate in (ImageFate.PENDING, ImageFate.TIMED_OUT) and server_idle \
+            and not task_state and \
+            (image_status or "").lower() in _PENDING_STATUSES and \
+            elapsed_seconds >= ABANDONED_AFTER_SECONDS:
+        fate = ImageFate.ABANDONED
     pending_volumes = any((s or "").lower() in _VOLUME_SNAPSHOT_PENDING
                           for s in volume_snapshot_statuses or ())
     if fate is ImageFate.ACTIVE and pending_volumes:

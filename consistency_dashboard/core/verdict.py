@@ -492,6 +492,8 @@ def _vanished_cause(ev, prediction, event):
         return causes.cause("instance_deleted")
     if ev.image_fate is ImageFate.KILLED:
         return causes.cause("image_killed")
+    if ev.image_fate is ImageFate.ABANDONED:
+        return causes.cause("abandoned")
     if prediction.outcome is paths.Outcome.FAILS:
         if ev.virt_driver is paths.VirtDriver.OTHER:
             return causes.cause("vanished_quiesce_unsupported")
@@ -533,6 +535,9 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
         items.append(EvidenceItem(prediction.summary, SRC_PREDICTION,
                                   Strength.PREDICTION))
         step = _STEP_GIVE_AGENT
+    elif cause.code == "abandoned":
+        step = ("Delete this test snapshot (its unfinished image goes with "
+                "it) and test again.")
     else:
         step = ("Test again; if it fails again, ask the cloud operator to "
                 "look for the instance's snapshot error in the compute log.")

@@ -173,6 +173,9 @@ FAILURES = [
      L.FAILED, "without saying why"),
     ("image-killed", dict(image_fate=F.KILLED, image_status="killed"),
      L.FAILED, "upload failed"),
+    ("abandoned-by-a-restarted-compute", dict(image_fate=F.ABANDONED,
+                                              image_status="queued"),
+     L.FAILED, "stopped working on the snapshot"),
     ("instance-deleted-while-snapshotting", dict(
         image_fate=F.VANISHED, instance_deleted=True),
      L.FAILED, "deleted while it was being snapshotted"),
@@ -747,6 +750,24 @@ def test_poll_unreachable_past_bound_stops_without_failing():
     state = poll.poll_state(1000, None, None, reachable=False)
     assert not state.keep_polling and state.fate is F.TIMED_OUT
     assert not state.fate.failed and state.label == "still running"
+
+
+def test_poll_pending_image_on_an_idle_instance_was_abandoned():
+    # nova-compute stopped mid-snapshot and started again: it cleared the
+    # task state and left the image queued.
+    state = poll.poll_state(45, "queued", None, server_idle=True)
+    assert not state.keep_polling and state.final
+    assert state.fate is F.ABANDONED and state.fate.failed
+    assert poll.poll_state(1000, "saving", None,
+                           server_idle=True).fate is F.ABANDONED
+    # Not right after the request, not when the server was not read, not
+    # while Nova has a task on it, not for an active image.
+    assert poll.poll_state(10, "queued", None, server_idle=True).keep_polling
+    assert poll.poll_state(45, "queued", None).keep_polling
+    assert poll.poll_state(45, "saving", "image_uploading",
+                           server_idle=True).keep_polling
+    assert poll.poll_state(45, "active", None,
+                           server_idle=True).fate is F.ACTIVE
 
 
 def test_poll_backs_off():

@@ -257,7 +257,9 @@ def refresh(request, row_id):
         row.elapsed_seconds, image_status=(image or {}).get("status"),
         task_state=(server or {}).get("OS-EXT-STS:task_state"),
         http_status=(404 if image is None and reachable else http_status),
-        reachable=reachable, volume_snapshot_statuses=volume_statuses)
+        reachable=reachable, volume_snapshot_statuses=volume_statuses,
+        server_idle=server is not None and
+        not server.get("OS-EXT-STS:task_state"))
     if image is None and reachable:
         # Known image id, gone: keep the id on the row for the verdict.
         record = record or records.Record(instance_id=instance_id,
