@@ -58,6 +58,15 @@ def _metadata_quota(case, cloud):
     case.patch(cloud, "server_metadata_update", update)
 
 
+def _metadata_limit(case, cloud):
+    # The words of Nova 34's server metadata API (MetadataLimitExceeded).
+    def update(request, instance_id, metadata):
+        cloud.calls.append("server_metadata_update")
+        raise nova_exc.Forbidden(403, "Maximum number of metadata items "
+                                      "exceeds 128")
+    case.patch(cloud, "server_metadata_update", update)
+
+
 def _second_while_first_runs(case, cloud):
     # The first test is accepted; Nova refuses the second while it runs.
     case.start()
@@ -153,6 +162,9 @@ FAULTS = (
     Fault("server metadata quota hit", _metadata_quota, "start",
           ("was not started", "metadata is full", "Nothing was created"),
           0, 0),
+    Fault("server metadata limit hit (Nova 34's words)", _metadata_limit,
+          "start", ("was not started", "metadata is full",
+                    "Nothing was created"), 0, 0),
     Fault("two test snapshots at once (Nova 409)", _second_while_first_runs,
           "start", ("busy with another task", "Wait until the instance",
                     "This was not a test"), 1, 1),

@@ -35,11 +35,13 @@ def explain(exc, service=_("the service")):
         return "unreachable", _("%s could not be reached; try again "
                                 "later") % service
     detail = service_message(exc)
-    if status == 403 and "quota" in detail.lower() and \
-            "metadata" in detail.lower():
-        # Nova's "Quota exceeded for metadata items" (server metadata:
-        # nova/api/openstack/compute/server_metadata.py, limit
-        # [quota] metadata_items, 128 by default).
+    lowered = detail.lower()
+    if status == 403 and "metadata" in lowered and (
+            "quota" in lowered or "exceeds" in lowered):
+        # Nova's "Quota exceeded for metadata items", or, from the server
+        # metadata API, "Maximum number of metadata items exceeds 128"
+        # (MetadataLimitExceeded, seen on the real cloud; limit [quota]
+        # metadata_items, 128 by default).
         return 403, _("the instance's metadata is full (Nova allows a "
                       "limited number of metadata items per instance, 128 "
                       "by default): remove metadata keys it no longer "
