@@ -47,7 +47,6 @@ class ImageFate(enum.Enum):
                         ImageFate.DELETED, ImageFate.KILLED)
 
 
-_PENDING_STATUSES = ("queued", "saving", "uploading", "importing")
 _TASK_STAGES = {
     "image_snapshot_pending": Stage.REQUESTED,
     "image_snapshot": Stage.SNAPSHOTTING,

@@ -70,7 +70,6 @@ class ImagePosture:
     reasons: tuple
     needs_attention: bool
     attention: tuple          # what is wrong, one sentence each
-    recommended_fix: object   # a Fix, or None
     properties: props.ConsistencyProperties
     # What differs from the good posture, in a few words, for a table row;
     # empty when nothing does.  The sentences why are in ``reasons``.
@@ -147,7 +146,6 @@ def _properties_posture(properties):
     reasons = []
     attention = list(_value_notes(p.guest_agent) +
                      _value_notes(p.require_quiesce))
-    recommended = None
 
     if agent:
         posture = Posture.FILESYSTEM_IF_AGENT
@@ -172,7 +170,6 @@ def _properties_posture(properties):
             attention.append(
                 "os_require_quiesce is not set: a volume-backed snapshot "
                 "whose freeze fails is not reported.")
-            recommended = Fix.REQUIRE_QUIESCE
     elif quiesce:
         posture = Posture.REFUSED
         reasons.append(
@@ -186,7 +183,6 @@ def _properties_posture(properties):
         attention.append(
             "Live snapshots fail: enable the guest agent (or stop the "
             "instance before snapshotting).")
-        recommended = Fix.ENABLE_AGENT
     else:
         posture = Posture.CRASH_ONLY
         reasons.append(
@@ -195,21 +191,17 @@ def _properties_posture(properties):
             "disk as it is, like pulling the power plug.")
         attention.append(
             "Snapshots of running instances are crash-consistent only.")
-        recommended = Fix.MAKE_CONSISTENT
 
     if p.has_dead_fsfreeze:
         reasons.append(props.DEAD_PROPERTY_REASON)
         attention.append(
             "hw_require_fsfreeze is set but has no effect in Nova.")
-        if recommended is None:
-            recommended = Fix.REMOVE_DEAD_FSFREEZE
 
     return ImagePosture(
         posture=posture,
         reasons=tuple(reasons),
         needs_attention=bool(attention),
         attention=tuple(attention),
-        recommended_fix=recommended,
         properties=p,
         headline=_headline(p),
     )
@@ -223,10 +215,6 @@ class FixPlan:
     reason: str            # why not applicable, or what it does
     set_properties: dict   # property -> value to write
     remove_properties: tuple
-
-    @property
-    def changes_anything(self):
-        return bool(self.set_properties or self.remove_properties)
 
 
 def plan_fix(properties, fix):
@@ -257,8 +245,3 @@ def plan_fix(properties, fix):
             return FixPlan(fix, False, "Already set: nothing to change.",
                            {}, ())
     return FixPlan(fix, True, FIX_DESCRIPTIONS[fix], to_set, to_remove)
-
-
-def available_fixes(properties):
-    """The fixes that would change something on this image, in menu order."""
-    return tuple(f for f in Fix if plan_fix(properties, f).applicable)

@@ -77,10 +77,6 @@ class Strength(enum.Enum):
     def rank(self):
         return _RANKS.get(self, 0)
 
-    @property
-    def proves_freeze(self):
-        return self.rank >= 2
-
 
 _RANKS = {Strength.SNAPSHOT_BYTES: 4, Strength.HELD_WRITES: 3,
           Strength.NOVA_QUIESCE: 2, Strength.HOOK_PAIR: 1}

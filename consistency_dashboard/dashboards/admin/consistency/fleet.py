@@ -195,8 +195,8 @@ def load_servers(request, marker, filters, limit):
     """Up to ``limit`` servers of all projects (or of the filtered project)
     from ``marker``, newest first, as plain dicts.
 
-    Returns ``(servers, has_more, max_microversion, property_version,
-    calls)``.  Compute 2.98+: the plugin's REST list with the captured
+    Returns ``(servers, has_more, max_microversion, property_version)``.
+    Compute 2.98+: the plugin's REST list with the captured
     ``image.properties``; older clouds: Horizon's paginated list."""
     try:
         _min, maximum = nova_rest.compute_version_range(request)
@@ -205,7 +205,6 @@ def load_servers(request, marker, filters, limit):
     search = {"project_id": filters.project} if filters.project else {}
     servers = []
     has_more = True
-    calls = 0
     if microversions.at_least(maximum, microversions.SERVER_IMAGE_PROPERTIES):
         version = microversions.SERVER_IMAGE_PROPERTIES
         page_size = min(limit, nova_rest.NOVA_MAX_LIMIT)
@@ -213,18 +212,16 @@ def load_servers(request, marker, filters, limit):
             page, has_more = nova_rest.server_list_all_tenants_page(
                 request, marker=marker, search_opts=search,
                 page_size=min(page_size, limit - len(servers)))
-            calls += 1
             servers.extend(page)
             if not page:
                 has_more = False
             else:
                 marker = page[-1].get("id")
-        return servers, has_more, maximum, version, calls
+        return servers, has_more, maximum, version
     opts = dict(search, marker=marker, paginate=True, all_tenants=True)
     page, has_more, _prev = api.nova.server_list_paged(request,
                                                        search_opts=opts)
-    return ([instance_tabs._plain(s) for s in page], has_more, maximum, None,
-            1)
+    return [instance_tabs._plain(s) for s in page], has_more, maximum, None
 
 
 def load_volumes_by_server(request, servers):
@@ -262,7 +259,6 @@ class Fleet:
     has_more: bool
     next_marker: str
     marker: str
-    server_calls: int = 0
     nova_failed: bool = False
     glance_failed: bool = False
     images_truncated: bool = False
@@ -342,13 +338,13 @@ def load_fleet(request, marker=None, filters=None, limit=None):
     glance_failed = images is None
     images = images or []
     try:
-        servers, has_more, maximum, version, calls = load_servers(
+        servers, has_more, maximum, version = load_servers(
             request, marker, filters, limit)
         nova_failed = False
     except Exception:
         degrade(request, _("Unable to list instances from Nova: only images "
                            "are shown."), _("Nova"))
-        servers, has_more, maximum, version, calls = [], False, None, None, 1
+        servers, has_more, maximum, version = [], False, None, None
         nova_failed = True
     by_id = {i.id: i for i in images}
     snapshots = {}
@@ -376,7 +372,7 @@ def load_fleet(request, marker=None, filters=None, limit=None):
                  has_more=has_more,
                  next_marker=servers[-1].get("id") if servers and has_more
                  else None,
-                 marker=marker, server_calls=calls, nova_failed=nova_failed,
+                 marker=marker, nova_failed=nova_failed,
                  glance_failed=glance_failed, images_truncated=truncated)
 
 
@@ -409,7 +405,7 @@ def iter_all_instances(request, filters=None):
     pages = max_export_pages()
     for _page in range(pages):
         try:
-            servers, has_more, maximum, version, _calls = load_servers(
+            servers, has_more, maximum, version = load_servers(
                 request, marker, filters, nova_rest.NOVA_MAX_LIMIT)
         except Exception as exc:
             _status, why = errors.explain(exc, _("Nova"))

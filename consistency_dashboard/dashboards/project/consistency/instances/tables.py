@@ -67,21 +67,6 @@ def compact_boolean(boolean):
     return format_html("{}", word)
 
 
-def _compact_booleans(props):
-    """The two properties on one line, named by their short names (the full
-    names are the titles, and on the detail page)."""
-    if props is None:
-        return format_html('<span class="text-muted">{}</span>',
-                           _("unknown"))
-    return format_html(
-        '<span class="consistency-compact"><span class="consistency-item">'
-        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
-        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
-        '</abbr>&nbsp;{}</span></span>',
-        _("agent"), compact_boolean(props.guest_agent),
-        _("quiesce"), compact_boolean(props.require_quiesce))
-
-
 def _captured_then_now(captured, current):
     value = compact_boolean(captured)
     if current is not None and current.value != captured.value:
@@ -144,24 +129,6 @@ def boot_source_cell(row):
                            _("not found"))
     return format_html('{}: <a href="{}">{}</a>', _("Image"), url,
                        _short(row.image_name))
-
-
-def captured_cell(row):
-    """Where the values come from is on the detail page."""
-    return _compact_booleans(row.captured.properties)
-
-
-def current_cell(row):
-    if row.current is None:
-        return _compact_booleans(None)
-    captured = row.captured.properties
-    if captured is not None and \
-            captured.guest_agent.value == row.current.guest_agent.value and \
-            captured.require_quiesce.value == \
-            row.current.require_quiesce.value:
-        return format_html('<span class="text-muted">{}</span>',
-                           _("same as captured"))
-    return _compact_booleans(row.current)
 
 
 def prediction_cell(row):
