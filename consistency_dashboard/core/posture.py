@@ -139,69 +139,63 @@ def _headline(p):
     return ""
 
 
+_AGENT_TRUE = (
+    "hw_qemu_guest_agent is true: Nova gives instances booted from this "
+    "image the guest agent channel, and live snapshots ask the agent to "
+    "freeze the filesystems.")
+_AGENT_MUST_RUN = (
+    "The agent must be installed and running inside the guest; Nova never "
+    "reports whether the freeze happened on an image-backed snapshot.")
+
+# (hw_qemu_guest_agent, os_require_quiesce) as Nova reads them ->
+# (posture, reasons, attention).
+POSTURE_TABLE = {
+    (True, True): (Posture.FILESYSTEM_IF_AGENT, (
+        _AGENT_TRUE, _AGENT_MUST_RUN,
+        "os_require_quiesce is true: a volume-backed snapshot fails instead "
+        "of skipping the freeze when the agent does not answer (image-backed "
+        "snapshots still skip it silently, Nova 25.0.0 Yoga and later)."),
+        ()),
+    (True, False): (Posture.FILESYSTEM_IF_AGENT, (
+        _AGENT_TRUE, _AGENT_MUST_RUN,
+        "os_require_quiesce is not true: when the agent does not answer, "
+        "snapshots skip the freeze silently."), (
+        "os_require_quiesce is not set: a volume-backed snapshot whose "
+        "freeze fails is not reported.",)),
+    (False, True): (Posture.REFUSED, (
+        "os_require_quiesce is true but hw_qemu_guest_agent is not: "
+        "instances get no guest agent channel, so Nova refuses live "
+        "snapshots of running instances (image-backed: the snapshot image is "
+        "deleted; volume-backed: the request fails).",
+        "Snapshots of stopped instances, and Ceph RBD direct snapshots, are "
+        "not affected."), (
+        "Live snapshots fail: enable the guest agent (or stop the instance "
+        "before snapshotting).",)),
+    (False, False): (Posture.CRASH_ONLY, (
+        "hw_qemu_guest_agent is not true: instances get no guest agent "
+        "channel, so no freeze is possible; a live snapshot copies the disk "
+        "as it is, like pulling the power plug.",), (
+        "Snapshots of running instances are crash-consistent only.",)),
+}
+
+_DEAD_FSFREEZE_ATTENTION = (
+    "hw_require_fsfreeze is set but has no effect in Nova.")
+
+
 def _properties_posture(properties):
     p = props.read_properties(properties)
-    agent = p.guest_agent.value
-    quiesce = p.require_quiesce.value
-    reasons = []
-    attention = list(_value_notes(p.guest_agent) +
-                     _value_notes(p.require_quiesce))
-
-    if agent:
-        posture = Posture.FILESYSTEM_IF_AGENT
-        reasons.append(
-            "hw_qemu_guest_agent is true: Nova gives instances booted from "
-            "this image the guest agent channel, and live snapshots ask the "
-            "agent to freeze the filesystems.")
-        reasons.append(
-            "The agent must be installed and running inside the guest; "
-            "Nova never reports whether the freeze happened on an "
-            "image-backed snapshot.")
-        if quiesce:
-            reasons.append(
-                "os_require_quiesce is true: a volume-backed snapshot fails "
-                "instead of skipping the freeze when the agent does not "
-                "answer (image-backed snapshots still skip it silently, "
-                "Nova 25.0.0 Yoga and later).")
-        else:
-            reasons.append(
-                "os_require_quiesce is not true: when the agent does not "
-                "answer, snapshots skip the freeze silently.")
-            attention.append(
-                "os_require_quiesce is not set: a volume-backed snapshot "
-                "whose freeze fails is not reported.")
-    elif quiesce:
-        posture = Posture.REFUSED
-        reasons.append(
-            "os_require_quiesce is true but hw_qemu_guest_agent is not: "
-            "instances get no guest agent channel, so Nova refuses live "
-            "snapshots of running instances (image-backed: the snapshot "
-            "image is deleted; volume-backed: the request fails).")
-        reasons.append(
-            "Snapshots of stopped instances, and Ceph RBD direct snapshots, "
-            "are not affected.")
-        attention.append(
-            "Live snapshots fail: enable the guest agent (or stop the "
-            "instance before snapshotting).")
-    else:
-        posture = Posture.CRASH_ONLY
-        reasons.append(
-            "hw_qemu_guest_agent is not true: instances get no guest agent "
-            "channel, so no freeze is possible; a live snapshot copies the "
-            "disk as it is, like pulling the power plug.")
-        attention.append(
-            "Snapshots of running instances are crash-consistent only.")
-
+    posture, reasons, attention = POSTURE_TABLE[
+        (bool(p.guest_agent.value), bool(p.require_quiesce.value))]
+    attention = (_value_notes(p.guest_agent) +
+                 _value_notes(p.require_quiesce) + attention)
     if p.has_dead_fsfreeze:
-        reasons.append(props.DEAD_PROPERTY_REASON)
-        attention.append(
-            "hw_require_fsfreeze is set but has no effect in Nova.")
-
+        reasons += (props.DEAD_PROPERTY_REASON,)
+        attention += (_DEAD_FSFREEZE_ATTENTION,)
     return ImagePosture(
         posture=posture,
-        reasons=tuple(reasons),
+        reasons=reasons,
         needs_attention=bool(attention),
-        attention=tuple(attention),
+        attention=attention,
         properties=p,
         headline=_headline(p),
     )
