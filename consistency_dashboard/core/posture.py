@@ -25,12 +25,16 @@ import dataclasses
 import enum
 
 from consistency_dashboard.core import properties as props
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 
 
 class Posture(enum.Enum):
-    CRASH_ONLY = "crash-consistent only"
-    FILESYSTEM_IF_AGENT = "filesystem-consistent if the agent answers"
-    REFUSED = "snapshot refused unless the agent channel exists"
+    CRASH_ONLY = gettext_noop("crash-consistent only")
+    FILESYSTEM_IF_AGENT = gettext_noop(
+        "filesystem-consistent if the agent answers")
+    REFUSED = gettext_noop(
+        "snapshot refused unless the agent channel exists")
 
 
 class Fix(enum.Enum):
@@ -41,27 +45,28 @@ class Fix(enum.Enum):
 
 
 FIX_LABELS = {
-    Fix.ENABLE_AGENT: "Enable guest agent",
-    Fix.REQUIRE_QUIESCE: "Require quiesce",
-    Fix.MAKE_CONSISTENT: "Make snapshot-consistent",
-    Fix.REMOVE_DEAD_FSFREEZE: "Remove hw_require_fsfreeze",
+    Fix.ENABLE_AGENT: gettext_noop("Enable guest agent"),
+    Fix.REQUIRE_QUIESCE: gettext_noop("Require quiesce"),
+    Fix.MAKE_CONSISTENT: gettext_noop("Make snapshot-consistent"),
+    Fix.REMOVE_DEAD_FSFREEZE: gettext_noop("Remove hw_require_fsfreeze"),
 }
 
 FIX_DESCRIPTIONS = {
-    Fix.ENABLE_AGENT: "Sets hw_qemu_guest_agent=yes.",
-    Fix.REQUIRE_QUIESCE: "Sets os_require_quiesce=yes.",
+    Fix.ENABLE_AGENT: gettext_noop("Sets hw_qemu_guest_agent=yes."),
+    Fix.REQUIRE_QUIESCE: gettext_noop("Sets os_require_quiesce=yes."),
     Fix.MAKE_CONSISTENT:
-        "Sets hw_qemu_guest_agent=yes and os_require_quiesce=yes.",
+        gettext_noop(
+            "Sets hw_qemu_guest_agent=yes and os_require_quiesce=yes."),
     Fix.REMOVE_DEAD_FSFREEZE:
-        "Removes hw_require_fsfreeze, which Nova never reads.",
+        gettext_noop("Removes hw_require_fsfreeze, which Nova never reads."),
 }
 
 # Nova keeps the properties captured at boot in system_metadata
 # (objects.ImageMeta.from_instance); only a rebuild re-reads the image.
-EXISTING_INSTANCES_WARNING = (
-    "Instances that already exist keep the properties they were booted with: "
-    "this change applies only to instances booted (or rebuilt) from the image "
-    "after it.")
+EXISTING_INSTANCES_WARNING = gettext_noop(
+    "Instances that already exist keep the properties they were booted "
+    "with: this change applies only to instances booted (or rebuilt) from "
+    "the image after it.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,26 +85,32 @@ class ImagePosture:
         return self.posture.value
 
 
+_NOT_A_BOOLEAN = gettext_noop(
+    "{name}={raw} is not a boolean Nova understands, so Nova reads it as "
+    "false.")
+
+
 def _value_notes(boolean):
     if boolean.spelling is props.Spelling.UNPARSEABLE:
-        return ("%s=%r is not a boolean Nova understands, so Nova reads it as "
-                "false." % (boolean.name, str(boolean.raw)),)
+        return (fill(_NOT_A_BOOLEAN, name=boolean.name,
+                     raw=repr(str(boolean.raw))),)
     return ()
 
 
 STORAGE_HEADLINES = {
-    "rbd": "Ceph RBD: never frozen",
-    "no_live_snapshot": "no live snapshots: guest suspended, not frozen",
+    "rbd": gettext_noop("Ceph RBD: never frozen"),
+    "no_live_snapshot": gettext_noop(
+        "no live snapshots: guest suspended, not frozen"),
 }
 
 STORAGE_REASONS = {
-    "rbd": (
+    "rbd": gettext_noop(
         "This cloud keeps image-backed root disks on Ceph RBD: Nova "
         "snapshots them with an RBD snapshot and clone and never freezes "
         "the guest, whatever the properties say. Volume-backed instances "
         "booted from this image still freeze, and a snapshot of a cleanly "
         "stopped guest is consistent."),
-    "no_live_snapshot": (
+    "no_live_snapshot": gettext_noop(
         "This cloud cannot take live snapshots of image-backed root disks: "
         "Nova suspends the guest for the copy without freezing it. "
         "Volume-backed instances booted from this image still freeze, and a "
@@ -125,25 +136,28 @@ def _headline(p):
     os_require_quiesce=yes, first the one that decides the outcome."""
     agent, quiesce = p.guest_agent, p.require_quiesce
     if agent.spelling is props.Spelling.UNPARSEABLE:
-        return "hw_qemu_guest_agent value not a boolean (read as false)"
+        return gettext_noop(
+            "hw_qemu_guest_agent value not a boolean (read as false)")
     if not agent.value and quiesce.value:
-        return "quiesce required without the guest agent property"
+        return gettext_noop(
+            "quiesce required without the guest agent property")
     if not agent.value:
-        return "no guest agent property"
+        return gettext_noop("no guest agent property")
     if quiesce.spelling is props.Spelling.UNPARSEABLE:
-        return "os_require_quiesce value not a boolean (read as false)"
+        return gettext_noop(
+            "os_require_quiesce value not a boolean (read as false)")
     if not quiesce.value:
-        return "quiesce not required"
+        return gettext_noop("quiesce not required")
     if p.has_dead_fsfreeze:
-        return "hw_require_fsfreeze set: no effect"
+        return gettext_noop("hw_require_fsfreeze set: no effect")
     return ""
 
 
-_AGENT_TRUE = (
+_AGENT_TRUE = gettext_noop(
     "hw_qemu_guest_agent is true: Nova gives instances booted from this "
     "image the guest agent channel, and live snapshots ask the agent to "
     "freeze the filesystems.")
-_AGENT_MUST_RUN = (
+_AGENT_MUST_RUN = gettext_noop(
     "The agent must be installed and running inside the guest; Nova never "
     "reports whether the freeze happened on an image-backed snapshot.")
 
@@ -152,33 +166,42 @@ _AGENT_MUST_RUN = (
 POSTURE_TABLE = {
     (True, True): (Posture.FILESYSTEM_IF_AGENT, (
         _AGENT_TRUE, _AGENT_MUST_RUN,
-        "os_require_quiesce is true: a volume-backed snapshot fails instead "
-        "of skipping the freeze when the agent does not answer (image-backed "
-        "snapshots still skip it silently, Nova 25.0.0 Yoga and later)."),
+        gettext_noop(
+            "os_require_quiesce is true: a volume-backed snapshot fails "
+            "instead of skipping the freeze when the agent does not answer "
+            "(image-backed snapshots still skip it silently, Nova 25.0.0 "
+            "Yoga and later).")),
         ()),
     (True, False): (Posture.FILESYSTEM_IF_AGENT, (
         _AGENT_TRUE, _AGENT_MUST_RUN,
-        "os_require_quiesce is not true: when the agent does not answer, "
-        "snapshots skip the freeze silently."), (
-        "os_require_quiesce is not set: a volume-backed snapshot whose "
-        "freeze fails is not reported.",)),
+        gettext_noop(
+            "os_require_quiesce is not true: when the agent does not "
+            "answer, snapshots skip the freeze silently.")), (
+        gettext_noop(
+            "os_require_quiesce is not set: a volume-backed snapshot whose "
+            "freeze fails is not reported."),)),
     (False, True): (Posture.REFUSED, (
-        "os_require_quiesce is true but hw_qemu_guest_agent is not: "
-        "instances get no guest agent channel, so Nova refuses live "
-        "snapshots of running instances (image-backed: the snapshot image is "
-        "deleted; volume-backed: the request fails).",
-        "Snapshots of stopped instances, and Ceph RBD direct snapshots, are "
-        "not affected."), (
-        "Live snapshots fail: enable the guest agent (or stop the instance "
-        "before snapshotting).",)),
+        gettext_noop(
+            "os_require_quiesce is true but hw_qemu_guest_agent is not: "
+            "instances get no guest agent channel, so Nova refuses live "
+            "snapshots of running instances (image-backed: the snapshot "
+            "image is deleted; volume-backed: the request fails)."),
+        gettext_noop(
+            "Snapshots of stopped instances, and Ceph RBD direct "
+            "snapshots, are not affected.")), (
+        gettext_noop(
+            "Live snapshots fail: enable the guest agent (or stop the "
+            "instance before snapshotting)."),)),
     (False, False): (Posture.CRASH_ONLY, (
-        "hw_qemu_guest_agent is not true: instances get no guest agent "
-        "channel, so no freeze is possible; a live snapshot copies the disk "
-        "as it is, like pulling the power plug.",), (
-        "Snapshots of running instances are crash-consistent only.",)),
+        gettext_noop(
+            "hw_qemu_guest_agent is not true: instances get no guest agent "
+            "channel, so no freeze is possible; a live snapshot copies the "
+            "disk as it is, like pulling the power plug."),), (
+        gettext_noop(
+            "Snapshots of running instances are crash-consistent only."),)),
 }
 
-_DEAD_FSFREEZE_ATTENTION = (
+_DEAD_FSFREEZE_ATTENTION = gettext_noop(
     "hw_require_fsfreeze is set but has no effect in Nova.")
 
 
@@ -219,7 +242,8 @@ def plan_fix(properties, fix):
     to_remove = ()
     if fix is Fix.REMOVE_DEAD_FSFREEZE:
         if not p.has_dead_fsfreeze:
-            return FixPlan(fix, False, "hw_require_fsfreeze is not set.",
+            return FixPlan(fix, False, gettext_noop(
+                "hw_require_fsfreeze is not set."),
                            {}, ())
         to_remove = (props.DEAD_FSFREEZE,)
     else:
@@ -231,11 +255,13 @@ def plan_fix(properties, fix):
             if fix is Fix.REQUIRE_QUIESCE and not p.guest_agent.value:
                 return FixPlan(
                     fix, False,
-                    "Requiring quiesce without the guest agent would make "
-                    "live snapshots fail: enable the guest agent first, or "
-                    "use Make snapshot-consistent.", {}, ())
+                    gettext_noop(
+                        "Requiring quiesce without the guest agent would "
+                        "make live snapshots fail: enable the guest agent "
+                        "first, or use Make snapshot-consistent."), {}, ())
             to_set[props.REQUIRE_QUIESCE] = props.FIX_VALUE
         if not to_set:
-            return FixPlan(fix, False, "Already set: nothing to change.",
+            return FixPlan(fix, False, gettext_noop(
+                "Already set: nothing to change."),
                            {}, ())
     return FixPlan(fix, True, FIX_DESCRIPTIONS[fix], to_set, to_remove)

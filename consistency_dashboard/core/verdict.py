@@ -46,16 +46,18 @@ from consistency_dashboard.core import properties as props
 from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 from consistency_dashboard.core.poll import ImageFate
 
 
 class Level(enum.Enum):
-    FAILED = "failed"
-    CRASH_CONSISTENT = "crash-consistent"
-    UNKNOWN = "unknown"
-    FILESYSTEM_CONSISTENT = "filesystem-consistent"
-    APPLICATION_CONSISTENT = "application-consistent"
-    IN_PROGRESS = "still running"
+    FAILED = gettext_noop("failed")
+    CRASH_CONSISTENT = gettext_noop("crash-consistent")
+    UNKNOWN = gettext_noop("unknown")
+    FILESYSTEM_CONSISTENT = gettext_noop("filesystem-consistent")
+    APPLICATION_CONSISTENT = gettext_noop("application-consistent")
+    IN_PROGRESS = gettext_noop("still running")
 
     @property
     def final(self):
@@ -403,10 +405,12 @@ def _rbd_location(ev):
                .startswith("rbd://") for loc in ev.image_locations or ())
 
 
-_STEP_AGENT = ("Check that qemu-guest-agent runs in the guest and that its "
-               "fsfreeze hooks succeed, then test again.")
-_STEP_GIVE_AGENT = ("Give the instance hw_qemu_guest_agent (Instances tab, "
-                    "ways to fix), or stop it before snapshotting.")
+_STEP_AGENT = gettext_noop(
+    "Check that qemu-guest-agent runs in the guest and that its fsfreeze "
+    "hooks succeed, then test again.")
+_STEP_GIVE_AGENT = gettext_noop(
+    "Give the instance hw_qemu_guest_agent (Instances tab, ways to fix), or "
+    "stop it before snapshotting.")
 
 
 def _sync_cause(ev, status, message):
@@ -418,36 +422,44 @@ def _sync_cause(ev, status, message):
             _STEP_AGENT
     if status == 409:
         return causes.cause("refused_busy", message=message), \
-            "Wait until the instance's current task ends, then test again."
+            gettext_noop(
+                "Wait until the instance's current task ends, then test "
+                "again.")
     if status == 400 and "guest agent is not enabled" in lowered:
         return causes.cause("refused_no_agent", message=message), \
             _STEP_GIVE_AGENT
     if status == 400 and "quiescing is not supported" in lowered:
         return causes.cause("refused_quiesce_unsupported",
                             message=message), \
-            ("Remove os_require_quiesce, or stop the instance before "
-             "snapshotting.")
+            gettext_noop(
+                "Remove os_require_quiesce, or stop the instance before "
+                "snapshotting.")
     quiesce = ev.captured.require_quiesce.value if ev.captured else None
     if status == 500 and volume and quiesce is not False:
         # snapshot_volume_backed: libvirt's InternalError (a failing hook,
         # a FIFREEZE error) and NotImplementedError of other drivers are
         # HTTP 500, not 409 (nova/compute/api.py).
         return causes.cause("refused_freeze_error", message=message), \
-            ("Check the guest's fsfreeze hooks and the agent's log "
-             "(guest-fsfreeze-freeze), then test again; the compute log "
-             "has libvirt's error.")
+            gettext_noop(
+                "Check the guest's fsfreeze hooks and the agent's log "
+                "(guest-fsfreeze-freeze), then test again; the compute log "
+                "has libvirt's error.")
     if status == 413 or (status == 403 and "quota" in lowered):
         return causes.cause("refused_quota", message=message), \
-            ("Delete old snapshots or test snapshots, or ask for more quota, "
-             "then test again.")
+            gettext_noop(
+                "Delete old snapshots or test snapshots, or ask for more "
+                "quota, then test again.")
     if status == 403:
         return causes.cause("refused_policy", message=message), \
-            "Ask an administrator for the right to snapshot this instance."
+            gettext_noop(
+                "Ask an administrator for the right to snapshot this "
+                "instance.")
     if status == 404:
         return causes.cause("refused_gone", message=message), \
-            "Nothing to test: the instance is gone."
+            gettext_noop("Nothing to test: the instance is gone.")
     return causes.cause("refused_other", status=status, message=message), \
-        "Test again later; if it persists, ask the cloud operator."
+        gettext_noop(
+            "Test again later; if it persists, ask the cloud operator.")
 
 
 def _sync_failure(ev, prediction):
@@ -530,8 +542,9 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
                                   Strength.PREDICTION))
         step = _STEP_GIVE_AGENT
     else:
-        step = ("Test again; if it fails again, ask the cloud operator to "
-                "look for the instance's snapshot error in the compute log.")
+        step = gettext_noop(
+            "Test again; if it fails again, ask the cloud operator to look "
+            "for the instance's snapshot error in the compute log.")
     rests = SRC_EVENTS if cause.code == "event_error" else SRC_GLANCE
     return _verdict(Level.FAILED, cause, items, step, warnings=tuple(warnings),
                     rests_on=rests, strength=Strength.CLOUD)
@@ -540,13 +553,14 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
 def _in_progress(ev, fate, items, cause=None):
     if fate is ImageFate.TIMED_OUT:
         cause = cause or causes.cause("in_progress_timed_out")
-        step = "Check the Test snapshots tab later."
+        step = gettext_noop("Check the Test snapshots tab later.")
     elif fate is ImageFate.UNREACHABLE:
         cause = cause or causes.cause("in_progress_unreachable")
-        step = "The page checks again."
+        step = gettext_noop("The page checks again.")
     else:
         cause = cause or causes.cause("in_progress")
-        step = "The page checks again; a slow snapshot is not a failure."
+        step = gettext_noop(
+            "The page checks again; a slow snapshot is not a failure.")
     if ev.image_status:
         items.append(EvidenceItem("image is %s" % ev.image_status,
                                   SRC_GLANCE))
@@ -630,9 +644,10 @@ def _no_answer(ev, items):
         ": " + message) if message else "")
     return _verdict(
         Level.FAILED, cause, items + [EvidenceItem("no answer", SRC_NOVA)],
-        "Look at the Test snapshots tab: if Nova created the image after "
-        "all, it is listed there; otherwise test again.", rests_on=SRC_NOVA,
-        strength=Strength.CLOUD)
+        gettext_noop(
+            "Look at the Test snapshots tab: if Nova created the image "
+            "after all, it is listed there; otherwise test again."),
+        rests_on=SRC_NOVA, strength=Strength.CLOUD)
 
 
 def _prediction(ev, captured, exact):
@@ -683,8 +698,8 @@ def _after_accept(ev, captured, exact, prediction, items):
     if fate is ImageFate.DEACTIVATED:
         items.append(EvidenceItem("image is deactivated", SRC_GLANCE))
         return _verdict(Level.UNKNOWN, causes.cause("deactivated"), items,
-                        "Ask the cloud operator.", rests_on=SRC_GLANCE,
-                        strength=Strength.CLOUD)
+                        gettext_noop("Ask the cloud operator."),
+                        rests_on=SRC_GLANCE, strength=Strength.CLOUD)
     if fate is not ImageFate.ACTIVE:
         return _in_progress(ev, fate, items)
     if error_event:
@@ -706,8 +721,9 @@ def _volume_snapshots(ev, items):
         items.append(EvidenceItem(", ".join(statuses), SRC_CINDER))
     if "error" in statuses:
         return _verdict(Level.FAILED, causes.cause("volume_snapshot_error"),
-                        items, "Delete this test snapshot and test again; "
-                        "ask the cloud operator if it fails again.",
+                        items, gettext_noop(
+                            "Delete this test snapshot and test again; ask "
+                            "the cloud operator if it fails again."),
                         rests_on=SRC_CINDER, strength=Strength.CLOUD)
     if any(s in ("creating", "backing-up") for s in statuses):
         return _in_progress(ev, ImageFate.PENDING, items,
@@ -777,8 +793,10 @@ class _Path:
                     SRC_STORAGE)
         if self.power in (paths.Power.PAUSED, paths.Power.SUSPENDED):
             return (causes.cause("paused", power=self.power.value),
-                    "Resume the instance before snapshotting (so the agent "
-                    "can freeze it), or stop it cleanly.", SRC_SERVER)
+                    gettext_noop(
+                        "Resume the instance before snapshotting (so the "
+                        "agent can freeze it), or stop it cleanly."),
+                    SRC_SERVER)
         if self.other_driver:
             return (causes.cause("other_driver"), _STEP_STOP_CLEANLY,
                     SRC_DRIVER)
@@ -788,12 +806,14 @@ class _Path:
         return None
 
 
-_STEP_RBD = ("Stop the instance before snapshotting, or use a volume-backed "
-             "instance with os_require_quiesce, for a consistent snapshot.")
-_STEP_STOP_CLEANLY = ("Stop the instance cleanly before snapshotting for a "
-                      "consistent copy.")
-_STEP_NO_CHANNEL = ("Give the instance hw_qemu_guest_agent (Instances tab, "
-                    "ways to fix) and run qemu-guest-agent in the guest.")
+_STEP_RBD = gettext_noop(
+    "Stop the instance before snapshotting, or use a volume-backed instance "
+    "with os_require_quiesce, for a consistent snapshot.")
+_STEP_STOP_CLEANLY = gettext_noop(
+    "Stop the instance cleanly before snapshotting for a consistent copy.")
+_STEP_NO_CHANNEL = gettext_noop(
+    "Give the instance hw_qemu_guest_agent (Instances tab, ways to fix) and "
+    "run qemu-guest-agent in the guest.")
 
 
 def _path_of(ev, captured, exact, items):
@@ -919,12 +939,15 @@ def _proven(pair, code, apps_code, rests_on, strength, verified_by, proof,
 
 def _next_for_verified(pair):
     if pair is not None and pair.application_consistent:
-        return "Nothing to do: keep this snapshot as a backup or delete it."
+        return gettext_noop(
+            "Nothing to do: keep this snapshot as a backup or delete it.")
     if _apps_note(pair):
-        return ("Fix the failing application hooks (see the guest's "
-                "fsfreeze-hook log), then test again.")
-    return ("For application consistency, add fsfreeze hooks for the "
-            "applications in this guest (the guest probe kit has examples).")
+        return gettext_noop(
+            "Fix the failing application hooks (see the guest's "
+            "fsfreeze-hook log), then test again.")
+    return gettext_noop(
+        "For application consistency, add fsfreeze hooks for the "
+        "applications in this guest (the guest probe kit has examples).")
 
 
 def _judge_by_bytes(path, found, guest, warnings):
@@ -971,15 +994,18 @@ def _crash_step(path, guest):
     if path.agent is False:
         return _STEP_NO_CHANNEL
     if guest.pair is not None:
-        return ("The guest's freeze report does not match the snapshot: "
-                "check the agent's log (guest-fsfreeze-freeze) and that "
-                "FIFREEZE succeeds in the guest, then test again.")
+        return gettext_noop(
+            "The guest's freeze report does not match the snapshot: check "
+            "the agent's log (guest-fsfreeze-freeze) and that FIFREEZE "
+            "succeeds in the guest, then test again.")
     if path.agent is None:
-        return ("Check that the instance has hw_qemu_guest_agent and that "
-                "qemu-guest-agent runs and answers in the guest, then test "
-                "again.")
-    return ("Check that qemu-guest-agent is running and answering in the "
-            "guest (the instance has the agent channel), then test again.")
+        return gettext_noop(
+            "Check that the instance has hw_qemu_guest_agent and that "
+            "qemu-guest-agent runs and answers in the guest, then test "
+            "again.")
+    return gettext_noop(
+        "Check that qemu-guest-agent is running and answering in the guest "
+        "(the instance has the agent channel), then test again.")
 
 
 def _judge_proven(path, guest, warnings):
@@ -1018,13 +1044,16 @@ def _judge_guest_only(path, found, guest):
         return _Judgement(
             Level.CRASH_CONSISTENT,
             causes.cause("hook_failed", apps=", ".join(failed)),
-            "Fix the failing application hook, check that the guest is not "
-            "left frozen, then test again.", SRC_GUEST,
+            gettext_noop(
+                "Fix the failing application hook, check that the guest is "
+                "not left frozen, then test again."), SRC_GUEST,
             Strength.GUEST_REPORT)
     if guest.unmatched:
         return _unknown(causes.cause("freeze_no_thaw"),
-                        "Check the guest now (it may still be frozen) and the "
-                        "agent's log, then test again.", SRC_GUEST,
+                        gettext_noop(
+                            "Check the guest now (it may still be frozen) "
+                            "and the agent's log, then test again."),
+                        SRC_GUEST,
                         Strength.GUEST_REPORT)
     pair = guest.pair
     if pair is None:
@@ -1032,22 +1061,29 @@ def _judge_guest_only(path, found, guest):
     if guest.version not in (None, "v1"):
         return _unknown(
             causes.cause("hooks_ran_not_held", seq=pair.seq),
-            "Check the agent's log for the freeze (guest-fsfreeze-freeze): "
-            "FIFREEZE failed or the filesystems cannot be frozen (vfat); "
-            "then test again.", SRC_GUEST, Strength.HOOK_PAIR)
+            gettext_noop(
+                "Check the agent's log for the freeze "
+                "(guest-fsfreeze-freeze): FIFREEZE failed or the "
+                "filesystems cannot be frozen (vfat); then test again."),
+            SRC_GUEST, Strength.HOOK_PAIR)
     return _unknown(
         causes.cause("hooks_ran_unproven", seq=pair.seq,
                      gap=_fmt_seconds(pair.duration)),
         _with_bytes_note(
-            "Update the guest probe kit: its newer version holds a test "
-            "write on each filesystem during the freeze, which proves it.",
+            gettext_noop(
+                "Update the guest probe kit: its newer version holds a "
+                "test write on each filesystem during the freeze, which "
+                "proves it."),
             found), SRC_GUEST, Strength.HOOK_PAIR)
+
+
+_BYTES_NOTE = gettext_noop(
+    "{step} (The snapshot's bytes could not settle it: {why_not}.)")
 
 
 def _with_bytes_note(step, found):
     if found.why_not:
-        return "%s (The snapshot's bytes could not settle it: %s.)" % (
-            step, found.why_not)
+        return fill(_BYTES_NOTE, step=step, why_not=found.why_not)
     return step
 
 
@@ -1063,46 +1099,60 @@ def _judge_nothing_proven(ev, path, found, guest, items):
     report = ev.probe
     if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
         return _unknown(causes.cause("rbd_location_only"), _with_bytes_note(
-            "Ask the cloud operator where instance disks are kept (the "
-            "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or install "
-            "the guest probe kit.", found), SRC_LOCATIONS, Strength.CLOUD)
+            gettext_noop(
+                "Ask the cloud operator where instance disks are kept (the "
+                "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or "
+                "install the guest probe kit."),
+            found), SRC_LOCATIONS, Strength.CLOUD)
     if _probe_silent(report, guest):
         items.append(EvidenceItem(
             "the probe reported earlier freezes in this boot but none for "
             "this snapshot", SRC_GUEST, Strength.GUEST_REPORT))
         return _Judgement(
             Level.CRASH_CONSISTENT, causes.cause("probe_silent"),
-            "Check that qemu-guest-agent is running and answering in the "
-            "guest, then test again.", SRC_GUEST, Strength.GUEST_REPORT)
+            gettext_noop(
+                "Check that qemu-guest-agent is running and answering in "
+                "the guest, then test again."),
+            SRC_GUEST, Strength.GUEST_REPORT)
     if report is None and ev.console_error:
         return _unknown(
             causes.cause("console_unavailable", error=ev.console_error),
             _with_bytes_note(
-                "Set os_require_quiesce so Nova enforces the freeze."
-                if path.volume else "Console output is needed for the "
-                "guest's report; ask the operator to enable it.", found))
+                gettext_noop(
+                    "Set os_require_quiesce so Nova enforces the freeze.")
+                if path.volume else gettext_noop(
+                    "Console output is needed for the guest's report; ask "
+                    "the operator to enable it."), found))
     return _silent(path, found)
+
+
+_STEP_KIT = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it.")
+_STEP_KIT_OR_RECREATE = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it; or recreate the server from its "
+    "boot volume (Instances tab, ways to fix) so it runs with the volume's "
+    "metadata.")
+_STEP_KIT_OR_QUIESCE = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it, or set os_require_quiesce so Nova "
+    "enforces the freeze.")
 
 
 def _silent(path, found):
     """Nothing from the guest and no proof: say what is missing."""
-    kit = ("Install the guest probe kit: its fsfreeze hooks hold a test "
-           "write during the freeze, which proves it")
     if path.agent is None:
         return _unknown(causes.cause("captured_unknown"),
-                        _with_bytes_note(kit + ".", found))
+                        _with_bytes_note(_STEP_KIT, found))
     if path.volume and path.quiesce and not path.exact:
-        return _unknown(causes.cause("volume_not_exact"), _with_bytes_note(
-            kit + "; or recreate the server from its boot volume (Instances "
-            "tab, ways to fix) so it runs with the volume's metadata.",
-            found))
+        return _unknown(causes.cause("volume_not_exact"),
+                        _with_bytes_note(_STEP_KIT_OR_RECREATE, found))
     if path.volume:
         return _unknown(causes.cause("volume_not_enforced"),
-                        _with_bytes_note(kit + ", or set os_require_quiesce "
-                                         "so Nova enforces the freeze.",
-                                         found))
+                        _with_bytes_note(_STEP_KIT_OR_QUIESCE, found))
     return _unknown(causes.cause("image_silent"),
-                    _with_bytes_note(kit + ".", found))
+                    _with_bytes_note(_STEP_KIT, found))
 
 
 def _judge_running(ev, path, found, guest, items, warnings):
@@ -1133,8 +1183,9 @@ def _judge_stopped(ev, found, items):
     """A cold snapshot: consistent if the guest shut down cleanly
     (LibvirtDriver.snapshot takes no live snapshot of a SHUTDOWN guest)."""
     step = _with_bytes_note(
-        "Shut the guest down from inside (so it unmounts its filesystems) "
-        "before snapshotting, then test again.", found)
+        gettext_noop(
+            "Shut the guest down from inside (so it unmounts its "
+            "filesystems) before snapshotting, then test again."), found)
     if found.clean:
         return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                        Strength.SNAPSHOT_BYTES, "snapshot",
@@ -1145,9 +1196,11 @@ def _judge_stopped(ev, found, items):
             Level.CRASH_CONSISTENT,
             causes.cause("bytes_needs_recovery",
                          filesystems=found.filesystems),
-            "Shut the guest down from inside before snapshotting: Nova "
-            "forces the power off after its shutdown timeout, which leaves "
-            "the journal dirty.", SRC_BYTES, Strength.SNAPSHOT_BYTES,
+            gettext_noop(
+                "Shut the guest down from inside before snapshotting: Nova "
+                "forces the power off after its shutdown timeout, which "
+                "leaves the journal dirty."),
+            SRC_BYTES, Strength.SNAPSHOT_BYTES,
             "snapshot", "shown by the snapshot (%s)" % found.proof)
     report = ev.probe
     if report is not None and report.power_down_seen:
