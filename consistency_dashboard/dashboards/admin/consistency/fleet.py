@@ -71,7 +71,8 @@ def degrade(request, message, service):
     if status == 401:
         exceptions.handle(request, message)
     LOG.info("admin consistency: %s (%s)", message, exc)
-    messages.error(request, "%s %s." % (message, why))
+    messages.error(request, _("%(message)s %(why)s.") % {
+        "message": message, "why": why})
     return why
 
 

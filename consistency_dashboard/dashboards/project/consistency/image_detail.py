@@ -19,6 +19,7 @@ from consistency_dashboard.dashboards.project.consistency \
     import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency \
     import tabs as consistency_tabs
+from consistency_dashboard.dashboards.translation import core_text
 
 # How the same properties fare on each path a live snapshot can take
 # (DOMAIN.md "What a snapshot actually does"): the storage setting of
@@ -85,15 +86,15 @@ class FixTab(tabs.Tab):
         for fix in project_tables.FIX_ORDER:
             plan = row.plan(fix)
             fixes.append({
-                "label": core_posture.FIX_LABELS[fix],
+                "label": core_text(core_posture.FIX_LABELS[fix]),
                 "plan": plan,
                 "url": ("%s?image_id=%s" % (
                     reverse(project_tables.FIX_URL, args=(fix.value,)),
                     row.id) if plan.applicable and row.can_modify else None),
             })
         return {"row": row, "fixes": fixes,
-                "existing_instances_warning":
-                    core_posture.EXISTING_INSTANCES_WARNING,
+                "existing_instances_warning": core_text(
+                    core_posture.EXISTING_INSTANCES_WARNING),
                 "instances_url": project_tables.tab_url("instances")}
 
 

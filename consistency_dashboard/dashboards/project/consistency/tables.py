@@ -11,6 +11,8 @@ from horizon import tables
 
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.translation import core_text
+from consistency_dashboard.dashboards.translation import core_text_lazy
 
 INDEX_URL = "horizon:project:consistency:index"
 FIX_URL = "horizon:project:consistency:fix"
@@ -57,6 +59,7 @@ def badge_html(label, attention, headline=""):
     differs from the good posture for this row."""
     badge = ("consistency-badge-attention" if attention
              else "consistency-badge-ok")
+    label, headline = core_text(label), core_text(headline)
     if not headline:
         return format_html('<span class="label {}">{}</span>', badge, label)
     return format_html(
@@ -78,7 +81,8 @@ def attention_cell(row):
     if not row.needs_attention:
         return _("No")
     return format_html_join("", '<div class="text-danger">{}</div>',
-                            ((a,) for a in row.posture.attention))
+                            ((core_text(a),)
+                             for a in row.posture.attention))
 
 
 def image_detail_url(row):
@@ -133,7 +137,7 @@ class FixImage(tables.LinkAction):
 def _fix_action(fix):
     return type("Fix_%s" % fix.value, (FixImage,), {
         "name": "fix_%s" % fix.value,
-        "verbose_name": core_posture.FIX_LABELS[fix],
+        "verbose_name": core_text_lazy(core_posture.FIX_LABELS[fix]),
         "fix": fix,
         "icon": "wrench",
     })
@@ -158,8 +162,9 @@ class BulkFix(tables.Action):
 def _bulk_action(fix):
     return type("BulkFix_%s" % fix.value, (BulkFix,), {
         "name": "bulk_%s" % fix.value,
-        "verbose_name": core_posture.FIX_LABELS[fix],
-        "verbose_name_plural": core_posture.FIX_LABELS[fix],
+        "verbose_name": core_text_lazy(core_posture.FIX_LABELS[fix]),
+        "verbose_name_plural": core_text_lazy(
+            core_posture.FIX_LABELS[fix]),
         "fix": fix,
         "icon": "wrench",
     })

@@ -13,6 +13,7 @@ from consistency_dashboard.dashboards.project.consistency \
     import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency \
     import tabs as consistency_tabs
+from consistency_dashboard.dashboards.translation import core_text
 
 
 class IndexView(tabs.TabbedTableView):
@@ -46,11 +47,11 @@ class ApplyFixView(forms.ModalFormView):
 
     @property
     def page_title(self):
-        return core_posture.FIX_LABELS[self.fix]
+        return core_text(core_posture.FIX_LABELS[self.fix])
 
     @property
     def modal_header(self):
-        return core_posture.FIX_LABELS[self.fix]
+        return core_text(core_posture.FIX_LABELS[self.fix])
 
     @property
     def submit_url(self):
@@ -77,9 +78,10 @@ class ApplyFixView(forms.ModalFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ids = self.image_ids()
-        context["fix_description"] = core_posture.FIX_DESCRIPTIONS[self.fix]
-        context["existing_instances_warning"] = \
-            core_posture.EXISTING_INSTANCES_WARNING
+        context["fix_description"] = core_text(
+            core_posture.FIX_DESCRIPTIONS[self.fix])
+        context["existing_instances_warning"] = core_text(
+            core_posture.EXISTING_INSTANCES_WARNING)
         context["selection"] = fix_forms.preview(self.request, self.fix, ids)
         context["instances_url"] = "%s?tab=consistency__instances" % reverse(
             "horizon:project:consistency:index")

@@ -13,6 +13,7 @@ from horizon import tables
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.dashboards.project.consistency \
     import tables as image_tables
+from consistency_dashboard.dashboards.translation import core_text
 
 INDEX_URL = "horizon:project:consistency:index"
 TAB = "consistency__instances"
@@ -45,9 +46,9 @@ def prediction_detail_cell(row):
     return format_html(
         '<div class="consistency-posture"><strong>{}</strong>'
         '<ul class="consistency-reasons">{}</ul></div>',
-        prediction.summary,
+        core_text(prediction.summary),
         format_html_join("", "<li>{}</li>",
-                         ((r,) for r in prediction.reasons)))
+                         ((core_text(r),) for r in prediction.reasons)))
 
 
 def compact_boolean(boolean):
@@ -141,7 +142,7 @@ def prediction_cell(row):
 
 
 def _cause_line(prediction):
-    text = prediction.cause or ""
+    text = core_text(prediction.cause) or ""
     if prediction.rebuild_needed:
         text = ("%s; %s" % (text, _("rebuild needed")) if text
                 else _("rebuild needed"))
@@ -154,7 +155,7 @@ def action_cell(row):
                            '</span>', _("no action needed"))
     badge = format_html('<span class="label consistency-badge-attention '
                         'consistency-action-needed">{}</span>',
-                        row.prediction.badge)
+                        core_text(row.prediction.badge))
     if getattr(row, "volume_fix_before", None) is not None:
         return format_html('{}<div class="consistency-headline">{}</div>',
                            badge, _("volume fixed: re-create the server"))

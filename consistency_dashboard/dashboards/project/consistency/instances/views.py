@@ -22,6 +22,7 @@ from consistency_dashboard.dashboards.project.consistency.instances \
     import flow_calls
 from consistency_dashboard.dashboards.project.consistency.instances \
     import loading
+from consistency_dashboard.dashboards.translation import core_text
 
 LOG = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def _progress_json(progress, observed=None, ours=False):
     return {
         "steps": [[name, state.value] for name, state in progress.steps],
         "done": progress.done, "failed": progress.failed,
-        "message": progress.message,
+        "message": core_text(progress.message),
         "stale": progress.stale.value if progress.stale else None,
         "needs_confirmation": progress.needs_confirmation,
         "can_discard": allowed,
@@ -233,7 +234,7 @@ class RebuildFromSnapshotView(_InstanceMixin, views.HorizonTemplateView):
                 not progress.done and not progress.failed:
             data["message"] = str(_("This fix was started earlier and is "
                                     "not finished. Next: %s") %
-                                  progress.message)
+                                  core_text(progress.message))
         return data
 
     def get_context_data(self, **kwargs):
@@ -327,19 +328,6 @@ class AdvanceRebuildFromSnapshotView(generic.View):
         LOG.warning("Guided flow step failed", exc_info=True)
         kept = (self._kept_snapshot(request, instance_id)
                 if status == 404 and observed is None else "")
-        return _stopped_json(_("Stopped: %(why)s. %(state)s Nothing was "
-                               "deleted.%(kept)s") % {
-            "why": why, "state": _state_text(observed), "kept": kept},
-            observed=observed)
-
-
-def _state_text(observed):
-    if observed is None:
-        return ""
-    text = _("The instance is %s.") % observed.server_status
-    if observed.record and observed.record.snapshot_id:
-        text = "%s %s" % (text, _("Snapshot %(id)s is %(status)s.") % {
-            "id": observed.record.snapshot_id,
-            "status": "gone" if observed.snapshot_gone
-            else observed.snapshot_status})
-    return text
+        return _stopped_json(_("Stopped: %(why)s. %(where)s%(kept)s") % {
+            "why": why, "where": core_text(flow.where(observed)),
+            "kept": kept}, observed=observed)

@@ -22,6 +22,7 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import records
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
+from consistency_dashboard.dashboards.translation import core_text
 
 
 _LEVEL_BADGES = {
@@ -79,7 +80,7 @@ def badge_html(row):
         "label-default")
     return format_html('<span class="label {} consistency-verdict" '
                        'data-verdict="{}">{}</span>', badge,
-                       row.level_label, row.level_label)
+                       row.level_label, core_text(row.level_label))
 
 
 def resting_item(row):
@@ -115,8 +116,8 @@ def verdict_cell(row):
         '<span class="label {} consistency-verdict" data-verdict="{}">{}'
         '</span><div class="text-muted">{}</div>'
         '<div class="consistency-cause">{}</div>',
-        badge, row.level_label, row.level_label, ", ".join(
-            str(e) for e in extra), verdict.cause)
+        badge, row.level_label, core_text(row.level_label), ", ".join(
+            str(e) for e in extra), core_text(verdict.cause))
 
 
 def evidence_cell(row):
@@ -128,7 +129,8 @@ def evidence_cell(row):
 
 
 def next_step_cell(row):
-    step = row.verdict.next_step if row.verdict is not None else ""
+    step = core_text(row.verdict.next_step) if row.verdict is not None \
+        else ""
     warnings = row.warnings
     loud = ""
     if row.may_still_be_frozen:
