@@ -144,7 +144,7 @@ def prediction_cell(row):
 def _cause_line(prediction):
     text = core_text(prediction.cause) or ""
     if prediction.rebuild_needed:
-        text = ("%s; %s" % (text, _("rebuild needed")) if text
+        text = (_("%(cause)s; rebuild needed") % {"cause": text} if text
                 else _("rebuild needed"))
     return text
 
