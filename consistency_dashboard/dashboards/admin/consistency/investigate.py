@@ -337,7 +337,7 @@ def diagnose(request, instance_id):
         try:
             result.commands = paths.operator_commands(
                 instance_id, row.captured.properties,
-                rows.POWER_BY_STATUS.get(row.status, paths.Power.OTHER))
+                paths.power_from_status(row.status))
         except ValueError:
             result.commands = ()
         step = row.step(paths.FixOption.OPERATOR_NOVA_MANAGE)

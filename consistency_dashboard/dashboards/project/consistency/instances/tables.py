@@ -33,7 +33,7 @@ def captured_detail_cell(row):
     """For detail pages: the values and where they come from."""
     return format_html('{}<div class="consistency-source text-muted">{}'
                        '</div>', _booleans(row.captured.properties),
-                       row.captured.source_label)
+                       core_text(row.captured.source_label))
 
 
 def current_detail_cell(row):
