@@ -101,10 +101,11 @@ SRC_INHERITED = "inherited by the test snapshot image from the instance"
 SRC_VOLUME_METADATA = ("the boot volume's current image metadata (not "
                        "necessarily what the server was started with)")
 
-LOUD_STILL_FROZEN = ("The guest reported a freeze with no thaw: the guest may "
-                     "still be frozen. Check it now: writes inside it block "
-                     "until the filesystems are thawed.")
-LOUD_CONTRADICTION = (
+LOUD_STILL_FROZEN = gettext_noop(
+    "The guest reported a freeze with no thaw: the guest may still be "
+    "frozen. Check it now: writes inside it block until the filesystems are "
+    "thawed.")
+LOUD_CONTRADICTION = gettext_noop(
     "CONTRADICTION: {claim}, but the snapshot's own bytes say {fs} journal "
     "needs recovery, so the copy was not taken frozen. The verdict follows "
     "the snapshot's bytes, which no guest can forge.")
@@ -287,6 +288,11 @@ def _in_window(line, requested, settled, tolerance):
     return low <= line.wall <= high
 
 
+_CLOCK_NOTE = gettext_noop(
+    "The guest's clock disagrees with the cloud's by more than {seconds} s; "
+    "the probe lines count because of their place in the console log.")
+
+
 class _Guest:
     """The guest's report, restricted to the snapshot's window."""
 
@@ -309,10 +315,8 @@ class _Guest:
             inside = _in_window(line, requested, settled, ev.wall_tolerance)
             if by_position:
                 if inside is False:
-                    self.clock_note = (
-                        "The guest's clock disagrees with the cloud's by more "
-                        "than %d s; the probe lines count because of their "
-                        "place in the console log." % ev.wall_tolerance)
+                    self.clock_note = fill(_CLOCK_NOTE,
+                                           seconds="%d" % ev.wall_tolerance)
                 return True
             return bool(inside)
 
@@ -568,6 +572,23 @@ def _in_progress(ev, fate, items, cause=None):
                     rests_on=SRC_GLANCE, strength=Strength.CLOUD)
 
 
+_THAW_FAILED = gettext_noop(
+    "Application hooks failed on thaw ({apps}): check that these "
+    "applications resumed.")
+_GUARD_RELEASED = gettext_noop(
+    "An application hook gave up waiting for the thaw of seq {seq} and "
+    "released its locks on its own: the freeze lasted too long.")
+_DISPUTED = gettext_noop(
+    "The console log has conflicting probe lines (seq {seqs}): they were not "
+    "used as evidence.")
+_OTHER_PAIRS = gettext_noop(
+    "The guest reported {count} more freeze(s) in the same window (another "
+    "backup tool?); the first was used.")
+_NEWER_PROBE = gettext_noop(
+    "The guest writes a newer probe format that this dashboard does not "
+    "read ({count} lines): update the dashboard.")
+
+
 def _pair_items(guest, items, warnings):
     pair = guest.pair
     apps = pair.app_results("freeze")
@@ -593,14 +614,9 @@ def _pair_items(guest, items, warnings):
     thaw_fail = [a for a, r in pair.app_results("thaw").items()
                  if r == "fail"]
     if thaw_fail:
-        warnings.append("Application hooks failed on thaw (%s): check "
-                        "that these applications resumed." %
-                        ", ".join(sorted(thaw_fail)))
+        warnings.append(fill(_THAW_FAILED, apps=", ".join(sorted(thaw_fail))))
     if pair.guards:
-        warnings.append(
-            "An application hook gave up waiting for the thaw of seq %d "
-            "and released its locks on its own: the freeze lasted too "
-            "long." % pair.seq)
+        warnings.append(fill(_GUARD_RELEASED, seq=pair.seq))
 
 
 def _guest_items(guest, items, warnings):
@@ -614,26 +630,21 @@ def _guest_items(guest, items, warnings):
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
     if guest.disputed:
-        warnings.append(
-            "The console log has conflicting probe lines (seq %s): they were "
-            "not used as evidence." % ", ".join(
-                str(p.seq) for p in guest.disputed))
+        warnings.append(fill(_DISPUTED, seqs=", ".join(
+            str(p.seq) for p in guest.disputed)))
     if guest.other_pairs:
-        warnings.append("The guest reported %d more freeze(s) in the same "
-                        "window (another backup tool?); the first was used."
-                        % guest.other_pairs)
+        warnings.append(fill(_OTHER_PAIRS, count=guest.other_pairs))
     if guest.clock_note:
         warnings.append(guest.clock_note)
     if report.counts.unsupported:
-        warnings.append(
-            "The guest writes a newer probe format that this dashboard "
-            "does not read (%d lines): update the dashboard." %
-            report.counts.unsupported)
+        warnings.append(fill(_NEWER_PROBE,
+                             count=report.counts.unsupported))
     if report.baseline_match is probe_mod.BaselineMatch.NOT_FOUND:
         warnings.append(
-            "The console read before the snapshot was not found in the "
-            "one after it; the guest's clock was used to place the probe "
-            "lines.")
+            gettext_noop(
+                "The console read before the snapshot was not found in the "
+                "one after it; the guest's clock was used to place the "
+                "probe lines."))
 
 
 # --- the verdict ------------------------------------------------------------
@@ -703,8 +714,9 @@ def _after_accept(ev, captured, exact, prediction, items):
     if fate is not ImageFate.ACTIVE:
         return _in_progress(ev, fate, items)
     if error_event:
-        warnings.append("Nova's event says Error although the image is "
-                        "active; the image was kept.")
+        warnings.append(gettext_noop(
+            "Nova's event says Error although the image is active; the "
+            "image was kept."))
     items.append(EvidenceItem("image %s is active" % (
         ev.nova.image_id or "(id not known)"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
@@ -963,9 +975,10 @@ def _judge_by_bytes(path, found, guest, warnings):
         return None
     if path.ruled_out() is not None:
         warnings.append(
-            "The snapshot's journal is clean although Nova could not have "
-            "frozen the guest on this path: the filesystem was probably not "
-            "mounted read-write when it was copied.")
+            gettext_noop(
+                "The snapshot's journal is clean although Nova could not "
+                "have frozen the guest on this path: the filesystem was "
+                "probably not mounted read-write when it was copied."))
     pair = guest.pair if guest.pair is not None and path.running else None
     return _proven(pair, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                    Strength.SNAPSHOT_BYTES, "snapshot",
@@ -974,17 +987,18 @@ def _judge_by_bytes(path, found, guest, warnings):
                    has_have="has" if "," not in found.filesystems else "have")
 
 
+_CLAIM_HELD = gettext_noop(
+    "The guest reported its writes held while frozen (seq {seq})")
+_CLAIM_PAIR = gettext_noop("The guest reported a freeze and thaw (seq {seq})")
+
+
 def _contradiction(guest, found, warnings):
     if guest.pair is None:
         return
-    if guest.writes_proved:
-        claim = ("The guest reported its writes held while frozen (seq %d)"
-                 % guest.pair.seq)
-    else:
-        claim = "The guest reported a freeze and thaw (seq %d)" % \
-            guest.pair.seq
-    warnings.insert(0, LOUD_CONTRADICTION.format(claim=claim,
-                                                 fs=found.filesystems))
+    claim = _CLAIM_HELD if guest.writes_proved else _CLAIM_PAIR
+    warnings.insert(0, fill(LOUD_CONTRADICTION,
+                            claim=fill(claim, seq=guest.pair.seq),
+                            fs=found.filesystems))
 
 
 def _crash_step(path, guest):
@@ -1015,9 +1029,10 @@ def _judge_proven(path, guest, warnings):
                          for m, s in guest.held)
         if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
             warnings.append(
-                "The image is stored on Ceph (rbd:// location), but the "
-                "guest's freeze shows Nova took the live snapshot path: "
-                "instance disks are not on Ceph here.")
+                gettext_noop(
+                    "The image is stored on Ceph (rbd:// location), but "
+                    "the guest's freeze shows Nova took the live snapshot "
+                    "path: instance disks are not on Ceph here."))
         return _proven(pair, "held_writes", "held_writes_apps", SRC_HELD,
                        Strength.HELD_WRITES, "guest",
                        "proven by the guest's held writes (%s)" % held,
@@ -1159,9 +1174,10 @@ def _judge_running(ev, path, found, guest, items, warnings):
     if guest.pair is not None and (path.ruled_out() is not None or
                                    not path.running):
         warnings.append(
-            "The guest reported a freeze during the snapshot, but Nova "
-            "could not have frozen it on this path: the freeze came from "
-            "somewhere else.")
+            gettext_noop(
+                "The guest reported a freeze during the snapshot, but Nova "
+                "could not have frozen it on this path: the freeze came "
+                "from somewhere else."))
         guest.pair = None
     judged = _judge_by_bytes(path, found, guest, warnings) or \
         _judge_proven(path, guest, warnings)
