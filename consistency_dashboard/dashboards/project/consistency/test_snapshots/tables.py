@@ -136,14 +136,14 @@ def next_step_cell(row):
     if row.may_still_be_frozen:
         loud = format_html('<div class="alert alert-danger '
                            'consistency-still-frozen"><strong>{}</strong>'
-                           '</div>', core_verdict.LOUD_STILL_FROZEN)
+                           '</div>', core_text(core_verdict.LOUD_STILL_FROZEN))
     others = [w for w in warnings if w != core_verdict.LOUD_STILL_FROZEN]
     return format_html(
         '{}<div class="consistency-next-step">{}</div>{}', loud,
         step or "-",
         format_html_join("", '<div class="text-warning '
                          'consistency-warning">{}</div>',
-                         ((w,) for w in others)))
+                         ((core_text(w),) for w in others)))
 
 
 class StageColumn(tables.Column):
