@@ -48,6 +48,7 @@ from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
 from consistency_dashboard.core.i18n import fill
 from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import Text
 from consistency_dashboard.core.poll import ImageFate
 
 
@@ -67,13 +68,13 @@ class Level(enum.Enum):
 class Strength(enum.Enum):
     """How much an evidence item can prove, strongest first.  Only the
     first three prove a freeze."""
-    SNAPSHOT_BYTES = "strongest: the snapshot's own bytes"
-    HELD_WRITES = "strong: writes held in the guest"
-    NOVA_QUIESCE = "strong: Nova's enforced quiesce"
-    HOOK_PAIR = "weak: hooks ran"
-    GUEST_REPORT = "reported by the guest"
-    CLOUD = "stated by the cloud"
-    PREDICTION = "predicted"
+    SNAPSHOT_BYTES = gettext_noop("strongest: the snapshot's own bytes")
+    HELD_WRITES = gettext_noop("strong: writes held in the guest")
+    NOVA_QUIESCE = gettext_noop("strong: Nova's enforced quiesce")
+    HOOK_PAIR = gettext_noop("weak: hooks ran")
+    GUEST_REPORT = gettext_noop("reported by the guest")
+    CLOUD = gettext_noop("stated by the cloud")
+    PREDICTION = gettext_noop("predicted")
 
     @property
     def rank(self):
@@ -83,23 +84,27 @@ class Strength(enum.Enum):
 _RANKS = {Strength.SNAPSHOT_BYTES: 4, Strength.HELD_WRITES: 3,
           Strength.NOVA_QUIESCE: 2, Strength.HOOK_PAIR: 1}
 
-SRC_NOVA = "Nova createImage response"
-SRC_GLANCE = "Glance image status"
-SRC_LOCATIONS = "Glance image locations"
-SRC_EVENTS = "Nova instance action events"
-SRC_GUEST = "reported by the guest (console log)"
-SRC_HELD = "writes held in the guest (console log)"
-SRC_BYTES = "the snapshot's own bytes (read from Glance)"
-SRC_QUIESCE = "Nova's synchronous quiesce (volume-backed, os_require_quiesce)"
-SRC_CONSOLE = "Nova console output"
-SRC_CINDER = "Cinder volume snapshots"
-SRC_SERVER = "Nova server state at the request"
-SRC_STORAGE = "cloud storage setting"
-SRC_PREDICTION = "predicted from what is known (Nova does not say)"
-SRC_CAPTURED = "properties captured at boot"
-SRC_INHERITED = "inherited by the test snapshot image from the instance"
-SRC_VOLUME_METADATA = ("the boot volume's current image metadata (not "
-                       "necessarily what the server was started with)")
+SRC_NOVA = gettext_noop("Nova createImage response")
+SRC_GLANCE = gettext_noop("Glance image status")
+SRC_LOCATIONS = gettext_noop("Glance image locations")
+SRC_EVENTS = gettext_noop("Nova instance action events")
+SRC_GUEST = gettext_noop("reported by the guest (console log)")
+SRC_HELD = gettext_noop("writes held in the guest (console log)")
+SRC_BYTES = gettext_noop("the snapshot's own bytes (read from Glance)")
+SRC_QUIESCE = gettext_noop(
+    "Nova's synchronous quiesce (volume-backed, os_require_quiesce)")
+SRC_CONSOLE = gettext_noop("Nova console output")
+SRC_CINDER = gettext_noop("Cinder volume snapshots")
+SRC_SERVER = gettext_noop("Nova server state at the request")
+SRC_STORAGE = gettext_noop("cloud storage setting")
+SRC_PREDICTION = gettext_noop(
+    "predicted from what is known (Nova does not say)")
+SRC_CAPTURED = gettext_noop("properties captured at boot")
+SRC_INHERITED = gettext_noop(
+    "inherited by the test snapshot image from the instance")
+SRC_VOLUME_METADATA = gettext_noop(
+    "the boot volume's current image metadata (not necessarily what the "
+    "server was started with)")
 
 LOUD_STILL_FROZEN = gettext_noop(
     "The guest reported a freeze with no thaw: the guest may still be "
@@ -180,12 +185,14 @@ class Evidence:
 
 
 _SOURCE_NAMES = {
-    captured_mod.CapturedSource.SERVER:
-        SRC_CAPTURED + ", as Nova reports them for the server",
-    captured_mod.CapturedSource.SNAPSHOT:
-        SRC_CAPTURED + ", from an earlier snapshot of the instance",
+    captured_mod.CapturedSource.SERVER: gettext_noop(
+        "properties captured at boot, as Nova reports them for the server"),
+    captured_mod.CapturedSource.SNAPSHOT: gettext_noop(
+        "properties captured at boot, from an earlier snapshot of the "
+        "instance"),
     captured_mod.CapturedSource.BOOT_VOLUME: SRC_VOLUME_METADATA,
-    captured_mod.CapturedSource.UNKNOWN: SRC_CAPTURED + ", source unknown",
+    captured_mod.CapturedSource.UNKNOWN: gettext_noop(
+        "properties captured at boot, source unknown"),
 }
 
 
@@ -242,12 +249,22 @@ class Verdict(_Basis):
 
 
 
+# (the source's strength is known) -> the line naming what a verdict rests on
+_RESTS_ON = {
+    True: gettext_noop("rests on {source} ({strength})"),
+    False: gettext_noop("rests on {source}"),
+}
+
+
 def basis_text(proof, rests_on, strength):
     if proof:
         return proof
     if rests_on:
         label = getattr(strength, "value", strength)
-        return "rests on %s%s" % (rests_on, " (%s)" % label if label else "")
+        # A source read back from a record is the plain English words of
+        # one of the SRC_* names: still the catalogue's msgid.
+        return fill(_RESTS_ON[bool(label)], source=Text(rests_on),
+                    strength=Text(label or ""))
     return ""
 
 
@@ -765,7 +782,7 @@ def _awaiting_volume_thaw(ev):
 
 # --- an active image: ranked evidence ----------------------------------------
 
-SRC_DRIVER = "cloud hypervisor setting"
+SRC_DRIVER = gettext_noop("cloud hypervisor setting")
 
 
 @dataclasses.dataclass(frozen=True)
