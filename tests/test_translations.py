@@ -97,6 +97,9 @@ GERMAN = {
     str(paths.Outcome.CRASH_CONSISTENT.value): "nur absturzkonsistent",
     "booted without the guest agent channel":
         "ohne Kanal zum Gastagenten gestartet",
+    "rests on {source} ({strength})": "beruht auf {source} ({strength})",
+    str(verdict.SRC_GLANCE): "Glance-Abbildstatus",
+    str(verdict.Strength.CLOUD.value): "von der Cloud angegeben",
 }
 
 
@@ -134,6 +137,11 @@ def test_core_words_are_translated_at_the_edge(german):
             "Nova hat den Snapshot abgelehnt (HTTP 409): busy."
         assert core_text(prediction.summary) == \
             "nur absturzkonsistent – ohne Kanal zum Gastagenten gestartet"
+        # What a verdict read back from an image rests on: plain English
+        # words, still the catalogue's msgids.
+        assert core_text(verdict.basis_text(
+            "", "Glance image status", "stated by the cloud")) == \
+            "beruht auf Glance-Abbildstatus (von der Cloud angegeben)"
         # A word with no translation stays English.
         assert core_text(posture.FIX_LABELS[posture.Fix.ENABLE_AGENT]) == \
             "Enable guest agent"

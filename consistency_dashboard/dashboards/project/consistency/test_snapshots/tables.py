@@ -107,7 +107,7 @@ def verdict_cell(row):
     # What the verdict rests on, in the core's words ("proven by the
     # snapshot (ext4 / clean)", "rests on ... (weak: hooks ran)").
     if getattr(verdict, "basis", ""):
-        extra.append(verdict.basis)
+        extra.append(core_text(verdict.basis))
     if verdict.freeze_seconds is not None:
         measured = getattr(verdict, "freeze_measured_by", None)
         extra.append(_("frozen %.2f s") % verdict.freeze_seconds +
