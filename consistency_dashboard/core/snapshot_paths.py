@@ -56,11 +56,12 @@ class BootSource(enum.Enum):
 
 
 class Power(enum.Enum):
-    RUNNING = "running"
-    STOPPED = "stopped"
-    PAUSED = "paused"
-    SUSPENDED = "suspended"
-    OTHER = "other"
+    # Marked: a sentence names the power state ("paused instance: ...").
+    RUNNING = gettext_noop("running")
+    STOPPED = gettext_noop("stopped")
+    PAUSED = gettext_noop("paused")
+    SUSPENDED = gettext_noop("suspended")
+    OTHER = gettext_noop("other")
 
 
 class Storage(enum.Enum):
