@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import rebuild_flow as flow
 from consistency_dashboard.core import timestamps
 
@@ -26,13 +27,6 @@ class FlowStopped(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def _plain(resource):
-    inner = getattr(resource, "_apiresource", resource)
-    if isinstance(inner, dict):
-        return dict(inner)
-    return inner.to_dict() if hasattr(inner, "to_dict") else {}
 
 
 def server_image_id(server):
@@ -55,7 +49,7 @@ def _snapshot(request, instance_id, snapshot_id):
     snapshot of this instance owned by this project is treated as gone: the
     flow never writes to it, rebuilds from it or deletes it."""
     try:
-        image = _plain(api.glance.image_get(request, snapshot_id))
+        image = resources.plain(api.glance.image_get(request, snapshot_id))
     except Exception as exc:
         if errors.status_of(exc) != 404:
             raise
@@ -78,7 +72,7 @@ def find_tagged_snapshot(request, instance_id):
         request, filters={flow.SNAPSHOT_TAG: flow.SNAPSHOT_TAG_VERSION,
                           flow.SNAPSHOT_INSTANCE: instance_id,
                           "owner": request.user.project_id})
-    ours = [i for i in (_plain(f) for f in found)
+    ours = [i for i in (resources.plain(f) for f in found)
             if flow.is_flow_snapshot(i, instance_id, request.user.project_id)]
     ours.sort(key=lambda i: timestamps.parse_timestamp(
         i.get("created_at")) or datetime.datetime.min.replace(
@@ -206,7 +200,7 @@ def _withdraw(request, instance_id, previous):
 
 def _take_snapshot(request, instance_id, intent, previous):
     try:
-        image_id, _request_id = nova_snapshot.create_image(
+        image_id, _request_id = server_calls.create_image(
             request, instance_id, _snapshot_name(instance_id),
             flow.snapshot_metadata(instance_id))
     except Exception:

@@ -10,8 +10,7 @@ from horizon import messages
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.core import microversions
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency.instances \
     import views as instance_views
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -36,14 +35,9 @@ def load_server(request, instance_id):
     Nova's 404 is ``(None, True)``; any other failure is said and sends the
     user back to the tab."""
     try:
-        try:
-            _min, maximum = nova_rest.compute_version_range(request)
-        except Exception:
-            maximum = None
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES):
-            return nova_rest.server_get(request, instance_id), False
-        return rows.plain(api.nova.server_get(request, instance_id)), False
+        server, _version = server_calls.server_with_properties(
+            request, instance_id, server_calls.max_microversion(request))
+        return server, False
     except Exception as exc:
         status, _why = errors.explain(exc, _("Nova"))
         if status == 404 or type(exc).__name__ in ("NotFound",
