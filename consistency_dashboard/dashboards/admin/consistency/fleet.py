@@ -34,7 +34,8 @@ from consistency_dashboard.api import errors
 from consistency_dashboard.api import resources
 from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import captured as core_captured
-from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
 

@@ -1,3 +1,7 @@
+"""The Images table: one row per Glance image (rows.py), its properties
+raw beside what Nova reads, the best live snapshot it allows, and the fix
+actions (one image, or the selection) that lead to the fix view
+(views.py)."""
 from urllib import parse
 
 from django import shortcuts
@@ -10,38 +14,21 @@ from horizon import messages
 from horizon import tables
 
 from consistency_dashboard.core import posture as core_posture
-from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency import \
+    tables as panel_tables
 
-INDEX_URL = "horizon:project:consistency:index"
 FIX_URL = "horizon:project:consistency:fix"
 IMAGE_DETAIL_URL = "horizon:project:consistency:image_detail"
-
-
-def boolean_cell(boolean):
-    """Raw value beside what Nova reads, when they differ."""
-    if not boolean.present:
-        return format_html('<span class="text-muted">{}</span>',
-                           _("not set (false)"))
-    parsed = _("true") if boolean.value else _("false")
-    if boolean.spelling.value == "unparseable":
-        return format_html(
-            '<code class="consistency-raw">{}</code> '
-            '<span class="label label-warning" title="{}">{}</span>',
-            str(boolean.raw),
-            _("Not a boolean Nova understands; Nova reads it as false."),
-            _("unparseable: false"))
-    if boolean.raw_differs:
-        return format_html('<code class="consistency-raw">{}</code> &rarr; {}',
-                           str(boolean.raw), parsed)
-    return format_html('{}', parsed)
 
 
 def properties_cell(row):
     """The image's snapshot properties, one labelled line each, raw beside
     what Nova reads; hw_require_fsfreeze only when present, marked as having
     no effect (why: the legend above the table and the detail page)."""
-    lines = [("hw_qemu_guest_agent", boolean_cell(row.guest_agent)),
-             ("os_require_quiesce", boolean_cell(row.require_quiesce))]
+    lines = [("hw_qemu_guest_agent",
+              panel_tables.boolean_cell(row.guest_agent)),
+             ("os_require_quiesce",
+              panel_tables.boolean_cell(row.require_quiesce))]
     if row.dead_fsfreeze is not None:
         lines.append(("hw_require_fsfreeze", format_html(
             '<code class="consistency-raw consistency-dead">{}</code> '
@@ -52,26 +39,14 @@ def properties_cell(row):
         'name">{}:</span>&nbsp;{}</div>', lines)
 
 
-def badge_html(label, attention, headline=""):
-    """The outcome badge and, under it, at most one short line saying what
-    differs from the good posture for this row."""
-    badge = ("consistency-badge-attention" if attention
-             else "consistency-badge-ok")
-    if not headline:
-        return format_html('<span class="label {}">{}</span>', badge, label)
-    return format_html(
-        '<span class="label {}">{}</span>'
-        '<div class="consistency-headline">{}</div>', badge, label, headline)
-
-
 def posture_cell(row):
     if not row.boots_instances:
-        # The sentence why (image_rows.NOT_BOOTED_REASON) is on the detail
+        # The sentence why (rows.NOT_BOOTED_REASON) is on the detail
         # page.
-        return badge_html(_("not booted from"), False,
-                          _("kernel or ramdisk image"))
-    return badge_html(row.posture.label, row.needs_attention,
-                      row.posture.headline)
+        return panel_tables.badge_html(_("not booted from"), False,
+                                       _("kernel or ramdisk image"))
+    return panel_tables.badge_html(row.posture.label, row.needs_attention,
+                                   row.posture.headline)
 
 
 def attention_cell(row):
@@ -85,25 +60,8 @@ def image_detail_url(row):
     return reverse(IMAGE_DETAIL_URL, args=(row.id,))
 
 
-def tab_url(slug="images"):
-    """The panel with one tab named: the tab group is sticky (Horizon
-    remembers the last tab in a cookie and shows it unless the URL names
-    one), so every redirect names the tab it returns to."""
-    return "%s?tab=consistency__%s" % (reverse(INDEX_URL), slug)
-
-
-# Images tab query parameter: list this one image (links from instances).
-ONE_IMAGE_PARAM = "image_id"
-
-
-def image_url(image_id):
-    """The Images tab showing one image."""
-    return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
-        {"tab": "consistency__images", ONE_IMAGE_PARAM: image_id}))
-
-
 def instances_cell(row):
-    url = "%s?%s" % (reverse(INDEX_URL), parse.urlencode(
+    url = "%s?%s" % (reverse(panel_tables.INDEX_URL), parse.urlencode(
         {"tab": "consistency__instances", "image": row.id}))
     return format_html('<a href="{}">{}</a>', url, row.instance_count)
 
@@ -149,7 +107,7 @@ class BulkFix(tables.Action):
     def handle(self, data_table, request, object_ids):
         if not object_ids:
             messages.info(request, _("Select one or more images first."))
-            return shortcuts.redirect(tab_url())
+            return shortcuts.redirect(panel_tables.tab_url())
         query = parse.urlencode([("image_id", i) for i in object_ids])
         return shortcuts.redirect("%s?%s" % (
             reverse(FIX_URL, args=(self.fix.value,)), query))
@@ -178,36 +136,7 @@ class ImageNameFilter(tables.FilterAction):
     filter_choices = (("name", _("Image Name ="), True),)
 
 
-class AttentionToggle(tables.LinkAction):
-    """Toggle a tab between all rows and the ones that need attention
-    (``?attention=1``), keeping the tab's other filters."""
-    name = "attention"
-    icon = "filter"
-    verbose_name = _("Needs attention only")
-    tab = None
-    label_filter = None      # what a click does while showing everything
-    label_show_all = None    # what a click does while filtered
-    keep_params = ()
-
-    def get_link_url(self, datum=None):
-        request = self.table.request
-        query = {"tab": self.tab}
-        for param in self.keep_params:
-            if request.GET.get(param):
-                query[param] = request.GET[param]
-        if request.GET.get("attention") != "1":
-            query["attention"] = "1"
-        return "%s?%s" % (reverse(INDEX_URL), parse.urlencode(query))
-
-    def allowed(self, request, datum=None):
-        # The label says what a click does next.
-        filtered = request.GET.get("attention") == "1"
-        self.verbose_name = (self.label_show_all if filtered
-                             else self.label_filter)
-        return True
-
-
-class AttentionFilter(AttentionToggle):
+class AttentionFilter(panel_tables.AttentionToggle):
     tab = "consistency__images"
     label_filter = _("Needs attention only")
     label_show_all = _("Show all images")

@@ -1,20 +1,20 @@
+"""The Images tab: the Glance images this project can use, one page at a
+time, each with what the core makes of its properties and how many of the
+project's instances were booted from it."""
 from django.utils.translation import gettext_lazy as _
 
 from horizon import exceptions
 from horizon import messages
-from horizon import tabs
 
 from openstack_dashboard import api
 
-from consistency_dashboard.dashboards.project.consistency.guest_setup \
-    import tabs as guest_setup_tabs
-from consistency_dashboard.dashboards.project.consistency import image_rows
-from consistency_dashboard.dashboards.project.consistency.instances \
-    import tabs as instances_tabs
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import tables
 from consistency_dashboard.dashboards.project.consistency import paging
-from consistency_dashboard.dashboards.project.consistency import tables
-from consistency_dashboard.dashboards.project.consistency.test_snapshots \
-    import tabs as test_snapshots_tabs
+from consistency_dashboard.dashboards.project.consistency import \
+    tables as panel_tables
 
 
 def project_servers(request):
@@ -54,7 +54,7 @@ class ImagesTab(paging.PagedTableTab):
             "name" else ""
         if name:
             filters["name"] = name
-        only = (request.GET.get(tables.ONE_IMAGE_PARAM) or "").strip()
+        only = (request.GET.get(panel_tables.ONE_IMAGE_PARAM) or "").strip()
         if only:
             # The link from an instance's boot image: that image alone.
             filters["id"] = "in:" + only
@@ -90,11 +90,3 @@ class ImagesTab(paging.PagedTableTab):
             messages.info(request, _("Showing only the images on this page "
                                      "that need attention."))
         return rows
-
-
-class ConsistencyTabs(tabs.TabGroup):
-    slug = "consistency"
-    tabs = (ImagesTab, instances_tabs.InstancesTab,
-            test_snapshots_tabs.TestSnapshotsTab,
-            guest_setup_tabs.GuestSetupTab)
-    sticky = True

@@ -1,33 +1,19 @@
+"""The fix view: the confirmation of one fix on the selected images, and
+its submit (forms.py sets the properties through Horizon's
+``api.glance.image_update_properties``)."""
 from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from horizon import forms
-from horizon import tabs
 
 from consistency_dashboard.core import posture as core_posture
-from consistency_dashboard.dashboards.project.consistency \
+from consistency_dashboard.dashboards.project.consistency.images \
     import forms as fix_forms
-from consistency_dashboard.dashboards.project.consistency import image_rows
-from consistency_dashboard.dashboards.project.consistency \
-    import tables as project_tables
-from consistency_dashboard.dashboards.project.consistency \
-    import tabs as consistency_tabs
-
-
-class IndexView(tabs.TabbedTableView):
-    tab_group_class = consistency_tabs.ConsistencyTabs
-    template_name = "consistency_dashboard/project/index.html"
-    page_title = _("Snapshot Consistency")
-
-    def _tab_of(self, table):
-        return self._table_dict[table._meta.name]["tab"]
-
-    def has_more_data(self, table):
-        return self._tab_of(table).has_more_data(table)
-
-    def has_prev_data(self, table):
-        return self._tab_of(table).has_prev_data(table)
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
+from consistency_dashboard.dashboards.project.consistency import \
+    tables as panel_tables
 
 
 class ApplyFixView(forms.ModalFormView):
@@ -35,8 +21,8 @@ class ApplyFixView(forms.ModalFormView):
     template_name = "consistency_dashboard/project/fix.html"
     modal_id = "apply_fix_modal"
     submit_label = _("Apply")
-    success_url = property(lambda self: project_tables.tab_url())
-    cancel_url = property(lambda self: project_tables.tab_url())
+    success_url = property(lambda self: panel_tables.tab_url())
+    cancel_url = property(lambda self: panel_tables.tab_url())
 
     def dispatch(self, request, *args, **kwargs):
         self.fix = image_rows.FIX_BY_SLUG.get(kwargs.get("fix"))
