@@ -24,7 +24,8 @@ At the root:
 * ``tables.py``: what the tabs' tables share (``tab_url``, the outcome
   badge, boolean cells, the needs-attention toggle);
 * ``paging.py``: paginated table tabs; ``detail_base.py``: what the detail
-  pages share.
+  pages share; ``modal_base.py``: what the modal forms share (submit URL,
+  where success and cancel lead, the row given to the form).
 
 The decisions are the core's (``consistency_dashboard/core``); the calls
 Horizon's ``openstack_dashboard.api`` does not make are in

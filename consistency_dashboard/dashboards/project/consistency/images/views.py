@@ -5,24 +5,27 @@ from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from horizon import forms
-
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency.images \
     import forms as fix_forms
 from consistency_dashboard.dashboards.project.consistency.images \
     import rows as image_rows
 from consistency_dashboard.dashboards.project.consistency import \
+    modal_base
+from consistency_dashboard.dashboards.project.consistency import \
     tables as panel_tables
 
 
-class ApplyFixView(forms.ModalFormView):
+class ApplyFixView(modal_base.RowModalFormView):
     form_class = fix_forms.ApplyFixForm
     template_name = "consistency_dashboard/project/fix.html"
     modal_id = "apply_fix_modal"
     submit_label = _("Apply")
-    success_url = property(lambda self: panel_tables.tab_url())
-    cancel_url = property(lambda self: panel_tables.tab_url())
+    submit_url_name = "horizon:project:consistency:fix"
+    url_kwarg = "fix"
+
+    def back_url(self):
+        return panel_tables.tab_url()
 
     def dispatch(self, request, *args, **kwargs):
         self.fix = image_rows.FIX_BY_SLUG.get(kwargs.get("fix"))
@@ -38,11 +41,6 @@ class ApplyFixView(forms.ModalFormView):
     def modal_header(self):
         return core_posture.FIX_LABELS[self.fix]
 
-    @property
-    def submit_url(self):
-        return reverse("horizon:project:consistency:fix",
-                       args=(self.fix.value,))
-
     def image_ids(self):
         source = self.request.POST if self.request.method == "POST" \
             else self.request.GET
@@ -55,10 +53,8 @@ class ApplyFixView(forms.ModalFormView):
     def get_initial(self):
         return {"fix": self.fix.value, "image_ids": ",".join(self.image_ids())}
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["fix"] = self.fix
-        return kwargs
+    def form_kwargs(self):
+        return {"fix": self.fix}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
