@@ -122,6 +122,18 @@ def property_version(maximum):
 
 # --- The REST calls at 2.98 -----------------------------------------------
 
+def _list_path(query, marker, page_size):
+    """``/servers/detail`` with ``query``, one more than ``page_size`` (to
+    know whether there is more) from ``marker``, newest first as Horizon's
+    paginated list sorts."""
+    query = dict(query, limit=page_size + 1,
+                 sort_key=["created_at", "display_name", "uuid"],
+                 sort_dir=["desc", "desc", "desc"])
+    if marker:
+        query["marker"] = marker
+    return "/servers/detail?%s" % parse.urlencode(query, doseq=True)
+
+
 @profiler.trace
 def server_list_page(request, marker=None, search_opts=None,
                      microversion=microversions.SERVER_IMAGE_PROPERTIES,
@@ -132,13 +144,8 @@ def server_list_page(request, marker=None, search_opts=None,
     page_size = page_size or horizon_utils.get_page_size(request)
     query = dict(search_opts or {})
     query.setdefault("project_id", request.user.project_id)
-    query["limit"] = page_size + 1
-    if marker:
-        query["marker"] = marker
-    query["sort_key"] = ["created_at", "display_name", "uuid"]
-    query["sort_dir"] = ["desc", "desc", "desc"]
-    servers = _get(request, "/servers/detail?%s" % parse.urlencode(
-        query, doseq=True), microversion).get("servers", [])
+    servers = _get(request, _list_path(query, marker, page_size),
+                   microversion).get("servers", [])
     has_more = len(servers) > page_size
     return servers[:page_size], has_more
 
@@ -163,13 +170,7 @@ def server_list_all_tenants_page(
     query = {k: v for k, v in dict(search_opts or {}).items()
              if v is not None}
     query["all_tenants"] = 1
-    query["limit"] = page_size + 1
-    if marker:
-        query["marker"] = marker
-    query["sort_key"] = ["created_at", "display_name", "uuid"]
-    query["sort_dir"] = ["desc", "desc", "desc"]
-    body = _get(request, "/servers/detail?%s" % parse.urlencode(
-        query, doseq=True), microversion)
+    body = _get(request, _list_path(query, marker, page_size), microversion)
     servers = body.get("servers", [])
     next_link = any(link.get("rel") == "next"
                     for link in body.get("servers_links") or ())

@@ -18,6 +18,11 @@ class RowModalFormView(forms.ModalFormView):
     url_kwarg = None
 
     @property
+    def page_title(self):
+        # A modal opened as a page (no JavaScript) is titled as the modal.
+        return self.modal_header
+
+    @property
     def submit_url(self):
         return reverse(self.submit_url_name,
                        args=(self.kwargs[self.url_kwarg],))

@@ -34,10 +34,6 @@ class ApplyFixView(modal_base.RowModalFormView):
         return super().dispatch(request, *args, **kwargs)
 
     @property
-    def page_title(self):
-        return core_posture.FIX_LABELS[self.fix]
-
-    @property
     def modal_header(self):
         return core_posture.FIX_LABELS[self.fix]
 

@@ -126,16 +126,21 @@ def observe(request, instance_id, typed_name=None):
     return server, observed, ours
 
 
+def _put_record(request, instance_id, record):
+    """The flow's record on the instance: written, or removed when None."""
+    if record is None:
+        api.nova.server_metadata_delete(request, instance_id,
+                                        [flow.RECORD_KEY])
+    else:
+        api.nova.server_metadata_update(
+            request, instance_id, {flow.RECORD_KEY: record.encode()})
+
+
 def write_record(request, instance_id, record, doing):
     """Write the record or stop the flow with a sentence: nothing after it
     runs, so no snapshot or rebuild is ever sent without its record."""
     try:
-        if record is None:
-            api.nova.server_metadata_delete(request, instance_id,
-                                            [flow.RECORD_KEY])
-        else:
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: record.encode()})
+        _put_record(request, instance_id, record)
     except Exception as exc:
         LOG.warning("Flow record of %s not written", instance_id,
                     exc_info=True)
@@ -187,12 +192,7 @@ def _withdraw(request, instance_id, previous):
     was (best effort: a left-over intent only makes the next step look for
     a tagged snapshot, find none and take it then)."""
     try:
-        if previous is None:
-            api.nova.server_metadata_delete(request, instance_id,
-                                            [flow.RECORD_KEY])
-        else:
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: previous.encode()})
+        _put_record(request, instance_id, previous)
     except Exception:
         LOG.warning("Snapshot intent of %s not withdrawn", instance_id,
                     exc_info=True)

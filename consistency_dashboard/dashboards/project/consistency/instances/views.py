@@ -59,7 +59,6 @@ class RebuildFromImageView(_InstanceMixin, modal_base.RowModalFormView):
     template_name = "consistency_dashboard/project/instances/rebuild.html"
     modal_id = "rebuild_from_image_modal"
     modal_header = _("Rebuild from the image")
-    page_title = _("Rebuild from the image")
     submit_label = _("Rebuild")
     submit_url_name = "horizon:project:consistency:rebuild_from_image"
     url_kwarg = "instance_id"
@@ -89,7 +88,6 @@ class RecreateFromVolumeView(_InstanceMixin, modal_base.RowModalFormView):
     template_name = "consistency_dashboard/project/instances/boot_volume.html"
     modal_id = "boot_volume_modal"
     modal_header = _("Fix the boot volume")
-    page_title = _("Fix the boot volume")
     submit_label = _("Set the properties on the volume")
     submit_url_name = "horizon:project:consistency:recreate_from_volume"
     url_kwarg = "instance_id"

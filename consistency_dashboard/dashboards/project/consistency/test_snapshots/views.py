@@ -57,7 +57,6 @@ class TestSnapshotView(instance_views._InstanceMixin,
     template_name = "consistency_dashboard/project/test_snapshots/create.html"
     modal_id = "test_snapshot_modal"
     modal_header = _("Test snapshot")
-    page_title = _("Test snapshot")
     submit_label = _("Take a test snapshot")
     submit_url_name = "horizon:project:consistency:test_snapshot"
     url_kwarg = "instance_id"
@@ -101,7 +100,6 @@ class KeepAsBackupView(modal_base.RowModalFormView):
     template_name = "consistency_dashboard/project/test_snapshots/keep.html"
     modal_id = "keep_test_snapshot_modal"
     modal_header = _("Keep as a real backup")
-    page_title = _("Keep as a real backup")
     submit_label = _("Keep as a backup")
     submit_url_name = "horizon:project:consistency:keep_test_snapshot"
     url_kwarg = "row_id"
