@@ -214,8 +214,8 @@ def all_projects_servers(request, marker, search_opts, limit):
     ``search_opts``, e.g. ``project_id``) from ``marker``, newest first, as
     plain dicts.
 
-    Returns ``(servers, has_more, max_microversion, property_version,
-    calls)``.  Compute 2.98+: REST pages of at most ``NOVA_MAX_LIMIT``
+    Returns ``(servers, has_more, max_microversion, property_version)``.
+    Compute 2.98+: REST pages of at most ``NOVA_MAX_LIMIT``
     with the captured ``image.properties``; older clouds: one page of
     Horizon's paginated list."""
     maximum = max_microversion(request)
@@ -225,23 +225,20 @@ def all_projects_servers(request, marker, search_opts, limit):
         opts = dict(search, marker=marker, paginate=True, all_tenants=True)
         page, has_more, _prev = nova.server_list_paged(request,
                                                        search_opts=opts)
-        return ([resources.plain(s) for s in page], has_more, maximum, None,
-                1)
+        return [resources.plain(s) for s in page], has_more, maximum, None
     servers = []
     has_more = True
-    calls = 0
     page_size = min(limit, NOVA_MAX_LIMIT)
     while has_more and len(servers) < limit:
         page, has_more = server_list_all_tenants_page(
             request, marker=marker, search_opts=search,
             page_size=min(page_size, limit - len(servers)))
-        calls += 1
         servers.extend(page)
         if not page:
             has_more = False
         else:
             marker = page[-1].get("id")
-    return servers, has_more, maximum, version, calls
+    return servers, has_more, maximum, version
 
 
 # --- The test snapshot ----------------------------------------------------

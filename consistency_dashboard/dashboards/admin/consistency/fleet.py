@@ -233,7 +233,6 @@ class Fleet:
     has_more: bool
     next_marker: str
     marker: str
-    server_calls: int = 0
     nova_failed: bool = False
     glance_failed: bool = False
     images_truncated: bool = False
@@ -313,13 +312,13 @@ def load_fleet(request, marker=None, filters=None, limit=None):
     glance_failed = images is None
     images = images or []
     try:
-        servers, has_more, maximum, version, calls = load_servers(
+        servers, has_more, maximum, version = load_servers(
             request, marker, filters, limit)
         nova_failed = False
     except Exception:
         degrade(request, _("Unable to list instances from Nova: only images "
                            "are shown."), _("Nova"))
-        servers, has_more, maximum, version, calls = [], False, None, None, 1
+        servers, has_more, maximum, version = [], False, None, None
         nova_failed = True
     by_id = {i.id: i for i in images}
     snapshots = {}
@@ -347,7 +346,7 @@ def load_fleet(request, marker=None, filters=None, limit=None):
                  has_more=has_more,
                  next_marker=servers[-1].get("id") if servers and has_more
                  else None,
-                 marker=marker, server_calls=calls, nova_failed=nova_failed,
+                 marker=marker, nova_failed=nova_failed,
                  glance_failed=glance_failed, images_truncated=truncated)
 
 
@@ -380,7 +379,7 @@ def iter_all_instances(request, filters=None):
     pages = max_export_pages()
     for _page in range(pages):
         try:
-            servers, has_more, maximum, version, _calls = load_servers(
+            servers, has_more, maximum, version = load_servers(
                 request, marker, filters, server_calls.NOVA_MAX_LIMIT)
         except Exception as exc:
             _status, why = errors.explain(exc, _("Nova"))
