@@ -187,11 +187,9 @@ def boot_source_of(server, image):
 def captured_of(server, maximum):
     if server is None:
         return None
+    # The microversion the server was read at (servers.server_with_properties)
     found = core_captured.server_image_properties(
-        server, microversions.SERVER_IMAGE_PROPERTIES
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES)
-        else None)
+        server, server_calls.property_version(maximum))
     if found is None:
         return None
     return core_captured.resolve_captured("image",
