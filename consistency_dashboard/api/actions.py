@@ -39,4 +39,4 @@ def instance_action_get(request, server_id, request_id, microversion=None):
 def instance_action_events(request, server_id, request_id, microversion=None):
     """Only the events of ``instance_action_get``."""
     return instance_action_get(request, server_id, request_id,
-                           microversion=microversion)["events"]
+                               microversion=microversion)["events"]
