@@ -59,7 +59,8 @@ def test_version_range_is_read_once_per_session(nova):
     assert server_calls.compute_version_range(request) == ("2.1", "2.104")
     assert [r[0] for r in FakeNova.requests] == ["/v2.1/"]
     assert FakeNova.requests[0][2]["X-Auth-Token"] == "tok-123"
-    assert server_calls.supports_image_properties(request)
+    assert server_calls.property_version(
+        server_calls.compute_version_range(request)[1])
 
 
 def test_server_page_asks_for_2_98_and_one_more_than_the_page(nova):

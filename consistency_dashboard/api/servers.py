@@ -106,12 +106,6 @@ def max_microversion(request):
         return None
 
 
-def supports_image_properties(request):
-    _min, maximum = compute_version_range(request)
-    return bool(microversions.at_least(
-        maximum, microversions.SERVER_IMAGE_PROPERTIES))
-
-
 def property_version(maximum):
     """The microversion the servers are read at to carry
     ``image.properties`` (2.98), or None when ``maximum`` is older."""
