@@ -1501,3 +1501,70 @@ class TestSnapshotDetailTests(test.TestCase):
         self.assertRedirectsNoFollow(res, TAB)
         self.assertMessageCount(error=1)
         self.mock_server_get.assert_not_called()
+
+
+class ImageDeletedAfterVerdictTests(test.TestCase):
+    """A test snapshot image deleted by hand after its verdict settled: the
+    verdict stands as recorded, but the row and the detail page say the
+    snapshot no longer exists (it cannot be restored) instead of the
+    failure path's "test again"."""
+
+    def _record(self, stamp):
+        return record_meta(stamp, state=records.SETTLED, image_id="gone-image",
+                           verdict="filesystem-consistent",
+                           cause_code="bytes_clean",
+                           cause_params=(
+                               ("filesystems", "ext4 on the whole disk"),
+                               ("has_have", "has"), ("apps_note", "")))
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_tab_row_says_the_image_was_deleted_after_the_verdict(self):
+        stamp = stamp_ago(3600)
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=self._record(stamp))],
+            False)
+        res = self.client.get(TAB)
+        found, = res.context["tab_group"].get_tab(
+            "test_snapshots")._tables["test_snapshots"].data
+        self.assertEqual("filesystem-consistent", found.level_label)
+        self.assertIn("deleted after the verdict", found.verdict.next_step +
+                      " ".join(found.evidence_texts))
+        self.assertNotIn("if it fails again", found.verdict.next_step)
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "deleted after the verdict")
+        self.assertNotContains(res, "if it fails again")
+
+    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+                        api.glance: ("image_get",)})
+    def test_detail_page_says_it_cannot_be_restored(self):
+        stamp = stamp_ago(3600)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(self._record(stamp))
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        res = self.client.get(url("test_snapshot_detail", rows.row_id(
+            SERVER_ID, stamp, "gone-image")))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        # The verdict stands as recorded: its cause is still shown.
+        self.assertContains(res, "clean journal")
+        self.assertContains(res, "image gone-image was deleted after the "
+                                 "verdict")
+        self.assertContains(res, "cannot be restored")
+        self.assertContains(res, "Take a new test snapshot")
+        self.assertNotContains(res, "if it fails again")
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_glance_down_claims_no_deletion(self):
+        stamp = stamp_ago(3600)
+        self.mock_image_list_detailed.side_effect = \
+            glance_exc.CommunicationError("glance down")
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=self._record(stamp))],
+            False)
+        res = self.client.get(TAB)
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertNotContains(res, "deleted after the verdict")
+        self.assertNotContains(res, "if it fails again")
+        self.assertContains(res, "not checked")

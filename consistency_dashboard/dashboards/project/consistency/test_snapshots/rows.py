@@ -163,10 +163,16 @@ def disagreement(row, image_id_asked):
     return None
 
 
-def record_verdict(record):
+# What became of the image a record names, when the row has none:
+IMAGE_GONE = "gone"          # Glance's list or a read by id did not have it
+IMAGE_UNCHECKED = "unchecked"  # Glance did not answer: nothing is known
+
+
+def record_verdict(record, image_state=IMAGE_GONE):
     """The verdict a record keeps for a test without an image: recomputed by
     the core from Nova's answer for a refused request, else the level and
-    cause stored when it settled."""
+    cause stored when it settled.  ``image_state``: what became of the
+    image the record names (``IMAGE_GONE`` or ``IMAGE_UNCHECKED``)."""
     if record is None:
         return None
     if record.state == records.REFUSED and record.http_status:
@@ -187,13 +193,31 @@ def record_verdict(record):
             level = core_verdict.Level(record.verdict)
         except ValueError:
             return None
-        evidence = ()
-        if record.image_id and level is core_verdict.Level.FAILED:
-            evidence = ("image %s is gone (%s)" % (
-                record.image_id, core_verdict.SRC_GLANCE),)
+        evidence, step = (), _RECORD_NEXT_STEP
+        if record.image_id and image_state == IMAGE_UNCHECKED:
+            evidence = (core_verdict.EvidenceItem(
+                str(_("image %s not checked: Glance did not answer") %
+                    record.image_id), core_verdict.SRC_GLANCE),)
+            if level is not core_verdict.Level.FAILED:
+                step = str(_UNCHECKED_NEXT_STEP)
+        elif record.image_id and level is core_verdict.Level.FAILED:
+            evidence = (core_verdict.EvidenceItem(
+                "image %s is gone" % record.image_id,
+                core_verdict.SRC_GLANCE),)
+        elif record.image_id:
+            # Only a snapshot image that reached Glance gets a verdict other
+            # than failed: this one was deleted since, by hand or in
+            # another tab.  The verdict stands as recorded; the snapshot is
+            # no more.
+            evidence = (core_verdict.EvidenceItem(
+                str(_("image %s was deleted after the verdict: the verdict "
+                      "stands as recorded, but the snapshot no longer "
+                      "exists, so it cannot be restored") %
+                    record.image_id), core_verdict.SRC_GLANCE),)
+            step = str(_DELETED_NEXT_STEP)
         return core_verdict.StoredVerdict(
             level=level, cause=record.cause, evidence=evidence,
-            next_step=_RECORD_NEXT_STEP, warnings=(), freeze_seconds=None,
+            next_step=step, warnings=(), freeze_seconds=None,
             verified_by=None, checked_at=None,
             requested_at=record.requested_at)
     return None
@@ -208,6 +232,11 @@ def _older_than_bound(record):
 _RECORD_NEXT_STEP = ("Test again; if it fails again, ask the cloud operator "
                      "to look for the instance's snapshot error in the "
                      "compute log.")
+_DELETED_NEXT_STEP = _("Take a new test snapshot to have one to restore. "
+                       "This record can be discarded (Delete Test "
+                       "Snapshot removes only the record).")
+_UNCHECKED_NEXT_STEP = _("Reload when Glance answers: whether the test "
+                         "snapshot image still exists is not known.")
 
 
 class TestSnapshotRow(object):
@@ -215,8 +244,11 @@ class TestSnapshotRow(object):
 
     def __init__(self, instance_id, stamp, image=None, record=None,
                  server=None, verdict=None, poll_state=None, notes=(),
-                 server_state=None, login_expired=False):
+                 server_state=None, login_expired=False,
+                 image_unchecked=False):
         self.login_expired = login_expired
+        # Glance did not answer: a missing image is not known to be gone.
+        self.image_unchecked = image_unchecked
         self.instance_id = instance_id
         self.stamp = stamp
         self.requested_at = records.requested_at_of(stamp)
@@ -252,13 +284,14 @@ class TestSnapshotRow(object):
             stored = core_verdict.verdict_from_image_properties(
                 self.properties)
         if stored is None and self.image is None:
-            stored = record_verdict(self.record)
+            stored = record_verdict(self.record, IMAGE_UNCHECKED
+                                    if self.image_unchecked else IMAGE_GONE)
         return stored
 
     @property
     def _image_known_gone(self):
-        return self.image is None and bool(self.record and
-                                           self.record.image_id)
+        return self.image is None and not self.image_unchecked and \
+            bool(self.record and self.record.image_id)
 
     @property
     def elapsed_seconds(self):
@@ -347,9 +380,11 @@ class TestSnapshotRow(object):
 
 def join(images, servers):
     """Rows for the project's test snapshots from ONE image list (marked
-    images, plain dicts) and ONE server list (plain dicts with metadata):
-    images matched to records by (instance, requested at); records whose
-    image is gone or never existed become rows of their own."""
+    images, plain dicts; None when Glance did not answer) and ONE server
+    list (plain dicts with metadata): images matched to records by
+    (instance, requested at); records whose image is gone or never existed
+    become rows of their own."""
+    unchecked = images is None
     servers_by_id = {s.get("id"): s for s in servers or ()}
     entries = {}
     for server in servers or ():
@@ -362,7 +397,8 @@ def join(images, servers):
             continue
         entries.setdefault(key, [None, None])[1] = image
     result = [TestSnapshotRow(instance_id, stamp, image=image, record=record,
-                              server=servers_by_id.get(instance_id))
+                              server=servers_by_id.get(instance_id),
+                              image_unchecked=unchecked)
               for (instance_id, stamp), (record, image) in entries.items()]
     return sorted(result, key=lambda r: (r.stamp, r.instance_id),
                   reverse=True)
