@@ -105,6 +105,25 @@ def row_url(row_id):
         row_id
 
 
+def settled_detail(case, stamp):
+    """The detail page of the test a row update just settled, reading back
+    what the update wrote: the verdict on the image, the record on the
+    instance (the mocks of nova_rest.server_get and api.glance.image_get
+    then answer with them)."""
+    found = case.mock_server_get.return_value
+    if case.mock_server_metadata_update.called and isinstance(found, dict):
+        written = case.mock_server_metadata_update.call_args[0][2]
+        case.mock_server_get.return_value = dict(found, metadata=dict(
+            found.get("metadata") or {}, **written))
+    image = case.mock_image_get.return_value
+    if case.mock_image_update_properties.called and \
+            case.mock_image_get.side_effect is None and image is not None:
+        image._apiresource.update(
+            case.mock_image_update_properties.call_args[1])
+    return case.client.get(url("test_snapshot_detail",
+                               rows.row_id(SERVER_ID, stamp, IMAGE_ID)))
+
+
 class StartFlowTests(test.TestCase):
     """The Test snapshot modal: the predicted outcome first, then the
     request with the marker, recorded on the instance."""
@@ -437,18 +456,29 @@ class TestSnapshotsTabTests(test.TestCase):
         self.assertContains(res, POLLING_ROW, count=1)
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
-                        api.nova: ("server_list",)})
+                        api.nova: ("server_list",),
+                        nova_rest: ("compute_version_range", "server_get")})
     def test_glance_down_still_shows_the_records(self):
+        stamp = stamp_ago(50)
         self.mock_image_list_detailed.side_effect = \
             glance_exc.CommunicationError("glance down")
+        metadata = record_meta(stamp, state=records.REFUSED, http_status=403,
+                               verdict="failed", message="Quota exceeded")
         self.mock_server_list.return_value = ([fixtures.make_server(
-            "web", server_id=SERVER_ID, metadata=record_meta(
-                stamp_ago(50), state=records.REFUSED, http_status=403,
-                verdict="failed", message="Quota exceeded"))], False)
+            "web", server_id=SERVER_ID, metadata=metadata)], False)
         res = self.client.get(TAB)
         self.assertEqual(1, len(self._rows(res)))
-        self.assertContains(res, "Over quota")
         self.assertMessageCount(res, error=1)
+        # The row: the verdict and Nova's answer it rests on.
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "HTTP 403: Quota exceeded")
+        self.assertContains(res, "(Nova createImage response)")
+        # The detail page: the cause.
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(metadata)
+        res = self.client.get(url("test_snapshot_detail",
+                                  rows.row_id(SERVER_ID, stamp)))
+        self.assertContains(res, "Over quota")
 
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
@@ -545,9 +575,9 @@ class RowUpdateTests(test.TestCase):
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "proven by the snapshot (ext4 / clean)")
-        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
-                                 "apart (reported by the guest")
-        self.assertContains(res, "frozen 0.71 s (hook gap)")
+        # One piece of evidence in the row, the others one click away.
+        self.assertContains(res, "6 more")
+        self.assertNotContains(res, "freeze seq 7")
         # The snapshot's bytes: read once, through the API function that
         # keeps the budget, and stored with the verdict.
         self.mock_check_snapshot.assert_called_once_with(
@@ -585,6 +615,15 @@ class RowUpdateTests(test.TestCase):
         self.assertEqual(1, self.mock_server_console_output.call_count)
         self.assertEqual(1, self.mock_image_update_properties.call_count)
 
+        # The detail page reads the same verdict back: every item.
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
+                                 "apart (reported by the guest")
+        self.assertContains(res, "frozen 0.71 s (hook gap)")
+        self.assertEqual(1, self.mock_check_snapshot.call_count)
+        self.assertEqual(1, self.mock_image_update_properties.call_count)
+
     @test.create_mocks(MOCKS)
     def test_a_stored_disk_check_is_read_back_not_read_again(self):
         stamp = stamp_ago(20)
@@ -594,12 +633,15 @@ class RowUpdateTests(test.TestCase):
             console=BOOT + probe_lines(7))
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="crash-consistent"')
-        self.assertContains(res, "ext4 journal needs recovery in the "
-                                 "snapshot")
-        self.assertContains(res, "CONTRADICTION")
+        self.assertContains(res, "shown by the snapshot (ext4 / "
+                                 "needs-recovery)")
         self.mock_check_snapshot.assert_not_called()
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertNotIn(core_verdict.DISK_CHECK, kwargs)
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "ext4 journal needs recovery in the "
+                                 "snapshot")
+        self.assertContains(res, "CONTRADICTION")
 
     @test.create_mocks(MOCKS)
     def test_the_read_budget_is_kept_on_a_real_snapshot(self):
@@ -640,6 +682,11 @@ class RowUpdateTests(test.TestCase):
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, "consistency-still-frozen")
         self.assertContains(res, "the guest may still be frozen")
+        self.assertContains(res, "freeze seq 8 with no thaw")
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "consistency-still-frozen")
+        self.assertContains(res, "the guest may still be frozen. Check it "
+                                 "now: writes inside it block")
 
     @test.create_mocks(MOCKS)
     def test_vanished_image_fails_with_predicted_cause_and_is_recorded(self):
@@ -655,8 +702,8 @@ class RowUpdateTests(test.TestCase):
         self.mock_server_get.return_value = no_channel
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="failed"')
-        self.assertContains(res, "Predicted cause")
         self.assertContains(res, "vanished (HTTP 404)")
+        self.assertContains(res, "(Glance image status)")
         self.mock_image_update_properties.assert_not_called()
         self.mock_check_snapshot.assert_not_called()
         record = records.parse(SERVER_ID, *list(
@@ -667,6 +714,11 @@ class RowUpdateTests(test.TestCase):
         self.assertEqual("vanished_no_channel", record.cause_code)
         self.assertIn("Predicted cause", record.cause)
         self.assertFalse(record.cause.endswith("\u2026"))
+        # The detail page reads the record back.
+        res = settled_detail(self, stamp)
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "Predicted cause")
+        self.assertContains(res, "image %s is gone" % IMAGE_ID)
 
     @test.create_mocks(MOCKS)
     def test_instance_deleted_while_snapshotting(self):
@@ -714,10 +766,13 @@ class RowUpdateTests(test.TestCase):
                     console_error=nova_exc.NotFound(404, "no console log"))
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="unknown"')
-        self.assertContains(res, "console output unavailable: 404")
-        self.assertContains(res, "this Glance does not serve ranges")
+        # No item from the source it rests on: the row names the source.
+        self.assertContains(res, "rests on predicted from what is known")
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("unknown", kwargs[core_verdict.VERDICT])
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "console output unavailable: 404")
+        self.assertContains(res, "this Glance does not serve ranges")
 
     @test.create_mocks(MOCKS)
     def test_slow_snapshot_after_the_bound_is_still_running(self):
@@ -966,11 +1021,14 @@ class MoreVerdictPathTests(test.TestCase):
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "enforced by Nova")
-        self.assertContains(res, "available (Cinder volume snapshots;")
         self.mock_check_snapshot.assert_not_called()
         self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("nova", kwargs[core_verdict.VERIFIED_BY])
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "enforced by Nova")
+        self.assertContains(res, "available (Cinder volume snapshots;")
+        self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
 
     @test.create_mocks(MOCKS)
     def test_nova_32_error_event_details_are_the_cause(self):
@@ -985,10 +1043,14 @@ class MoreVerdictPathTests(test.TestCase):
         res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="failed"')
-        self.assertContains(res, "Nova reported: No space left on device")
+        self.assertContains(res, "compute_snapshot_instance: Error: No space "
+                                 "left on device")
+        self.assertContains(res, "(Nova instance action events)")
         self.mock_instance_action_events.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, REQUEST_ID,
             microversion="2.84")
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "Nova reported: No space left on device")
 
     @test.create_mocks(MOCKS)
     def test_every_application_hook_ok_is_application_consistent(self):
@@ -1005,6 +1067,8 @@ class MoreVerdictPathTests(test.TestCase):
         res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="application-consistent"')
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        res = settled_detail(self, stamp)
         self.assertContains(res, "applications at freeze: mysql ok, "
                                  "postgresql ok")
 
@@ -1478,6 +1542,37 @@ class TestSnapshotDetailTests(test.TestCase):
             .test_snapshots import tables as ts_tables
         self.assertIn(url("test_snapshot_detail", row.id),
                       str(ts_tables.name_cell(row)))
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_the_row_is_the_verdict_one_item_and_n_more(self):
+        stamp = stamp_ago(600)
+        self.mock_image_list_detailed.return_value = (
+            [self._settled(stamp)], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        res = self.client.get(TAB)
+        detail = url("test_snapshot_detail",
+                     rows.row_id(SERVER_ID, stamp, IMAGE_ID))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        # The item from the source the verdict rests on, with its source,
+        # and the count of the others, linking to the detail page.
+        self.assertContains(res, '<span class="consistency-rests-on">ext4 '
+                                 'journal clean in the snapshot</span>')
+        self.assertContains(res, "(the snapshot&#x27;s bytes)")
+        self.assertContains(res, '<a href="%s" class="consistency-more">'
+                                 '&middot; 2 more</a>' % detail, html=True)
+        # The name opens the same page.
+        self.assertContains(res, '<a href="%s" class="consistency-test-link">'
+                                 'consistency-test-web</a>' % detail,
+                            html=True)
+        # Everything else is on the detail page only.
+        for text in ("freeze seq 7", "snapshot image active",
+                     "The guest agent froze the filesystems.",
+                     "The probe kit is older than this dashboard.",
+                     "Nothing to do: keep it as a backup"):
+            self.assertNotContains(res, text)
 
     @test.create_mocks(MOCKS)
     def test_another_projects_image_is_not_shown(self):

@@ -28,9 +28,6 @@ NOT_SHOWN = _("Unable to show this test snapshot: it no longer exists (or "
               "is not this project's).")
 
 
-def detail_url(row):
-    return reverse("horizon:project:consistency:test_snapshot_detail",
-                   args=(row.id,))
 
 
 class VerdictTab(tabs.Tab):

@@ -362,6 +362,58 @@ class TestSnapshotRow(object):
                      for item in self.verdict.evidence)
 
     @property
+    def has_detail_page(self):
+        """The detail page can load this test again: its instance or its
+        image still exists (the page reads them by the row id)."""
+        return self.server is not None or self.image is not None
+
+    @property
+    def resting_item(self):
+        """The evidence item the verdict rests on: the first from the source
+        the core names (an item of a verdict just decided, or its text when
+        read back from the image); when the core names none (a record's
+        verdict), the first item; None otherwise."""
+        items = self.verdict.evidence if self.verdict is not None else ()
+        rests_on = self.verdict.rests_on if self.verdict is not None else None
+        if not rests_on:
+            return items[0] if items else None
+        suffix = " (%s; %s)" % (rests_on,
+                                getattr(self.verdict.strength, "value", None))
+        for item in items:
+            if getattr(item, "source", None) == rests_on or (
+                    isinstance(item, str) and item.endswith(suffix)):
+                return item
+        return None
+
+    @property
+    def rests_on_line(self):
+        """``(what, source)``: the one piece of evidence the row shows.  The
+        core's proof when it has one ("proven by the snapshot (ext4 /
+        clean)", naming its source), else the resting item's observation and
+        source, else the basis ("rests on ..."); None while running."""
+        verdict = self.verdict
+        if verdict is None:
+            return None
+        if getattr(verdict, "proof", ""):
+            return verdict.proof, None
+        item = self.resting_item
+        if item is None:
+            return (verdict.basis, None) if verdict.basis else None
+        if isinstance(item, str):
+            strength = getattr(verdict.strength, "value", None)
+            suffix = " (%s; %s)" % (verdict.rests_on, strength)
+            if verdict.rests_on and item.endswith(suffix):
+                return item[:-len(suffix)], verdict.rests_on
+            return item, None
+        return item.observation, item.source
+
+    @property
+    def more_count(self):
+        """How many evidence items the row does not show."""
+        items = self.verdict.evidence if self.verdict is not None else ()
+        return max(0, len(items) - 1)
+
+    @property
     def warnings(self):
         found = tuple(self.verdict.warnings) if self.verdict else ()
         return found + self.notes

@@ -38,15 +38,23 @@ def tab_url():
     return project_tables.tab_url("test_snapshots")
 
 
+def detail_url(row):
+    return reverse("horizon:project:consistency:test_snapshot_detail",
+                   args=(row.id,))
+
+
 def name_cell(row):
+    """One line: the test snapshot (opening its detail page) and its
+    instance."""
     if row.image is not None:
-        image = format_html('<a href="{}">{}</a>', reverse(
-            "horizon:project:consistency:test_snapshot_detail",
-            args=(row.id,)), row.name)
+        label = format_html("{}", row.name)
     else:
-        image = format_html('<span class="text-muted">{}</span>',
+        label = format_html('<span class="text-muted">{}</span>',
                             _("no image") if not row.image_id else
                             _("image %s is gone") % row.image_id)
+    if row.has_detail_page:
+        label = format_html('<a href="{}" class="consistency-test-link">{}'
+                            '</a>', detail_url(row), label)
     try:
         server_url = reverse("horizon:project:instances:detail",
                              args=(row.instance_id,))
@@ -58,9 +66,9 @@ def name_cell(row):
     if row.server_state == "deleted":
         gone = format_html(' <span class="label label-danger">{}</span>',
                            _("instance deleted"))
-    return format_html('<div class="consistency-test-image">{}</div>'
-                       '<div class="text-muted">{} {}{}</div>',
-                       image, _("of"), instance, gone)
+    return format_html('<span class="consistency-test-image">{}</span> '
+                       '<span class="text-muted">{} {}</span>{}',
+                       label, _("of"), instance, gone)
 
 
 def requested_cell(row):
@@ -83,48 +91,50 @@ def badge_html(row):
 
 
 def resting_item(row):
-    """The evidence item the verdict rests on: the first from the source
-    the core names, else the first item."""
-    items = row.verdict.evidence if row.verdict is not None else ()
-    for item in items:
-        if row.verdict.rests_on and \
-                getattr(item, "source", None) == row.verdict.rests_on:
-            return item
-    return items[0] if items else None
+    """The evidence item the verdict rests on (rows.TestSnapshotRow)."""
+    return row.resting_item
 
 
 def verdict_cell(row):
-    verdict = row.verdict
-    badge = _LEVEL_BADGES.get(
-        verdict.level if verdict else core_verdict.Level.IN_PROGRESS,
-        "label-default")
-    if verdict is None:
-        return format_html('<span class="label {} consistency-verdict" '
-                           'data-verdict="{}">{}</span>', badge,
-                           row.level_label, row.level_label)
-    extra = []
-    # What the verdict rests on, in the core's words ("proven by the
-    # snapshot (ext4 / clean)", "rests on ... (weak: hooks ran)").
-    if getattr(verdict, "basis", ""):
-        extra.append(verdict.basis)
-    if verdict.freeze_seconds is not None:
-        measured = getattr(verdict, "freeze_measured_by", None)
-        extra.append(_("frozen %.2f s") % verdict.freeze_seconds +
-                     (" (%s)" % measured if measured else ""))
-    return format_html(
-        '<span class="label {} consistency-verdict" data-verdict="{}">{}'
-        '</span><div class="text-muted">{}</div>'
-        '<div class="consistency-cause">{}</div>',
-        badge, row.level_label, row.level_label, ", ".join(
-            str(e) for e in extra), verdict.cause)
-
-
-def evidence_cell(row):
-    if not row.evidence_texts:
-        return "-"
-    return format_html('<ul class="consistency-evidence">{}</ul>',
-                       format_html_join("", "<li>{}</li>",
-                                        ((t,) for t in row.evidence_texts)))
+    """One line: the verdict, the one piece of evidence it rests on with
+    its source, and "n more" to the detail page (every item with its source
+    and strength, the cause, the next step, the freeze time).  Below it only
+    what cannot wait for a click: a guest that may still be frozen, and what
+    this look could not do (a write refused, a service not answering)."""
+    parts = [badge_html(row)]
+    line = row.rests_on_line
+    if line is not None:
+        what, source = line
+        parts.append(format_html(' <span class="consistency-rests-on">{}'
+                                 '</span>', what))
+        if source:
+            parts.append(format_html(
+                ' <span class="text-muted consistency-source">({})</span>',
+                source))
+    if row.verdict is not None and row.has_detail_page:
+        more = (ngettext_lazy("%d more", "%d more", row.more_count) %
+                row.more_count if row.more_count else _("details"))
+        parts.append(format_html(' <a href="{}" class="consistency-more">'
+                                 '&middot; {}</a>', detail_url(row), more))
+    below = []
+    if row.may_still_be_frozen:
+        below.append(format_html(
+            '<span class="label label-danger consistency-still-frozen">{}'
+            '</span>', _("the guest may still be frozen: check it now")))
+    for note in row.notes:
+        below.append(format_html('<span class="text-warning '
+                                 'consistency-warning">{}</span>', note))
+    if row.verdict is not None and not row.has_detail_page:
+        # Its instance and image are both gone: no detail page can show
+        # the cause, so the row keeps it.
+        below.append(format_html('<span class="consistency-cause">{}'
+                                 '</span>', row.verdict.cause))
+    html = format_html_join("", "{}", ((p,) for p in parts))
+    if below:
+        html = format_html('{}<div class="consistency-row-notes">{}</div>',
+                           html, format_html_join(" ", "{}",
+                                                  ((b,) for b in below)))
+    return html
 
 
 def next_step_cell(row):
@@ -286,12 +296,9 @@ class TestSnapshotsTable(tables.DataTable):
                                         (rows.LOGIN_EXPIRED, True),
                                         (rows.FAILED, False)),
                         classes=("consistency-progress",))
-    verdict = tables.Column(verdict_cell, verbose_name=_("Verdict"),
+    verdict = tables.Column(verdict_cell,
+                            verbose_name=_("Verdict: what it rests on"),
                             classes=("consistency-verdict-cell",))
-    evidence = tables.Column(evidence_cell, verbose_name=_("Evidence"),
-                             classes=("consistency-evidence-cell",))
-    next_step = tables.Column(next_step_cell, verbose_name=_("Next step"),
-                              classes=("consistency-next-step-cell",))
 
     def get_object_id(self, datum):
         return datum.id
