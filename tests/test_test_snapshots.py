@@ -1558,11 +1558,11 @@ class TestSnapshotDetailTests(test.TestCase):
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         # The item from the source the verdict rests on, with its source,
         # and the count of the others, linking to the detail page.
-        self.assertContains(res, '<span class="consistency-rests-on">ext4 '
+        self.assertContains(res, '<span class="consistency-rests-on"> ext4 '
                                  'journal clean in the snapshot</span>')
         self.assertContains(res, "(the snapshot&#x27;s bytes)")
         self.assertContains(res, '<a href="%s" class="consistency-more">'
-                                 '&middot; 2 more</a>' % detail, html=True)
+                                 '2 more</a>' % detail, html=True)
         # The name opens the same page.
         self.assertContains(res, '<a href="%s" class="consistency-test-link">'
                                  'consistency-test-web</a>' % detail,

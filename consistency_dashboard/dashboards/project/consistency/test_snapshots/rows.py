@@ -210,9 +210,7 @@ def record_verdict(record, image_state=IMAGE_GONE):
             # another tab.  The verdict stands as recorded; the snapshot is
             # no more.
             evidence = (core_verdict.EvidenceItem(
-                str(_("image %s was deleted after the verdict: the verdict "
-                      "stands as recorded, but the snapshot no longer "
-                      "exists, so it cannot be restored") %
+                str(_("image %s was deleted after the verdict") %
                     record.image_id), core_verdict.SRC_GLANCE),)
             step = str(_DELETED_NEXT_STEP)
         return core_verdict.StoredVerdict(
@@ -232,9 +230,11 @@ def _older_than_bound(record):
 _RECORD_NEXT_STEP = ("Test again; if it fails again, ask the cloud operator "
                      "to look for the instance's snapshot error in the "
                      "compute log.")
-_DELETED_NEXT_STEP = _("Take a new test snapshot to have one to restore. "
-                       "This record can be discarded (Delete Test "
-                       "Snapshot removes only the record).")
+_DELETED_NEXT_STEP = _("The verdict stands as recorded, but the snapshot "
+                       "no longer exists, so it cannot be restored. Take a "
+                       "new test snapshot to have one to restore; this "
+                       "record can be discarded (Delete Test Snapshot "
+                       "removes only the record).")
 _UNCHECKED_NEXT_STEP = _("Reload when Glance answers: whether the test "
                          "snapshot image still exists is not known.")
 

@@ -64,10 +64,12 @@ def name_cell(row):
         instance = format_html("{}", row.instance_name)
     gone = ""
     if row.server_state == "deleted":
-        gone = format_html(' <span class="label label-danger">{}</span>',
-                           _("instance deleted"))
-    return format_html('<span class="consistency-test-image">{}</span> '
-                       '<span class="text-muted">{} {}</span>{}',
+        gone = format_html('&#32;<span class="label label-danger">'
+                           '{}</span>', _("instance deleted"))
+    # Horizon renders rows {% spaceless %}: the spaces between words are
+    # inside the elements.
+    return format_html('<span class="consistency-test-image">{}</span>'
+                       '<span class="text-muted"> {} {}</span>{}',
                        label, _("of"), instance, gone)
 
 
@@ -105,17 +107,18 @@ def verdict_cell(row):
     line = row.rests_on_line
     if line is not None:
         what, source = line
-        parts.append(format_html(' <span class="consistency-rests-on">{}'
+        parts.append(format_html('<span class="consistency-rests-on"> {}'
                                  '</span>', what))
         if source:
             parts.append(format_html(
-                ' <span class="text-muted consistency-source">({})</span>',
+                '<span class="text-muted consistency-source"> ({})</span>',
                 source))
     if row.verdict is not None and row.has_detail_page:
         more = (ngettext_lazy("%d more", "%d more", row.more_count) %
                 row.more_count if row.more_count else _("details"))
-        parts.append(format_html(' <a href="{}" class="consistency-more">'
-                                 '&middot; {}</a>', detail_url(row), more))
+        parts.append(format_html('<span class="text-muted"> &middot; </span>'
+                                 '<a href="{}" class="consistency-more">{}'
+                                 '</a>', detail_url(row), more))
     below = []
     if row.may_still_be_frozen:
         below.append(format_html(
@@ -132,7 +135,7 @@ def verdict_cell(row):
     html = format_html_join("", "{}", ((p,) for p in parts))
     if below:
         html = format_html('{}<div class="consistency-row-notes">{}</div>',
-                           html, format_html_join(" ", "{}",
+                           html, format_html_join("&#32;", "{}",
                                                   ((b,) for b in below)))
     return html
 
@@ -287,7 +290,8 @@ class KeepAsBackup(tables.LinkAction):
 
 class TestSnapshotsTable(tables.DataTable):
     name = tables.Column(name_cell, verbose_name=_("Test snapshot"))
-    requested = tables.Column(requested_cell, verbose_name=_("Requested"))
+    requested = tables.Column(requested_cell, verbose_name=_("Requested"),
+                              classes=("consistency-nowrap",))
     stage = StageColumn("poll_status", verbose_name=_("Progress"),
                         status=True,
                         status_choices=((rows.POLLING, None),
