@@ -91,18 +91,23 @@ class AuditInstancesTable(tables.DataTable):
         multi_select = False
 
 
+def image_detail_url(row):
+    return reverse("horizon:admin:consistency:image_detail", args=(row.id,))
+
+
 class AuditImagesTable(tables.DataTable):
-    name = tables.WrappingColumn("name", verbose_name=_("Image"))
+    """One line per image, as in the project panel: the badge and what
+    differs for this image; the name opens every reason, the prediction per
+    storage path and the fixes (the legend above the table says what is the
+    same for every image)."""
+    name = tables.WrappingColumn("name", verbose_name=_("Image"),
+                                 link=image_detail_url)
     owner = tables.Column(owner_cell, verbose_name=_("Owner"))
     visibility = tables.Column("visibility", verbose_name=_("Visibility"))
     properties = tables.Column(image_tables.properties_cell,
                                verbose_name=_("Image properties"))
     posture = tables.Column(image_tables.posture_cell,
                             verbose_name=_("Best live snapshot"))
-    # No per-image detail page for another project's image yet: the
-    # sentences stay in the row.
-    attention = tables.Column(image_tables.attention_cell,
-                              verbose_name=_("Needs attention"))
     instances = tables.Column("instance_count",
                               verbose_name=_("Instances"),
                               help_text=_("Loaded instances booted from the "
