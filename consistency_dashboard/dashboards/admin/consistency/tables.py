@@ -140,11 +140,16 @@ def verdict_cell(row):
                            _("test snapshot, no verdict yet"))
     attention = row.verdict.level in (core_verdict.Level.FAILED,
                                       core_verdict.Level.CRASH_CONSISTENT)
+    # One line: what the verdict rests on ("proven by the snapshot (ext4 /
+    # clean)"); the cause, every evidence item and the next step are on the
+    # instance's diagnosis page.  A verdict stored without its basis (an
+    # older dashboard's) keeps its cause here, its only explanation.
     return format_html(
-        '<span class="label {}">{}</span><div class="consistency-cause">{}'
-        '</div>',
+        '<span class="label {}">{}</span><span class="consistency-headline">'
+        ' {}</span>',
         "consistency-badge-attention" if attention else
-        "consistency-badge-ok", row.verdict.label, row.verdict.cause)
+        "consistency-badge-ok", row.verdict.label,
+        row.verdict.basis or row.verdict.cause)
 
 
 def snapshot_project_cell(row):
