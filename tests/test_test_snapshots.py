@@ -1438,6 +1438,33 @@ class OwnershipTests(test.TestCase):
     @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
                                      "image_delete"),
                         api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_after_delete_or_with_glance_down_says_so(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_image_list_detailed.return_value = (
+            [settled_image(requested)], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        action = {"action": "test_snapshots__delete__%s" % rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)}
+        # The same re-read as the keep form's, with the same words.
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        res = self.client.post(TAB, action)
+        self.assertIn_message(res, "no longer exists (it was deleted, "
+                                 "perhaps in another tab): nothing was "
+                                 "changed")
+        self.mock_image_get.side_effect = glance_exc.HTTPServiceUnavailable()
+        res = self.client.post(TAB, action)
+        self.assertIn_message(res, "could not be read again before changing "
+                                 "it")
+        self.assertIn_message(res, "It was not deleted.")
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
     def test_delete_of_a_row_no_longer_listed_says_so(self):
         # Another test snapshot is listed; the one the action names is not
         # (deleted or kept in another tab, or a made-up id).

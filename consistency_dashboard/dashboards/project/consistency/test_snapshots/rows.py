@@ -7,6 +7,9 @@ import datetime
 
 from django.utils.translation import gettext_lazy as _
 
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import timestamps
@@ -105,6 +108,39 @@ def owned_test_snapshot(image, instance_id, project_id):
     return core_verdict.is_test_snapshot(found) and \
         found.get(core_verdict.INSTANCE) == instance_id and \
         image.get("owner") == project_id
+
+
+REREAD_GONE = _("Test snapshot %s no longer exists (it was deleted, "
+                "perhaps in another tab): nothing was changed.")
+REREAD_FAILED = _("Test snapshot %(name)s could not be read again before "
+                  "changing it (%(why)s). %(outcome)s")
+REREAD_NOT_OURS = _("Image %(image)s is not (or no longer) a test snapshot "
+                    "of this instance made by this dashboard in this "
+                    "project: it was kept as a backup, perhaps in another "
+                    "tab, or is someone else's. %(outcome)s")
+
+
+def reread_own_test_snapshot(request, image_id, instance_id, name, outcome):
+    """Read a test snapshot image again right before deleting or keeping
+    it (another tab may have deleted it or kept it as a backup since the
+    page was loaded), and check that it is still the current project's own
+    test snapshot of ``instance_id``: the only images the plugin changes.
+
+    Returns ``(image dict, None)``, or ``(None, message)`` saying why
+    nothing happens; ``outcome`` ends the message when the image is still
+    there ("It was not deleted.")."""
+    try:
+        image = plain(api.glance.image_get(request, image_id))
+    except Exception as exc:
+        status, why = errors.explain(exc, _("Glance"))
+        if status == 404:
+            return None, REREAD_GONE % name
+        return None, REREAD_FAILED % {"name": name, "why": why,
+                                      "outcome": outcome}
+    if not owned_test_snapshot(image, instance_id, request.user.project_id):
+        return None, REREAD_NOT_OURS % {"image": image_id,
+                                        "outcome": outcome}
+    return image, None
 
 
 def may_write_image(request, row):

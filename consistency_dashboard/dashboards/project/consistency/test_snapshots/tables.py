@@ -249,26 +249,11 @@ class DeleteTestSnapshot(tables.DeleteAction):
         # Read again right before deleting: another tab may have kept it as
         # a backup (marker removed) since this page was loaded; never
         # delete an image the plugin did not make for this project.
-        try:
-            image = rows.plain(api.glance.image_get(request, row.image_id))
-        except Exception as exc:
-            status, why = errors.explain(exc, _("Glance"))
-            if status == 404:
-                messages.error(request, _(
-                    "Image %s no longer exists: it was already deleted "
-                    "(perhaps in another tab).") % row.image_id)
-            else:
-                messages.error(request, _(
-                    "Image %(image)s was not deleted: %(why)s.") % {
-                        "image": row.image_id, "why": why})
-            raise exceptions.NotFound()
-        if not rows.owned_test_snapshot(image, row.instance_id,
-                                        request.user.project_id):
-            messages.error(request, _(
-                "Image %s is not (or no longer) a test snapshot of this "
-                "instance made by this dashboard in this project: it was "
-                "kept as a backup, perhaps in another tab, or is someone "
-                "else's. It was not deleted.") % row.image_id)
+        _image, why = rows.reread_own_test_snapshot(
+            request, row.image_id, row.instance_id, row.name,
+            _("It was not deleted."))
+        if why:
+            messages.error(request, why)
             raise exceptions.NotFound()
         api.glance.image_delete(request, row.image_id)
 
