@@ -899,6 +899,21 @@ class RowActionTests(test.TestCase):
             test.IsHttpRequest(), SERVER_ID, [records.key_for(requested)])
 
 
+    def test_delete_button_survives_a_parallel_row_update(self):
+        # Horizon shares one action object between the instances of a table
+        # class and points it at the newest one: a row update's table,
+        # created while the page renders, has no data loaded yet.
+        from consistency_dashboard.dashboards.project.consistency\
+            .test_snapshots import tables as ts_tables
+        page = ts_tables.TestSnapshotsTable(self.request, data=[
+            rows.TestSnapshotRow(SERVER_ID, stamp_ago(100),
+                                 image=rows.plain(self._settled_image(
+                                     ago(100))))])
+        ts_tables.TestSnapshotsTable(self.request)
+        self.assertEqual(["delete"],
+                         [a.name for a in page.get_table_actions()])
+
+
 class RecordFormatTests(test.TestCase):
     def test_record_value_fits_and_round_trips(self):
         record = records.Record(
