@@ -14,7 +14,7 @@ import horizon
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import servers as server_calls
 from tests import fixtures
 from tests.test_admin_data import GOOD
 from tests.test_admin_data import admin_server
@@ -22,8 +22,8 @@ from tests.test_admin_data import fleet
 from tests.test_admin_data import project
 
 INDEX = reverse("horizon:admin:consistency:index")
-MOCKS = {nova_rest: ("compute_version_range",
-                     "server_list_all_tenants_page"),
+MOCKS = {server_calls: ("compute_version_range",
+                        "server_list_all_tenants_page"),
          api.keystone: ("tenant_list",),
          api.glance: ("image_list_detailed",),
          api.cinder: ("volume_list",)}
@@ -132,7 +132,7 @@ class AuditTests(test.BaseAdminViewTests):
             (servers[:2], True), (servers[2:4], True), (servers[4:], True)]
         self.mock_image_list_detailed.side_effect = [
             (images[:2], False, False), (images[2:], False, False)]
-        with mock.patch.object(nova_rest, "NOVA_MAX_LIMIT", 2), \
+        with mock.patch.object(server_calls, "NOVA_MAX_LIMIT", 2), \
                 override_settings(CONSISTENCY_AUDIT_ROWS=5,
                                   API_RESULT_LIMIT=2):
             res = self.client.get(INDEX)
@@ -235,7 +235,7 @@ class AuditTests(test.BaseAdminViewTests):
         self.assertContains(res, "(and 1 snapshot, listed under")
         self.assertEqual(2, res.context["summary"].images_loaded)
 
-    @test.create_mocks({nova_rest: ("compute_version_range",),
+    @test.create_mocks({server_calls: ("compute_version_range",),
                         api.nova: ("server_list_paged",),
                         api.keystone: ("tenant_list",),
                         api.glance: ("image_list_detailed",),

@@ -175,8 +175,8 @@ class FaultMatrixTests(test.TestCase):
         """Replace one boundary call of the fake (the fault)."""
         from unittest import mock
         from openstack_dashboard import api
-        from consistency_dashboard.api import nova_snapshot
-        owner = {"create_image": nova_snapshot,
+        from consistency_dashboard.api import servers as server_calls
+        owner = {"create_image": server_calls,
                  "image_get": api.glance}.get(name, api.nova)
         patcher = mock.patch.object(owner, name, replacement)
         patcher.start()

@@ -13,9 +13,9 @@ from novaclient import exceptions as nova_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import glance_ranges
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import images as image_calls
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import probe
 from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import verdict as core_verdict
@@ -108,7 +108,7 @@ def row_url(row_id):
 def settled_detail(case, stamp):
     """The detail page of the test a row update just settled, reading back
     what the update wrote: the verdict on the image, the record on the
-    instance (the mocks of nova_rest.server_get and api.glance.image_get
+    instance (the mocks of server_calls.server_get and api.glance.image_get
     then answer with them)."""
     found = case.mock_server_get.return_value
     if case.mock_server_metadata_update.called and isinstance(found, dict):
@@ -137,7 +137,7 @@ class StartFlowTests(test.TestCase):
         self.mock_image_list_detailed.return_value = ([base], False, False)
         return base
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_modal_shows_the_predicted_outcome_first(self):
@@ -154,12 +154,12 @@ class StartFlowTests(test.TestCase):
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update")})
     def test_submit_reads_baseline_marks_and_records(self):
         self._instance()
         self.mock_server_console_output.return_value = BOOT + probe_lines(3)
@@ -196,7 +196,7 @@ class StartFlowTests(test.TestCase):
         self.assertEqual(REQUEST_ID, parsed.request_id)
         self.assertTrue(len(second[key]) <= 255)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_unknown_instance_is_said_in_words(self):
@@ -211,10 +211,10 @@ class StartFlowTests(test.TestCase):
                           "this project)."], found)
 
     @test.create_mocks({
-        nova_rest: ("compute_version_range", "server_get"),
+        server_calls: ("compute_version_range", "server_get",
+                       "create_image"),
         api.glance: ("image_list_detailed",), api.cinder: ("volume_list",),
-        api.nova: ("server_console_output", "server_metadata_update"),
-        nova_snapshot: ("create_image",)})
+        api.nova: ("server_console_output", "server_metadata_update")})
     def test_instance_of_another_project_is_refused_on_post_too(self):
         self._instance()
         self.mock_server_get.return_value["tenant_id"] = "other-project"
@@ -245,13 +245,13 @@ class StartFlowTests(test.TestCase):
         self.mock_server_metadata_delete.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, [key])
 
-    REFUSAL_MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    REFUSAL_MOCKS = {server_calls: ("compute_version_range", "server_get",
+                                    "create_image"),
                      api.glance: ("image_list_detailed",),
                      api.cinder: ("volume_list",),
                      api.nova: ("server_console_output",
                                 "server_metadata_update",
-                                "server_metadata_delete", "server_list"),
-                     nova_snapshot: ("create_image",)}
+                                "server_metadata_delete", "server_list")}
 
     @test.create_mocks(REFUSAL_MOCKS)
     def test_409_another_snapshot_running_is_explained_and_leaves_no_row(
@@ -352,12 +352,12 @@ class StartFlowTests(test.TestCase):
                                  "removed")
         self.assertEqual(1, self.mock_create_image.call_count)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update", "server_list")})
     def test_console_disabled_501_still_takes_the_snapshot(self):
         self._instance()
         self.mock_server_list.return_value = ([], False)
@@ -457,7 +457,7 @@ class TestSnapshotsTabTests(test.TestCase):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
                         api.nova: ("server_list",),
-                        nova_rest: ("compute_version_range", "server_get")})
+                        server_calls: ("compute_version_range", "server_get")})
     def test_glance_down_still_shows_the_records(self):
         stamp = stamp_ago(50)
         self.mock_image_list_detailed.side_effect = \
@@ -540,13 +540,13 @@ class RowUpdateTests(test.TestCase):
             self.mock_server_console_output.return_value = console
         self.mock_instance_action_events.return_value = list(events)
 
-    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    MOCKS = {server_calls: ("compute_version_range", "server_get"),
              api.glance: ("image_get", "image_update_properties",
                           "image_list_detailed"),
              api.cinder: ("volume_snapshot_list",),
              api.nova: ("server_console_output", "server_metadata_update"),
-             nova_snapshot: ("instance_action_events",),
-             glance_ranges: ("check_snapshot",)}
+             action_calls: ("instance_action_events",),
+             image_calls: ("check_snapshot",)}
 
     @test.create_mocks(MOCKS)
     def test_uploading_row_keeps_polling_with_two_reads(self):
@@ -665,13 +665,13 @@ class RowUpdateTests(test.TestCase):
 
         def check(request, image_id, size=None):
             return snapshot_bytes.check_disk(
-                read, size=len(blob), max_reads=glance_ranges.MAX_READS,
-                max_bytes=glance_ranges.MAX_BYTES)
+                read, size=len(blob), max_reads=image_calls.MAX_READS,
+                max_bytes=image_calls.MAX_BYTES)
         self.mock_check_snapshot.side_effect = check
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
-        self.assertLessEqual(len(reads), glance_ranges.MAX_READS)
-        self.assertLessEqual(sum(reads), glance_ranges.MAX_BYTES)
+        self.assertLessEqual(len(reads), image_calls.MAX_READS)
+        self.assertLessEqual(sum(reads), image_calls.MAX_BYTES)
         print("snapshot read: %d reads, %d bytes" % (len(reads), sum(reads)))
 
     @test.create_mocks(MOCKS)
@@ -866,7 +866,7 @@ class RowActionTests(test.TestCase):
         self.mock_image_delete.assert_not_called()
         self.mock_server_metadata_delete.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_get",
                                      "image_update_properties"),
                         api.nova: ("server_metadata_delete",)})
@@ -1087,12 +1087,12 @@ class MoreVerdictPathTests(test.TestCase):
         self.assertContains(res, "applications at freeze: mysql ok, "
                                  "postgresql ok")
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update", "server_list")})
     def test_no_answer_is_recorded_and_a_late_image_still_matches(self):
         base = fixtures.make_image("base", image_id="base-image", **GOOD)
         self.mock_compute_version_range.return_value = ("2.1", "2.104")
@@ -1144,7 +1144,7 @@ class InstanceDetailTabTests(test.TestCase):
     """The Consistency tab for Horizon's instance detail page (EXTRA_TABS
     of InstanceDetailTabs): rendered on its own, with the calls asserted."""
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_prediction_button_and_this_instances_verdicts(self):
@@ -1213,7 +1213,8 @@ class InstanceDetailTabTests(test.TestCase):
                              group._load_tabs_from_config())
 
 class NovaSnapshotApiTests(test.TestCase):
-    """consistency_dashboard.api.nova_snapshot over novaclient."""
+    """consistency_dashboard.api.servers.create_image and
+    consistency_dashboard.api.actions over novaclient."""
 
     def test_create_image_passes_metadata_and_returns_the_request_id(self):
         from novaclient import base as nova_base
@@ -1225,8 +1226,8 @@ class NovaSnapshotApiTests(test.TestCase):
         client.servers.create_image.return_value = nova_base.StrWithMeta(
             IMAGE_ID, response)
         with mock.patch.object(_nova, "novaclient", return_value=client):
-            found = nova_snapshot.create_image(self.request, SERVER_ID,
-                                               "t1", {"a": "b"})
+            found = server_calls.create_image(self.request, SERVER_ID,
+                                              "t1", {"a": "b"})
         self.assertEqual((IMAGE_ID, REQUEST_ID), found)
         client.servers.create_image.assert_called_once_with(
             SERVER_ID, "t1", metadata={"a": "b"})
@@ -1239,7 +1240,7 @@ class NovaSnapshotApiTests(test.TestCase):
              "details": "boom"}])
         with mock.patch.object(_nova, "novaclient",
                                return_value=client) as novaclient:
-            events = nova_snapshot.instance_action_events(
+            events = action_calls.instance_action_events(
                 self.request, SERVER_ID, REQUEST_ID, microversion="2.84")
         novaclient.assert_called_once_with(self.request, version="2.84")
         client.instance_action.get.assert_called_once_with(SERVER_ID,
@@ -1518,7 +1519,7 @@ class TestSnapshotDetailTests(test.TestCase):
     strength, the cause, the warnings, the next step; three reads, no
     write."""
 
-    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    MOCKS = {server_calls: ("compute_version_range", "server_get"),
              api.glance: ("image_get", "image_update_properties"),
              api.nova: ("server_metadata_update",)}
 
@@ -1673,7 +1674,7 @@ class ImageDeletedAfterVerdictTests(test.TestCase):
         self.assertContains(res, "deleted after the verdict")
         self.assertNotContains(res, "if it fails again")
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_get",)})
     def test_detail_page_says_it_cannot_be_restored(self):
         stamp = stamp_ago(3600)

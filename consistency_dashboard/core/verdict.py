@@ -1234,7 +1234,7 @@ STRENGTH = "consistency_strength"
 PROOF = "consistency_proof"
 FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
 # The snapshot's bytes, read once when the image became active
-# (api/glance_ranges.py check_snapshot), stored so they are never read again.
+# (api/images.py check_snapshot), stored so they are never read again.
 DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255

@@ -15,7 +15,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from openstack_dashboard import api
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import servers as server_calls
 from tests import fixtures
 from tests.browser.conftest import save_screenshot
 from tests.test_admin_data import GOOD
@@ -119,9 +120,10 @@ class FakeCloud(object):
         return PROBE
 
     def patch(self):
-        targets = {nova_rest: ("compute_version_range",
-                               "server_list_all_tenants_page",
-                               "server_get", "instance_action_get"),
+        targets = {server_calls: ("compute_version_range",
+                                  "server_list_all_tenants_page",
+                                  "server_get"),
+                   action_calls: ("instance_action_get",),
                    api.keystone: ("tenant_list", "tenant_get"),
                    api.glance: ("image_list_detailed", "image_get"),
                    api.cinder: ("volume_list",),

@@ -18,9 +18,10 @@ from openstack_dashboard import api
 from consistency_dashboard.dashboards.admin.consistency import fleet
 from consistency_dashboard.dashboards.project.consistency import \
     detail_base
-from consistency_dashboard.dashboards.project.consistency import \
-    image_detail
-from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import detail as image_detail
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
 
 INDEX_URL = "horizon:admin:consistency:index"
 DETAIL_URL = "horizon:admin:consistency:image_detail"

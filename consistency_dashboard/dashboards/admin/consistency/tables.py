@@ -9,7 +9,7 @@ from horizon import tables
 
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict as core_verdict
-from consistency_dashboard.dashboards.project.consistency \
+from consistency_dashboard.dashboards.project.consistency.images \
     import tables as image_tables
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tables as instance_tables

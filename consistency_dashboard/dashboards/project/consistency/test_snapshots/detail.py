@@ -13,6 +13,7 @@ from horizon import exceptions
 from horizon import tabs
 from horizon.utils import memoized
 
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency import \
     detail_base
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -76,7 +77,7 @@ class TestSnapshotDetailView(detail_base.RowDetailView):
         try:
             instance_id, stamp, image_id = rows.split_row_id(
                 self.kwargs["row_id"])
-            maximum = evidence.max_microversion(request)
+            maximum = server_calls.max_microversion(request)
             server, server_state = evidence.read_server(request, instance_id,
                                                         maximum)
             record = None

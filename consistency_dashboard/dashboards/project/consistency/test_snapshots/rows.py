@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
+# The one "resource to plain dict" helper; this package's modules call it
+# as ``rows.plain``.
+from consistency_dashboard.api.resources import plain  # noqa: F401
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import timestamps
@@ -56,20 +59,6 @@ def split_row_id(value):
             records.requested_at_of(parts[1]) is None:
         raise ValueError("not a test snapshot row id: %r" % value)
     return parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
-
-
-def plain(resource):
-    """A Horizon/novaclient/glanceclient resource as a plain dict."""
-    if resource is None or isinstance(resource, dict):
-        return resource
-    inner = getattr(resource, "_apiresource", None)
-    if inner is None:
-        inner = getattr(resource, "_info", None)
-        if inner is None:
-            inner = getattr(getattr(resource, "_server", None), "_info", {})
-    if isinstance(inner, dict):
-        return dict(inner)
-    return dict(inner.to_dict())
 
 
 def image_key(image):
