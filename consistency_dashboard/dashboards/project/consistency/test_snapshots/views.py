@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
 from horizon import messages
 
-from openstack_dashboard import api
-
 from consistency_dashboard.api import errors
 from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency import \
