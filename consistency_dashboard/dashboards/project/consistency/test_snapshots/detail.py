@@ -29,9 +29,6 @@ NOT_SHOWN = _("Unable to show this test snapshot: it no longer exists (or "
               "is not this project's).")
 
 
-def detail_url(row):
-    return reverse("horizon:project:consistency:test_snapshot_detail",
-                   args=(row.id,))
 
 
 class VerdictTab(tabs.Tab):
@@ -89,14 +86,15 @@ class TestSnapshotDetailView(detail_base.RowDetailView):
                                                  server.get("metadata")):
                     if found.stamp == stamp:
                         record = found
-            image, _status, _reachable = evidence.read_image(
+            image, _status, reachable = evidence.read_image(
                 request, image_id=(record.image_id if record else None) or
                 image_id, instance_id=instance_id, stamp=stamp)
             if server is None and image is None:
                 raise exceptions.NotFound(NOT_SHOWN)
             row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                        record=record, server=server,
-                                       server_state=server_state)
+                                       server_state=server_state,
+                                       image_unchecked=not reachable)
             if not rows.shown_to_project(request, row):
                 raise exceptions.NotFound(NOT_SHOWN)
         except Exception:

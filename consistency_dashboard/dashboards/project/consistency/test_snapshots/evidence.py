@@ -219,7 +219,8 @@ def refresh(request, row_id):
         notes.append(str(_("Nova did not answer; the row checks again.")))
     row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                record=record, server=server, notes=notes,
-                               server_state=server_state)
+                               server_state=server_state,
+                               image_unchecked=not reachable)
     if row.final:
         return row
     if image is None and not image_id and reachable and (

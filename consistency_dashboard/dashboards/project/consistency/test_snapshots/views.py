@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
 from horizon import messages
 
-from openstack_dashboard import api
-
 from consistency_dashboard.api import errors
 from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency import \
@@ -147,24 +145,11 @@ class KeepAsBackupView(modal_base.RowModalFormView):
         if not image_id:
             self._refuse(_("This test snapshot has no image to keep: "
                            "nothing was changed."))
-        try:
-            image = rows.plain(api.glance.image_get(request, image_id))
-        except Exception as exc:
-            status, why = errors.explain(exc, _("Glance"))
-            LOG.info("image %s not readable for keep", image_id,
-                     exc_info=True)
-            if status == 404:
-                self._refuse(_("Image %s no longer exists (it was deleted, "
-                               "perhaps in another tab): nothing to keep.")
-                             % image_id)
-            self._refuse(_("Image %(image)s cannot be read (%(why)s): "
-                           "nothing was changed.") % {"image": image_id,
-                                                     "why": why})
-        if not rows.owned_test_snapshot(image, instance_id, project_id):
-            self._refuse(_("Image %s is not a test snapshot of this "
-                           "instance made by this dashboard in this project "
-                           "(or it was already kept as a backup): nothing "
-                           "was changed.") % image_id)
+        image, why = rows.reread_own_test_snapshot(
+            request, image_id, instance_id, image_id,
+            _("Nothing was changed."))
+        if why:
+            self._refuse(why)
         row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                    record=record, server=server,
                                    server_state="deleted" if gone else None)
