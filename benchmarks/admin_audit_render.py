@@ -35,7 +35,7 @@ from novaclient.v2 import servers as nova_servers  # noqa: E402
 from openstack_dashboard import api  # noqa: E402
 from openstack_dashboard.test import helpers as test  # noqa: E402
 
-from consistency_dashboard.api import nova_rest  # noqa: E402
+from consistency_dashboard.api import servers as server_calls  # noqa: E402
 from consistency_dashboard.dashboards.admin.consistency \
     import fleet as audit_fleet  # noqa: E402
 from tests import fixtures  # noqa: E402
@@ -74,7 +74,7 @@ class PagedServers(object):
         self.index = {s["id"]: i for i, s in enumerate(servers)}
 
     def __call__(self, request, marker=None, search_opts=None,
-                 page_size=nova_rest.NOVA_MAX_LIMIT, **kwargs):
+                 page_size=server_calls.NOVA_MAX_LIMIT, **kwargs):
         start = self.index[marker] + 1 if marker else 0
         page = self.servers[start:start + page_size]
         return page, start + page_size < len(self.servers)
@@ -130,9 +130,9 @@ class Bench(test.BaseAdminViewTests):
         """(wall ms, cpu ms, calls) of the audit's first page."""
         with override_settings(CONSISTENCY_AUDIT_ROWS=page):
             mocks = [
-                self._patch(nova_rest, "compute_version_range",
+                self._patch(server_calls, "compute_version_range",
                             return_value=("2.1", "2.104")),
-                self._patch(nova_rest, "server_list_all_tenants_page",
+                self._patch(server_calls, "server_list_all_tenants_page",
                             side_effect=PagedServers(plain)),
                 self._patch(api.keystone, "tenant_list",
                             return_value=(projects, False)),
@@ -155,9 +155,9 @@ class Bench(test.BaseAdminViewTests):
         the view's loader (not rendered)."""
         with override_settings(CONSISTENCY_AUDIT_ROWS=page):
             mocks = [
-                self._patch(nova_rest, "compute_version_range",
+                self._patch(server_calls, "compute_version_range",
                             return_value=("2.1", "2.104")),
-                self._patch(nova_rest, "server_list_all_tenants_page",
+                self._patch(server_calls, "server_list_all_tenants_page",
                             side_effect=PagedServers(plain)),
                 self._patch(api.keystone, "tenant_list",
                             return_value=(projects, False)),

@@ -17,7 +17,7 @@ from django.test.utils import override_settings  # noqa: E402
 from openstack_dashboard import api  # noqa: E402
 from openstack_dashboard.test import helpers as test  # noqa: E402
 
-from consistency_dashboard.api import nova_rest  # noqa: E402
+from consistency_dashboard.api import servers as server_calls  # noqa: E402
 from tests import fixtures  # noqa: E402
 
 ROWS = [int(a) for a in sys.argv[1:]] or [20, 100]
@@ -106,9 +106,9 @@ class Bench(test.TestCase):
             wrapped = self._horizon_servers(plain)
             with override_settings(API_RESULT_PAGE_SIZE=n):
                 mocks = [
-                    self._patch(nova_rest, "compute_version_range",
+                    self._patch(server_calls, "compute_version_range",
                                 return_value=("2.1", "2.104")),
-                    self._patch(nova_rest, "server_list_page",
+                    self._patch(server_calls, "server_list_page",
                                 return_value=(plain, False)),
                     self._patch(api.glance, "image_list_detailed",
                                 return_value=(data, False, False)),

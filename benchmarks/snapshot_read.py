@@ -1,7 +1,7 @@
 """What reading a snapshot's own bytes costs: ranged reads, bytes and wall
-time of ``glance_ranges.check_snapshot`` against a real HTTP server on
+time of ``api.images.check_snapshot`` against a real HTTP server on
 loopback that serves real images like Glance's ``GET /v2/images/{id}/file``
-(the one in tests/test_glance_ranges.py), with an optional latency added to
+(the one in tests/test_api_images.py), with an optional latency added to
 each request to stand for a real Glance.
 
     /work/venv-test/bin/python benchmarks/snapshot_read.py \\
@@ -21,10 +21,10 @@ import time
 
 import harness  # noqa: F401  (sets up Django)
 
-from consistency_dashboard.api import glance_ranges  # noqa: E402
+from consistency_dashboard.api import images as image_calls  # noqa: E402
 from consistency_dashboard.core import snapshot_bytes  # noqa: E402
 from tests import disk_images  # noqa: E402
-from tests import test_glance_ranges as wire  # noqa: E402
+from tests import test_api_images as wire  # noqa: E402
 
 IMAGES = ("ext4.qcow2", "ext4-recovery.qcow2", "ext4.qcow2c",
           "ext4.qcow2v2", "gpt.raw", "gpt.qcow2", "gpt.qcow2c", "mbr.qcow2")
@@ -44,8 +44,8 @@ def measure(endpoint, name, data, runs):
     for _ in range(runs):
         wire.FakeGlance.requests, wire.FakeGlance.body_bytes = [], 0
         start = time.perf_counter()
-        result = glance_ranges.check_snapshot(wire.Request(endpoint), name,
-                                              size=len(data))
+        result = image_calls.check_snapshot(wire.Request(endpoint), name,
+                                            size=len(data))
         times.append((time.perf_counter() - start) * 1000)
     assert result.reads == len(wire.FakeGlance.requests)
     return result, statistics.median(times)
@@ -63,8 +63,8 @@ def main():
     endpoint = "http://127.0.0.1:%d/image" % server.server_address[1]
     print("Reading snapshots through ranged GETs on loopback, %.0f ms added "
           "per request, median of %d runs; budget %d reads / %d KiB"
-          % (args.latency_ms, args.runs, glance_ranges.MAX_READS,
-             glance_ranges.MAX_BYTES // 1024))
+          % (args.latency_ms, args.runs, image_calls.MAX_READS,
+             image_calls.MAX_BYTES // 1024))
     print("  %-22s %9s %5s %8s %7s  %s" % (
         "image", "file KiB", "reads", "KiB read", "ms", "result"))
     with tempfile.TemporaryDirectory() as root:

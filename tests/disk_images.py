@@ -31,6 +31,22 @@ def _run(*args, stdin=None):
                    input=stdin)
 
 
+def _encrypted(path, attempts=5):
+    """A LUKS-encrypted qcow2.  qemu-img times its key derivation in CPU
+    time and gives up ("Unable to get accurate CPU usage") when a busy
+    machine leaves it too little CPU to measure: that is tried again."""
+    for attempt in range(attempts):
+        try:
+            return _run("qemu-img", "create", "-q", "-f", "qcow2", "--object",
+                        "secret,id=sec0,data=not-a-secret", "-o",
+                        "encrypt.format=luks,encrypt.key-secret=sec0,"
+                        "encrypt.iter-time=10", path, "16M")
+        except subprocess.CalledProcessError as exc:
+            if b"accurate CPU usage" not in (exc.stderr or b"") or \
+                    attempt == attempts - 1:
+                raise
+
+
 def _sparse(path, size_mb):
     with open(path, "wb") as image:
         image.truncate(size_mb * MIB)
@@ -159,10 +175,7 @@ def make(root, name):
         _run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base,
              "-F", "qcow2", path)
     elif name == "encrypted.qcow2":
-        _run("qemu-img", "create", "-q", "-f", "qcow2", "--object",
-             "secret,id=sec0,data=not-a-secret", "-o",
-             "encrypt.format=luks,encrypt.key-secret=sec0,"
-             "encrypt.iter-time=10", path, "16M")
+        _encrypted(path)
     elif container == "raw":
         CONTENTS[content](root, path + ".part")
         os.rename(path + ".part", path)

@@ -153,7 +153,7 @@ class FakeSnapshotCloud(object):
             image["status"] = "active"
             image["size"] = 1 << 30      # the uploaded snapshot's data
 
-    # -- consistency_dashboard.api.glance_ranges ------------------------------
+    # -- consistency_dashboard.api.images ------------------------------
     def check_snapshot(self, request, image_id, size=None):
         from consistency_dashboard.core import snapshot_bytes as sb
         self.calls.append("check_snapshot")
@@ -164,7 +164,7 @@ class FakeSnapshotCloud(object):
             "whole disk", 0, "ext4", state),), reads=2, bytes_read=331776,
             reason_code=state.value)
 
-    # -- consistency_dashboard.api.nova_rest ----------------------------------
+    # -- consistency_dashboard.api.servers ----------------------------------
     def compute_version_range(self, request):
         self.calls.append("compute_version_range")
         return "2.1", "2.104"
@@ -181,7 +181,7 @@ class FakeSnapshotCloud(object):
         self.calls.append("server_list_page")
         return copy.deepcopy(list(self.servers.values())), False
 
-    # -- consistency_dashboard.api.nova_snapshot -----------------------------
+    # -- consistency_dashboard.api.servers (createImage), actions ------------
     def create_image(self, request, server_id, name, metadata):
         self.calls.append("create_image")
         server = self.servers[server_id]
@@ -293,20 +293,21 @@ class FakeSnapshotCloud(object):
         return []
 
     def patch(self):
-        from consistency_dashboard.api import glance_ranges
-        from consistency_dashboard.api import nova_rest
-        from consistency_dashboard.api import nova_snapshot
+        from consistency_dashboard.api import actions as action_calls
+        from consistency_dashboard.api import images as image_calls
+        from consistency_dashboard.api import servers as server_calls
         patchers = [
-            mock.patch.object(glance_ranges, "check_snapshot",
+            mock.patch.object(image_calls, "check_snapshot",
                               self.check_snapshot),
-            mock.patch.object(nova_rest, "compute_version_range",
+            mock.patch.object(server_calls, "compute_version_range",
                               self.compute_version_range),
-            mock.patch.object(nova_rest, "server_get", self.server_get_dict),
-            mock.patch.object(nova_rest, "server_list_page",
+            mock.patch.object(server_calls, "server_get",
+                              self.server_get_dict),
+            mock.patch.object(server_calls, "server_list_page",
                               self.server_list_page),
-            mock.patch.object(nova_snapshot, "create_image",
+            mock.patch.object(server_calls, "create_image",
                               self.create_image),
-            mock.patch.object(nova_snapshot, "instance_action_events",
+            mock.patch.object(action_calls, "instance_action_events",
                               self.instance_action_events),
         ]
         for name in ("server_list", "server_console_output",

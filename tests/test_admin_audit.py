@@ -14,7 +14,7 @@ import horizon
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import servers as server_calls
 from tests import fixtures
 from tests.test_admin_data import GOOD
 from tests.test_admin_data import admin_server
@@ -22,8 +22,8 @@ from tests.test_admin_data import fleet
 from tests.test_admin_data import project
 
 INDEX = reverse("horizon:admin:consistency:index")
-MOCKS = {nova_rest: ("compute_version_range",
-                     "server_list_all_tenants_page"),
+MOCKS = {server_calls: ("compute_version_range",
+                        "server_list_all_tenants_page"),
          api.keystone: ("tenant_list",),
          api.glance: ("image_list_detailed",),
          api.cinder: ("volume_list",)}
@@ -132,7 +132,7 @@ class AuditTests(test.BaseAdminViewTests):
             (servers[:2], True), (servers[2:4], True), (servers[4:], True)]
         self.mock_image_list_detailed.side_effect = [
             (images[:2], False, False), (images[2:], False, False)]
-        with mock.patch.object(nova_rest, "NOVA_MAX_LIMIT", 2), \
+        with mock.patch.object(server_calls, "NOVA_MAX_LIMIT", 2), \
                 override_settings(CONSISTENCY_AUDIT_ROWS=5,
                                   API_RESULT_LIMIT=2):
             res = self.client.get(INDEX)
@@ -235,7 +235,7 @@ class AuditTests(test.BaseAdminViewTests):
         self.assertContains(res, "(and 1 snapshot, listed under")
         self.assertEqual(2, res.context["summary"].images_loaded)
 
-    @test.create_mocks({nova_rest: ("compute_version_range",),
+    @test.create_mocks({server_calls: ("compute_version_range",),
                         api.nova: ("server_list_paged",),
                         api.keystone: ("tenant_list",),
                         api.glance: ("image_list_detailed",),
@@ -364,6 +364,11 @@ class AdminOnlyTests(test.TestCase):
         res = self.client.get(export_url("instances", "csv"))
         self.assertEqual(403, res.status_code)
 
+    def test_member_cannot_open_an_image_detail_page(self):
+        res = self.client.get(reverse("horizon:admin:consistency:"
+                                      "image_detail", args=("any-image",)))
+        self.assertEqual(403, res.status_code)
+
     @test.create_mocks(MOCKS)
     def test_member_menu_has_no_admin_entry(self):
         self.mock_compute_version_range.return_value = ("2.1", "2.104")
@@ -479,3 +484,99 @@ class WholeCloudExportTests(test.BaseAdminViewTests):
         self.assertIn("at most 2 pages of 1000 instances",
                       data["stopped"]["why"])
         self.assertEqual(2, self.mock_server_list_all_tenants_page.call_count)
+
+
+class AdminImageDetailTests(test.BaseAdminViewTests):
+    """The audit's images table: one line per image, the name opening an
+    admin detail page with every reason, for any project's image."""
+
+    DETAIL_MOCKS = {api.glance: ("image_get", "image_update_properties"),
+                    api.keystone: ("tenant_get",),
+                    api.nova: ("server_list",)}
+
+    def _detail(self, image_id):
+        return reverse("horizon:admin:consistency:image_detail",
+                       args=(image_id,))
+
+    @test.create_mocks(MOCKS)
+    def test_image_rows_are_one_line_and_link_the_detail_page(self):
+        neither = fixtures.make_image("neither", owner="pb")
+        refused = fixtures.make_image("quiesce-only", owner="pb",
+                                      os_require_quiesce="1")
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_tenant_list.return_value = ([project("pb", "Beta")], False)
+        self.mock_image_list_detailed.return_value = ([neither, refused],
+                                                      False, False)
+        self.mock_server_list_all_tenants_page.return_value = ([
+            admin_server("vm", "pb", neither.id, {})], False)
+        self.mock_volume_list.return_value = []
+        res = self.client.get(INDEX)
+        table = res.context["audit_images_table"].render()
+        # The badge and the one short line of what differs.
+        self.assertIn("crash-consistent only", table)
+        self.assertIn("no guest agent property", table)
+        self.assertIn("quiesce required without the guest agent property",
+                      table)
+        self.assertIn('href="%s"' % self._detail(neither.id), table)
+        # The sentences are on the detail page, the common text once above
+        # the table.
+        self.assertNotIn("Snapshots of running instances are "
+                         "crash-consistent only.", table)
+        self.assertNotIn("Live snapshots fail", table)
+        self.assertNotIn("Nova never reports", table)
+        self.assertContains(res, "Nova never reports whether it did", 1)
+
+    @test.create_mocks(DETAIL_MOCKS)
+    def test_detail_page_of_another_projects_private_image(self):
+        image = fixtures.make_image("quiesce-only", owner="pb",
+                                    visibility="private",
+                                    os_require_quiesce="1")
+        self.mock_image_get.return_value = image
+        self.mock_tenant_get.return_value = project("pb", "Beta")
+        self.mock_server_list.return_value = ([object(), object()], False)
+        res = self.client.get(self._detail(image.id))
+        self.assertTemplateUsed(res, "horizon/common/_detail.html")
+        self.assertTemplateUsed(
+            res, "consistency_dashboard/admin/_image_overview.html")
+        for text in ("snapshot refused unless the agent channel exists",
+                     "Live snapshots fail: enable the guest agent",
+                     "Nova refuses live snapshots of running instances",
+                     "Snapshots of stopped instances, and Ceph RBD direct "
+                     "snapshots, are not affected.",
+                     "Image-backed on Ceph RBD",
+                     "Beta", "instances of every project booted from the "
+                     "image", "Owned by another project"):
+            self.assertContains(res, text)
+        self.assertContains(res, "<dd>2\n", html=False)
+        self.assertContains(res, 'href="%s"' % INDEX)
+        self.mock_image_get.assert_called_once_with(test.IsHttpRequest(),
+                                                    image.id)
+        self.mock_tenant_get.assert_called_once_with(
+            test.IsHttpRequest(), "pb", admin=True)
+        self.mock_server_list.assert_called_once_with(
+            test.IsHttpRequest(), search_opts={"image": image.id,
+                                               "all_tenants": True})
+        # GET never writes.
+        self.mock_image_update_properties.assert_not_called()
+
+    @test.create_mocks(DETAIL_MOCKS)
+    def test_detail_page_with_keystone_and_nova_down(self):
+        image = fixtures.make_image("neither", owner="pb")
+        self.mock_image_get.return_value = image
+        self.mock_tenant_get.side_effect = ks_exc.ConnectFailure("down")
+        self.mock_server_list.side_effect = ks_exc.ConnectFailure("down")
+        res = self.client.get(self._detail(image.id))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "crash-consistent only")
+        self.assertContains(res, "pb")
+        self.assertMessageCount(res, error=1)
+
+    @test.create_mocks(DETAIL_MOCKS)
+    def test_unknown_image_is_said_in_words(self):
+        from glanceclient import exc as glance_exc
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        res = self.client.get(self._detail("no-such-image"))
+        self.assertRedirectsNoFollow(res, INDEX)
+        self.assertEqual(["Unable to show this image: it does not exist."],
+                         [str(m) for m in res.wsgi_request._messages])
+        self.mock_server_list.assert_not_called()

@@ -8,7 +8,8 @@ from novaclient.v2 import instance_action
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import verdict
 from tests import fixtures
 from tests.test_admin_data import GOOD
@@ -17,8 +18,8 @@ from tests.test_admin_data import admin_server
 UUID = "7c0b5a63-7f4e-4f7a-9a43-1d0b6a2b1c11"
 URL = reverse("horizon:admin:consistency:diagnosis", args=(UUID,))
 SEARCH = reverse("horizon:admin:consistency:diagnosis_search")
-MOCKS = {nova_rest: ("compute_version_range", "server_get",
-                     "instance_action_get"),
+MOCKS = {server_calls: ("compute_version_range", "server_get"),
+         action_calls: ("instance_action_get",),
          api.nova: ("instance_action_list", "server_console_output"),
          api.glance: ("image_get", "image_list_detailed"),
          api.keystone: ("tenant_get",),
@@ -317,8 +318,8 @@ class MemberTests(test.TestCase):
 
 class OlderCloudDiagnosisTests(test.BaseAdminViewTests):
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "instance_action_get"),
+    @test.create_mocks({server_calls: ("compute_version_range",),
+                        action_calls: ("instance_action_get",),
                         api.nova: ("server_get", "instance_action_list",
                                    "server_console_output"),
                         api.glance: ("image_get", "image_list_detailed"),

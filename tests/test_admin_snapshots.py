@@ -61,6 +61,25 @@ class RecentSnapshotsTests(test.BaseAdminViewTests):
         self.mock_tenant_list.assert_called_once_with(test.IsHttpRequest())
 
     @test.create_mocks(MOCKS)
+    def test_a_verdict_row_is_one_line_the_cause_on_the_diagnosis(self):
+        proven = fixtures.make_image(
+            "web-test", owner="pa", image_type="snapshot",
+            instance_uuid="7c0b5a63-7f4e-4f7a-9a43-1d0b6a2b1c11",
+            **{verdict.TEST_SNAPSHOT_MARKER: "v1",
+               verdict.VERDICT: "filesystem-consistent",
+               verdict.PROOF: "proven by the snapshot (ext4 / clean)",
+               verdict.CAUSE: "The snapshot's own bytes prove it."})
+        self.mock_image_list_detailed.return_value = ([proven], False,
+                                                      False)
+        self.mock_tenant_list.return_value = ([project("pa", "Acme")], False)
+        res = self.client.get(URL)
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        self.assertNotContains(res, "bytes prove it")
+        self.assertContains(res, reverse(
+            "horizon:admin:consistency:diagnosis",
+            args=("7c0b5a63-7f4e-4f7a-9a43-1d0b6a2b1c11",)))
+
+    @test.create_mocks(MOCKS)
     def test_test_snapshots_only_with_marker(self):
         self.mock_image_list_detailed.return_value = (snapshots()[:1], False,
                                                       True)

@@ -147,6 +147,7 @@ class Fault:
     images_left: int            # marked test snapshot images in the cloud
     records_left: int           # consistency_test_* keys on the instance
     not_said: tuple = ()
+    on_detail: tuple = ()       # what the test snapshot's detail page says
 
 
 FAULTS = (
@@ -195,11 +196,13 @@ FAULTS = (
     # copy of a stopped instance, no freeze of a paused one): the row
     # settles with a verdict that names it, never "failed".
     Fault("stopped instance", _status("SHUTOFF"), "poll",
-          ('data-stage="done"', "instance stopped at the request"), 1, 1,
-          not_said=('data-verdict="failed"', 'data-verdict="in progress"')),
+          ('data-stage="done"',), 1, 1,
+          not_said=('data-verdict="failed"', 'data-verdict="in progress"'),
+          on_detail=("instance stopped at the request",)),
     Fault("paused instance", _status("PAUSED"), "poll",
-          ('data-stage="done"', "instance paused at the request"), 1, 1,
-          not_said=('data-verdict="failed"', 'data-verdict="in progress"')),
+          ('data-stage="done"',), 1, 1,
+          not_said=('data-verdict="failed"', 'data-verdict="in progress"'),
+          on_detail=("instance paused at the request",)),
 )
 
 
@@ -226,8 +229,8 @@ class FaultMatrixTests(test.TestCase):
         """Replace one boundary call of the fake (the fault)."""
         from unittest import mock
         from openstack_dashboard import api
-        from consistency_dashboard.api import nova_snapshot
-        owner = {"create_image": nova_snapshot,
+        from consistency_dashboard.api import servers as server_calls
+        owner = {"create_image": server_calls,
                  "image_get": api.glance}.get(name, api.nova)
         patcher = mock.patch.object(owner, name, replacement)
         patcher.start()
@@ -285,6 +288,12 @@ class FaultMatrixTests(test.TestCase):
                     self.assertIn(text, seen)
                 for text in fault.not_said:
                     self.assertNotIn(text, seen)
+                if fault.on_detail:
+                    detail = self.client.get(reverse(
+                        "horizon:project:consistency:test_snapshot_detail",
+                        args=(self.row_id(),))).content.decode()
+                    for text in fault.on_detail:
+                        self.assertIn(text, detail)
                 self.assertEqual(fault.images_left, self.images_left())
                 self.assertEqual(fault.records_left, self.records_left())
 

@@ -20,8 +20,10 @@ from django.urls import reverse
 import openstack_dashboard.api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import cinder_rest
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import images as image_calls
+from consistency_dashboard.api import servers as server_calls
+from consistency_dashboard.api import volumes as volume_calls
 from consistency_dashboard import guest
 from consistency_dashboard.dashboards.project.consistency.guest_setup \
     import tabs as guest_tabs
@@ -43,7 +45,7 @@ def script_url(name):
 
 
 def _api_modules():
-    modules = [nova_rest, cinder_rest]
+    modules = [server_calls, action_calls, image_calls, volume_calls]
     for info in pkgutil.iter_modules(openstack_dashboard.api.__path__):
         # base: catalog/settings helpers (no call); rest: Horizon's own REST
         # views, not client calls.
@@ -119,13 +121,13 @@ class ApiGuardTests(GuestSetupTestCase):
         self.assertGreater(len(self.api_guard._patchers), 100)
         for call in (lambda: openstack_dashboard.api.nova.server_list(None),
                      lambda: openstack_dashboard.api.glance.image_get(None, 1),
-                     lambda: nova_rest.server_list_page(None)):
+                     lambda: server_calls.server_list_page(None)):
             with self.assertRaises(AssertionError):
                 call()
         self.assertEqual(
             ["openstack_dashboard.api.nova.server_list",
              "openstack_dashboard.api.glance.image_get",
-             "consistency_dashboard.api.nova_rest.server_list_page"],
+             "consistency_dashboard.api.servers.server_list_page"],
             self.api_guard.calls)
         self.api_guard.calls.clear()  # this test's calls were on purpose
 

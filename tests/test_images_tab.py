@@ -9,7 +9,7 @@ from glanceclient import exc as glance_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import glance_members
+from consistency_dashboard.api import images as image_calls
 from tests import fixtures
 
 INDEX_URL = reverse("horizon:project:consistency:index")
@@ -381,7 +381,7 @@ class AdminImageDetailTests(test.BaseAdminViewTests):
 
     @test.create_mocks({api.glance: ("image_get",),
                         api.nova: ("server_list",),
-                        glance_members: ("member_status",)})
+                        image_calls: ("member_status",)})
     def test_another_projects_private_image_is_not_shown(self):
         image = fixtures.make_image("theirs-private", owner="other-project")
         self.mock_image_get.return_value = image
@@ -396,7 +396,7 @@ class AdminImageDetailTests(test.BaseAdminViewTests):
 
     @test.create_mocks({api.glance: ("image_get",),
                         api.nova: ("server_list",),
-                        glance_members: ("member_status",)})
+                        image_calls: ("member_status",)})
     def test_image_shared_with_the_project_is_shown_read_only(self):
         image = fixtures.make_image("shared-with-us", owner="other-project",
                                     visibility="shared")
@@ -639,7 +639,7 @@ class AdminInProjectPanelTests(test.BaseAdminViewTests):
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
                         api.nova: ("server_list",),
-                        glance_members: ("member_status",)})
+                        image_calls: ("member_status",)})
     def test_other_projects_private_images_are_not_listed(self):
         images = self._images()
         self.mock_image_list_detailed.return_value = (
@@ -662,7 +662,7 @@ class AdminInProjectPanelTests(test.BaseAdminViewTests):
     @test.create_mocks({api.glance: ("image_list_detailed",
                                      "image_update_properties"),
                         api.nova: ("server_list",),
-                        glance_members: ("member_status",)})
+                        image_calls: ("member_status",)})
     def test_fix_post_rechecks_ownership_for_an_admin(self):
         images = self._images()
         self.mock_image_list_detailed.return_value = (

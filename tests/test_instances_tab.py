@@ -9,9 +9,8 @@ from novaclient import exceptions as nova_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import cinder_rest
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import servers as server_calls
+from consistency_dashboard.api import volumes as volume_calls
 from consistency_dashboard.core import rebuild_flow
 from tests import fixtures
 
@@ -40,8 +39,8 @@ class InstancesTabTests(test.TestCase):
         self.mock_image_list_detailed.return_value = (images, False, False)
         self.mock_volume_list.return_value = list(volumes)
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_list_page"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_captured_beside_current_and_rebuild_needed(self):
@@ -91,8 +90,8 @@ class InstancesTabTests(test.TestCase):
         self.assertContains(res, url("rebuild_from_snapshot",
                                      servers[0]["id"]))
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_list_page"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_calls_do_not_grow_with_servers(self):
@@ -112,8 +111,8 @@ class InstancesTabTests(test.TestCase):
             self.assertEqual(1, self.mock_image_list_detailed.call_count)
             self.assertEqual(1, self.mock_volume_list.call_count)
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_list_page"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_volume_backed_reads_the_boot_volume(self):
@@ -130,7 +129,7 @@ class InstancesTabTests(test.TestCase):
         self.assertNotContains(res, url("rebuild_from_image", server["id"]))
         self.mock_image_list_detailed.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range",),
+    @test.create_mocks({server_calls: ("compute_version_range",),
                         api.nova: ("server_list_paged",),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
@@ -156,8 +155,8 @@ class InstancesTabTests(test.TestCase):
             test.IsHttpRequest(), filters={"image_type": "snapshot",
                                            "owner": self.tenant.id})
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_list_page"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_image_filter_is_sent_to_nova_and_attention_filter(self):
@@ -172,8 +171,8 @@ class InstancesTabTests(test.TestCase):
             search_opts={"image": image.id})
         self.assertContains(res, "Show all instances")
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_list_page"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_nova_down_renders_the_page_with_a_message(self):
@@ -198,7 +197,7 @@ class InstanceDetailTests(test.TestCase):
         if volumes is not None:
             self.mock_volume_list.return_value = list(volumes)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_captured_current_reasons_and_fix_options(self):
@@ -240,7 +239,7 @@ class InstanceDetailTests(test.TestCase):
                                            "visibility": "all"})
         self.mock_volume_list.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_volume_backed_after_the_volume_fix_says_recreate(self):
@@ -255,7 +254,7 @@ class InstanceDetailTests(test.TestCase):
         self.mock_volume_list.assert_called_once_with(test.IsHttpRequest())
         self.mock_image_list_detailed.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_missing_instance_redirects_with_a_sentence(self):
@@ -268,7 +267,7 @@ class InstanceDetailTests(test.TestCase):
                          [str(m) for m in res.wsgi_request._messages])
         self.mock_image_list_detailed.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_another_projects_instance_is_not_shown(self):
@@ -293,7 +292,7 @@ class RebuildFromImageTests(test.TestCase):
         self.mock_image_list_detailed.return_value = ([image], False, False)
         return image, server
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",)})
     def test_confirmation_names_what_is_lost_and_kept(self):
         self._setup()
@@ -305,7 +304,7 @@ class RebuildFromImageTests(test.TestCase):
         self.assertContains(res, "Type the instance name to confirm")
         self.assertContains(res, SUBMIT)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.nova: ("server_rebuild",)})
     def test_wrong_name_rebuilds_nothing(self):
@@ -317,7 +316,7 @@ class RebuildFromImageTests(test.TestCase):
                       res.context["form"].errors["confirm_name"][0])
         self.mock_server_rebuild.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.nova: ("server_rebuild",)})
     def test_right_name_rebuilds_from_the_image(self):
@@ -329,7 +328,7 @@ class RebuildFromImageTests(test.TestCase):
             test.IsHttpRequest(), UUID, image.id)
         self.assertMessageCount(success=1)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.nova: ("server_rebuild",)})
     def test_wrong_state_409_says_nothing_changed(self):
@@ -343,7 +342,7 @@ class RebuildFromImageTests(test.TestCase):
         self.assertTrue(any("refused (409)" in m and "Nothing was changed"
                             in m for m in msgs), msgs)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get")})
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get")})
     def test_deleted_instance_redirects_with_a_message(self):
         self.mock_compute_version_range.return_value = ("2.1", "2.104")
         self.mock_server_get.side_effect = nova_exc.NotFound(404, "gone")
@@ -379,7 +378,7 @@ def _refusal_tests(cls):
 @_refusal_tests
 class RebuildFromImageRefusalTests(test.TestCase):
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.nova: ("server_rebuild",)})
     def _refused(self, changes, listed, image_props, text):
@@ -414,10 +413,10 @@ class BootVolumeAndOperatorTests(test.TestCase):
         self.mock_volume_list.return_value = [volume]
         return volume
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
-                        cinder_rest: ("volume_set_image_metadata",)})
+                        volume_calls: ("volume_set_image_metadata",)})
     def test_boot_volume_gets_the_properties_and_steps_are_shown(self):
         volume = self._volume_server()
         res = self.client.get(url("recreate_from_volume", UUID))
@@ -428,10 +427,10 @@ class BootVolumeAndOperatorTests(test.TestCase):
         self.mock_volume_set_image_metadata.assert_called_once_with(
             test.IsHttpRequest(), volume.id, GOOD)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
-                        cinder_rest: ("volume_set_image_metadata",)})
+                        volume_calls: ("volume_set_image_metadata",)})
     def test_boot_volume_403_changes_nothing_and_says_why(self):
         self._volume_server()
         self.mock_volume_set_image_metadata.side_effect = \
@@ -442,12 +441,12 @@ class BootVolumeAndOperatorTests(test.TestCase):
         msgs = [str(m) for m in res.wsgi_request._messages]
         self.assertTrue(any("was not changed" in m for m in msgs), msgs)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get",
-                                    "server_list_page"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "server_list_page"),
                         api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
                         api.glance: ("image_list_detailed",),
-                        cinder_rest: ("volume_set_image_metadata",)})
+                        volume_calls: ("volume_set_image_metadata",)})
     def test_after_the_fix_the_row_still_says_recreate(self):
         server = fixtures.server_dict("on-volume", None, server_id=UUID)
         volume = fixtures.Volume(UUID, {"hw_qemu_guest_agent": "no"},
@@ -491,10 +490,10 @@ class BootVolumeAndOperatorTests(test.TestCase):
         self.client.post(url("recreate_from_volume", UUID), {})
         self.mock_volume_set_image_metadata.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
-                        cinder_rest: ("volume_set_image_metadata",)})
+                        volume_calls: ("volume_set_image_metadata",)})
     def test_another_projects_volume_is_not_changed(self):
         volume = self._volume_server()
         setattr(volume, "os-vol-tenant-attr:tenant_id", "other-project")
@@ -505,10 +504,10 @@ class BootVolumeAndOperatorTests(test.TestCase):
         self.mock_volume_set_image_metadata.assert_not_called()
         self.mock_server_metadata_update.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.nova: ("server_metadata_update",),
                         api.cinder: ("volume_list",),
-                        cinder_rest: ("volume_set_image_metadata",)})
+                        volume_calls: ("volume_set_image_metadata",)})
     def test_record_refused_leaves_the_volume_unchanged(self):
         self._volume_server()
         self.mock_server_metadata_update.side_effect = nova_exc.Forbidden(
@@ -519,7 +518,7 @@ class BootVolumeAndOperatorTests(test.TestCase):
                             for m in msgs), msgs)
         self.mock_volume_set_image_metadata.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",)})
     def test_operator_commands_are_for_admins_only(self):
         image = fixtures.make_image("img", **GOOD)
@@ -575,8 +574,8 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
     @test.create_mocks({api.nova: ("server_get", "server_stop",
                                    "server_metadata_update"),
                         api.glance: ("image_list_detailed",),
-                        nova_rest: ("compute_version_range",
-                                    ("server_get", "rest_server_get"))})
+                        server_calls: ("compute_version_range",
+                                       ("server_get", "rest_server_get"))})
     def test_first_step_writes_the_record_then_looks_again_then_stops(self):
         self._server()
         # Eligible, read again on the POST: booted without the properties.
@@ -599,7 +598,7 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
 
     @test.create_mocks({api.nova: ("server_get", "server_metadata_update"),
                         api.glance: ("image_list_detailed",),
-                        nova_snapshot: ("create_image",)})
+                        server_calls: ("create_image",)})
     def test_snapshot_is_tagged_and_its_intent_recorded_first(self):
         self._server("SHUTOFF", "v1;was=running")
         self.mock_image_list_detailed.return_value = ([], False, False)
@@ -676,8 +675,8 @@ class RebuildFromSnapshotFlowTests(test.TestCase):
 class RebuildFromSnapshotEligibilityTests(test.TestCase):
     """The flow opened by URL for an instance that does not need it."""
 
-    @test.create_mocks({nova_rest: ("compute_version_range",
-                                    ("server_get", "rest_server_get")),
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       ("server_get", "rest_server_get")),
                         api.nova: ("server_get", "server_stop",
                                    "server_metadata_update"),
                         api.glance: ("image_list_detailed",)})
@@ -707,7 +706,7 @@ class RebuildFromSnapshotFailureTests(test.TestCase):
 
     @test.create_mocks({api.nova: ("server_get", "server_metadata_update"),
                         api.glance: ("image_list_detailed",),
-                        nova_snapshot: ("create_image",)})
+                        server_calls: ("create_image",)})
     def _fail_snapshot(self, exc):
         self.mock_server_get.return_value = fixtures.make_server(
             "web-1", "base", server_id=UUID, status="SHUTOFF",

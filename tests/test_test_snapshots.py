@@ -13,9 +13,9 @@ from novaclient import exceptions as nova_exc
 from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 
-from consistency_dashboard.api import glance_ranges
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import images as image_calls
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import probe
 from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import verdict as core_verdict
@@ -105,6 +105,25 @@ def row_url(row_id):
         row_id
 
 
+def settled_detail(case, stamp):
+    """The detail page of the test a row update just settled, reading back
+    what the update wrote: the verdict on the image, the record on the
+    instance (the mocks of server_calls.server_get and api.glance.image_get
+    then answer with them)."""
+    found = case.mock_server_get.return_value
+    if case.mock_server_metadata_update.called and isinstance(found, dict):
+        written = case.mock_server_metadata_update.call_args[0][2]
+        case.mock_server_get.return_value = dict(found, metadata=dict(
+            found.get("metadata") or {}, **written))
+    image = case.mock_image_get.return_value
+    if case.mock_image_update_properties.called and \
+            case.mock_image_get.side_effect is None and image is not None:
+        image._apiresource.update(
+            case.mock_image_update_properties.call_args[1])
+    return case.client.get(url("test_snapshot_detail",
+                               rows.row_id(SERVER_ID, stamp, IMAGE_ID)))
+
+
 class StartFlowTests(test.TestCase):
     """The Test snapshot modal: the predicted outcome first, then the
     request with the marker, recorded on the instance."""
@@ -118,7 +137,7 @@ class StartFlowTests(test.TestCase):
         self.mock_image_list_detailed.return_value = ([base], False, False)
         return base
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_modal_shows_the_predicted_outcome_first(self):
@@ -135,12 +154,12 @@ class StartFlowTests(test.TestCase):
         self.mock_server_get.assert_called_once_with(test.IsHttpRequest(),
                                                      SERVER_ID)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update")})
     def test_submit_reads_baseline_marks_and_records(self):
         self._instance()
         self.mock_server_console_output.return_value = BOOT + probe_lines(3)
@@ -177,7 +196,7 @@ class StartFlowTests(test.TestCase):
         self.assertEqual(REQUEST_ID, parsed.request_id)
         self.assertTrue(len(second[key]) <= 255)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_unknown_instance_is_said_in_words(self):
@@ -192,10 +211,10 @@ class StartFlowTests(test.TestCase):
                           "this project)."], found)
 
     @test.create_mocks({
-        nova_rest: ("compute_version_range", "server_get"),
+        server_calls: ("compute_version_range", "server_get",
+                       "create_image"),
         api.glance: ("image_list_detailed",), api.cinder: ("volume_list",),
-        api.nova: ("server_console_output", "server_metadata_update"),
-        nova_snapshot: ("create_image",)})
+        api.nova: ("server_console_output", "server_metadata_update")})
     def test_instance_of_another_project_is_refused_on_post_too(self):
         self._instance()
         self.mock_server_get.return_value["tenant_id"] = "other-project"
@@ -226,13 +245,13 @@ class StartFlowTests(test.TestCase):
         self.mock_server_metadata_delete.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, [key])
 
-    REFUSAL_MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    REFUSAL_MOCKS = {server_calls: ("compute_version_range", "server_get",
+                                    "create_image"),
                      api.glance: ("image_list_detailed",),
                      api.cinder: ("volume_list",),
                      api.nova: ("server_console_output",
                                 "server_metadata_update",
-                                "server_metadata_delete", "server_list"),
-                     nova_snapshot: ("create_image",)}
+                                "server_metadata_delete", "server_list")}
 
     @test.create_mocks(REFUSAL_MOCKS)
     def test_409_another_snapshot_running_is_explained_and_leaves_no_row(
@@ -333,12 +352,12 @@ class StartFlowTests(test.TestCase):
                                  "removed")
         self.assertEqual(1, self.mock_create_image.call_count)
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update", "server_list")})
     def test_console_disabled_501_still_takes_the_snapshot(self):
         self._instance()
         self.mock_server_list.return_value = ([], False)
@@ -437,18 +456,29 @@ class TestSnapshotsTabTests(test.TestCase):
         self.assertContains(res, POLLING_ROW, count=1)
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
-                        api.nova: ("server_list",)})
+                        api.nova: ("server_list",),
+                        server_calls: ("compute_version_range", "server_get")})
     def test_glance_down_still_shows_the_records(self):
+        stamp = stamp_ago(50)
         self.mock_image_list_detailed.side_effect = \
             glance_exc.CommunicationError("glance down")
+        metadata = record_meta(stamp, state=records.REFUSED, http_status=403,
+                               verdict="failed", message="Quota exceeded")
         self.mock_server_list.return_value = ([fixtures.make_server(
-            "web", server_id=SERVER_ID, metadata=record_meta(
-                stamp_ago(50), state=records.REFUSED, http_status=403,
-                verdict="failed", message="Quota exceeded"))], False)
+            "web", server_id=SERVER_ID, metadata=metadata)], False)
         res = self.client.get(TAB)
         self.assertEqual(1, len(self._rows(res)))
-        self.assertContains(res, "Over quota")
         self.assertMessageCount(res, error=1)
+        # The row: the verdict and Nova's answer it rests on.
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "HTTP 403: Quota exceeded")
+        self.assertContains(res, "(Nova createImage response)")
+        # The detail page: the cause.
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(metadata)
+        res = self.client.get(url("test_snapshot_detail",
+                                  rows.row_id(SERVER_ID, stamp)))
+        self.assertContains(res, "Over quota")
 
 
     @test.create_mocks({api.glance: ("image_list_detailed",),
@@ -510,13 +540,13 @@ class RowUpdateTests(test.TestCase):
             self.mock_server_console_output.return_value = console
         self.mock_instance_action_events.return_value = list(events)
 
-    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    MOCKS = {server_calls: ("compute_version_range", "server_get"),
              api.glance: ("image_get", "image_update_properties",
                           "image_list_detailed"),
              api.cinder: ("volume_snapshot_list",),
              api.nova: ("server_console_output", "server_metadata_update"),
-             nova_snapshot: ("instance_action_events",),
-             glance_ranges: ("check_snapshot",)}
+             action_calls: ("instance_action_events",),
+             image_calls: ("check_snapshot",)}
 
     @test.create_mocks(MOCKS)
     def test_uploading_row_keeps_polling_with_two_reads(self):
@@ -545,9 +575,9 @@ class RowUpdateTests(test.TestCase):
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "proven by the snapshot (ext4 / clean)")
-        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
-                                 "apart (reported by the guest")
-        self.assertContains(res, "frozen 0.71 s (hook gap)")
+        # One piece of evidence in the row, the others one click away.
+        self.assertContains(res, "6 more")
+        self.assertNotContains(res, "freeze seq 7")
         # The snapshot's bytes: read once, through the API function that
         # keeps the budget, and stored with the verdict.
         self.mock_check_snapshot.assert_called_once_with(
@@ -585,6 +615,15 @@ class RowUpdateTests(test.TestCase):
         self.assertEqual(1, self.mock_server_console_output.call_count)
         self.assertEqual(1, self.mock_image_update_properties.call_count)
 
+        # The detail page reads the same verdict back: every item.
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
+                                 "apart (reported by the guest")
+        self.assertContains(res, "frozen 0.71 s (hook gap)")
+        self.assertEqual(1, self.mock_check_snapshot.call_count)
+        self.assertEqual(1, self.mock_image_update_properties.call_count)
+
     @test.create_mocks(MOCKS)
     def test_a_stored_disk_check_is_read_back_not_read_again(self):
         stamp = stamp_ago(20)
@@ -594,12 +633,15 @@ class RowUpdateTests(test.TestCase):
             console=BOOT + probe_lines(7))
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="crash-consistent"')
-        self.assertContains(res, "ext4 journal needs recovery in the "
-                                 "snapshot")
-        self.assertContains(res, "CONTRADICTION")
+        self.assertContains(res, "shown by the snapshot (ext4 / "
+                                 "needs-recovery)")
         self.mock_check_snapshot.assert_not_called()
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertNotIn(core_verdict.DISK_CHECK, kwargs)
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "ext4 journal needs recovery in the "
+                                 "snapshot")
+        self.assertContains(res, "CONTRADICTION")
 
     @test.create_mocks(MOCKS)
     def test_the_read_budget_is_kept_on_a_real_snapshot(self):
@@ -623,13 +665,13 @@ class RowUpdateTests(test.TestCase):
 
         def check(request, image_id, size=None):
             return snapshot_bytes.check_disk(
-                read, size=len(blob), max_reads=glance_ranges.MAX_READS,
-                max_bytes=glance_ranges.MAX_BYTES)
+                read, size=len(blob), max_reads=image_calls.MAX_READS,
+                max_bytes=image_calls.MAX_BYTES)
         self.mock_check_snapshot.side_effect = check
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
-        self.assertLessEqual(len(reads), glance_ranges.MAX_READS)
-        self.assertLessEqual(sum(reads), glance_ranges.MAX_BYTES)
+        self.assertLessEqual(len(reads), image_calls.MAX_READS)
+        self.assertLessEqual(sum(reads), image_calls.MAX_BYTES)
         print("snapshot read: %d reads, %d bytes" % (len(reads), sum(reads)))
 
     @test.create_mocks(MOCKS)
@@ -640,6 +682,11 @@ class RowUpdateTests(test.TestCase):
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, "consistency-still-frozen")
         self.assertContains(res, "the guest may still be frozen")
+        self.assertContains(res, "freeze seq 8 with no thaw")
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "consistency-still-frozen")
+        self.assertContains(res, "the guest may still be frozen. Check it "
+                                 "now: writes inside it block")
 
     @test.create_mocks(MOCKS)
     def test_vanished_image_fails_with_predicted_cause_and_is_recorded(self):
@@ -655,8 +702,8 @@ class RowUpdateTests(test.TestCase):
         self.mock_server_get.return_value = no_channel
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="failed"')
-        self.assertContains(res, "Predicted cause")
         self.assertContains(res, "vanished (HTTP 404)")
+        self.assertContains(res, "(Glance image status)")
         self.mock_image_update_properties.assert_not_called()
         self.mock_check_snapshot.assert_not_called()
         record = records.parse(SERVER_ID, *list(
@@ -667,6 +714,11 @@ class RowUpdateTests(test.TestCase):
         self.assertEqual("vanished_no_channel", record.cause_code)
         self.assertIn("Predicted cause", record.cause)
         self.assertFalse(record.cause.endswith("\u2026"))
+        # The detail page reads the record back.
+        res = settled_detail(self, stamp)
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "Predicted cause")
+        self.assertContains(res, "image %s is gone" % IMAGE_ID)
 
     @test.create_mocks(MOCKS)
     def test_instance_deleted_while_snapshotting(self):
@@ -714,10 +766,13 @@ class RowUpdateTests(test.TestCase):
                     console_error=nova_exc.NotFound(404, "no console log"))
         res = self._get(rows.row_id(SERVER_ID, stamp))
         self.assertContains(res, 'data-verdict="unknown"')
-        self.assertContains(res, "console output unavailable: 404")
-        self.assertContains(res, "this Glance does not serve ranges")
+        # No item from the source it rests on: the row names the source.
+        self.assertContains(res, "rests on predicted from what is known")
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("unknown", kwargs[core_verdict.VERDICT])
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "console output unavailable: 404")
+        self.assertContains(res, "this Glance does not serve ranges")
 
     @test.create_mocks(MOCKS)
     def test_slow_snapshot_after_the_bound_is_still_running(self):
@@ -811,7 +866,7 @@ class RowActionTests(test.TestCase):
         self.mock_image_delete.assert_not_called()
         self.mock_server_metadata_delete.assert_not_called()
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_get",
                                      "image_update_properties"),
                         api.nova: ("server_metadata_delete",)})
@@ -842,6 +897,21 @@ class RowActionTests(test.TestCase):
             remove_props=[core_verdict.TEST_SNAPSHOT_MARKER])
         self.mock_server_metadata_delete.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, [records.key_for(requested)])
+
+
+    def test_delete_button_survives_a_parallel_row_update(self):
+        # Horizon shares one action object between the instances of a table
+        # class and points it at the newest one: a row update's table,
+        # created while the page renders, has no data loaded yet.
+        from consistency_dashboard.dashboards.project.consistency\
+            .test_snapshots import tables as ts_tables
+        page = ts_tables.TestSnapshotsTable(self.request, data=[
+            rows.TestSnapshotRow(SERVER_ID, stamp_ago(100),
+                                 image=rows.plain(self._settled_image(
+                                     ago(100))))])
+        ts_tables.TestSnapshotsTable(self.request)
+        self.assertEqual(["delete"],
+                         [a.name for a in page.get_table_actions()])
 
 
 class RecordFormatTests(test.TestCase):
@@ -966,11 +1036,14 @@ class MoreVerdictPathTests(test.TestCase):
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "enforced by Nova")
-        self.assertContains(res, "available (Cinder volume snapshots;")
         self.mock_check_snapshot.assert_not_called()
         self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
         kwargs = self.mock_image_update_properties.call_args[1]
         self.assertEqual("nova", kwargs[core_verdict.VERIFIED_BY])
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "enforced by Nova")
+        self.assertContains(res, "available (Cinder volume snapshots;")
+        self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
 
     @test.create_mocks(MOCKS)
     def test_nova_32_error_event_details_are_the_cause(self):
@@ -985,10 +1058,14 @@ class MoreVerdictPathTests(test.TestCase):
         res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="failed"')
-        self.assertContains(res, "Nova reported: No space left on device")
+        self.assertContains(res, "compute_snapshot_instance: Error: No space "
+                                 "left on device")
+        self.assertContains(res, "(Nova instance action events)")
         self.mock_instance_action_events.assert_called_once_with(
             test.IsHttpRequest(), SERVER_ID, REQUEST_ID,
             microversion="2.84")
+        res = settled_detail(self, stamp)
+        self.assertContains(res, "Nova reported: No space left on device")
 
     @test.create_mocks(MOCKS)
     def test_every_application_hook_ok_is_application_consistent(self):
@@ -1005,15 +1082,17 @@ class MoreVerdictPathTests(test.TestCase):
         res = self.client.get(row_url(rows.row_id(SERVER_ID, stamp)),
                               HTTP_X_REQUESTED_WITH="XMLHttpRequest")
         self.assertContains(res, 'data-verdict="application-consistent"')
+        self.assertContains(res, "proven by the snapshot (ext4 / clean)")
+        res = settled_detail(self, stamp)
         self.assertContains(res, "applications at freeze: mysql ok, "
                                  "postgresql ok")
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get",
+                                       "create_image"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",),
                         api.nova: ("server_console_output",
-                                   "server_metadata_update", "server_list"),
-                        nova_snapshot: ("create_image",)})
+                                   "server_metadata_update", "server_list")})
     def test_no_answer_is_recorded_and_a_late_image_still_matches(self):
         base = fixtures.make_image("base", image_id="base-image", **GOOD)
         self.mock_compute_version_range.return_value = ("2.1", "2.104")
@@ -1065,7 +1144,7 @@ class InstanceDetailTabTests(test.TestCase):
     """The Consistency tab for Horizon's instance detail page (EXTRA_TABS
     of InstanceDetailTabs): rendered on its own, with the calls asserted."""
 
-    @test.create_mocks({nova_rest: ("compute_version_range", "server_get"),
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
                         api.glance: ("image_list_detailed",),
                         api.cinder: ("volume_list",)})
     def test_prediction_button_and_this_instances_verdicts(self):
@@ -1134,7 +1213,8 @@ class InstanceDetailTabTests(test.TestCase):
                              group._load_tabs_from_config())
 
 class NovaSnapshotApiTests(test.TestCase):
-    """consistency_dashboard.api.nova_snapshot over novaclient."""
+    """consistency_dashboard.api.servers.create_image and
+    consistency_dashboard.api.actions over novaclient."""
 
     def test_create_image_passes_metadata_and_returns_the_request_id(self):
         from novaclient import base as nova_base
@@ -1146,8 +1226,8 @@ class NovaSnapshotApiTests(test.TestCase):
         client.servers.create_image.return_value = nova_base.StrWithMeta(
             IMAGE_ID, response)
         with mock.patch.object(_nova, "novaclient", return_value=client):
-            found = nova_snapshot.create_image(self.request, SERVER_ID,
-                                               "t1", {"a": "b"})
+            found = server_calls.create_image(self.request, SERVER_ID,
+                                              "t1", {"a": "b"})
         self.assertEqual((IMAGE_ID, REQUEST_ID), found)
         client.servers.create_image.assert_called_once_with(
             SERVER_ID, "t1", metadata={"a": "b"})
@@ -1160,7 +1240,7 @@ class NovaSnapshotApiTests(test.TestCase):
              "details": "boom"}])
         with mock.patch.object(_nova, "novaclient",
                                return_value=client) as novaclient:
-            events = nova_snapshot.instance_action_events(
+            events = action_calls.instance_action_events(
                 self.request, SERVER_ID, REQUEST_ID, microversion="2.84")
         novaclient.assert_called_once_with(self.request, version="2.84")
         client.instance_action.get.assert_called_once_with(SERVER_ID,
@@ -1374,6 +1454,33 @@ class OwnershipTests(test.TestCase):
     @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
                                      "image_delete"),
                         api.nova: ("server_list", "server_metadata_delete")})
+    def test_delete_after_delete_or_with_glance_down_says_so(self):
+        requested = ago(100)
+        stamp = records.stamp_of(requested)
+        self.mock_image_list_detailed.return_value = (
+            [settled_image(requested)], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        action = {"action": "test_snapshots__delete__%s" % rows.row_id(
+            SERVER_ID, stamp, IMAGE_ID)}
+        # The same re-read as the keep form's, with the same words.
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        res = self.client.post(TAB, action)
+        self.assertIn_message(res, "no longer exists (it was deleted, "
+                                 "perhaps in another tab): nothing was "
+                                 "changed")
+        self.mock_image_get.side_effect = glance_exc.HTTPServiceUnavailable()
+        res = self.client.post(TAB, action)
+        self.assertIn_message(res, "could not be read again before changing "
+                                 "it")
+        self.assertIn_message(res, "It was not deleted.")
+        self.mock_image_delete.assert_not_called()
+        self.mock_server_metadata_delete.assert_not_called()
+
+    @test.create_mocks({api.glance: ("image_list_detailed", "image_get",
+                                     "image_delete"),
+                        api.nova: ("server_list", "server_metadata_delete")})
     def test_delete_of_a_row_no_longer_listed_says_so(self):
         # Another test snapshot is listed; the one the action names is not
         # (deleted or kept in another tab, or a made-up id).
@@ -1412,7 +1519,7 @@ class TestSnapshotDetailTests(test.TestCase):
     strength, the cause, the warnings, the next step; three reads, no
     write."""
 
-    MOCKS = {nova_rest: ("compute_version_range", "server_get"),
+    MOCKS = {server_calls: ("compute_version_range", "server_get"),
              api.glance: ("image_get", "image_update_properties"),
              api.nova: ("server_metadata_update",)}
 
@@ -1479,6 +1586,37 @@ class TestSnapshotDetailTests(test.TestCase):
         self.assertIn(url("test_snapshot_detail", row.id),
                       str(ts_tables.name_cell(row)))
 
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_the_row_is_the_verdict_one_item_and_n_more(self):
+        stamp = stamp_ago(600)
+        self.mock_image_list_detailed.return_value = (
+            [self._settled(stamp)], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=record_meta(
+                stamp, state=records.SETTLED, image_id=IMAGE_ID))], False)
+        res = self.client.get(TAB)
+        detail = url("test_snapshot_detail",
+                     rows.row_id(SERVER_ID, stamp, IMAGE_ID))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        # The item from the source the verdict rests on, with its source,
+        # and the count of the others, linking to the detail page.
+        self.assertContains(res, '<span class="consistency-rests-on"> ext4 '
+                                 'journal clean in the snapshot</span>')
+        self.assertContains(res, "(the snapshot&#x27;s bytes)")
+        self.assertContains(res, '<a href="%s" class="consistency-more">'
+                                 '2 more</a>' % detail, html=True)
+        # The name opens the same page.
+        self.assertContains(res, '<a href="%s" class="consistency-test-link">'
+                                 'consistency-test-web</a>' % detail,
+                            html=True)
+        # Everything else is on the detail page only.
+        for text in ("freeze seq 7", "snapshot image active",
+                     "The guest agent froze the filesystems.",
+                     "The probe kit is older than this dashboard.",
+                     "Nothing to do: keep it as a backup"):
+            self.assertNotContains(res, text)
+
     @test.create_mocks(MOCKS)
     def test_another_projects_image_is_not_shown(self):
         stamp = stamp_ago(600)
@@ -1501,3 +1639,70 @@ class TestSnapshotDetailTests(test.TestCase):
         self.assertRedirectsNoFollow(res, TAB)
         self.assertMessageCount(error=1)
         self.mock_server_get.assert_not_called()
+
+
+class ImageDeletedAfterVerdictTests(test.TestCase):
+    """A test snapshot image deleted by hand after its verdict settled: the
+    verdict stands as recorded, but the row and the detail page say the
+    snapshot no longer exists (it cannot be restored) instead of the
+    failure path's "test again"."""
+
+    def _record(self, stamp):
+        return record_meta(stamp, state=records.SETTLED, image_id="gone-image",
+                           verdict="filesystem-consistent",
+                           cause_code="bytes_clean",
+                           cause_params=(
+                               ("filesystems", "ext4 on the whole disk"),
+                               ("has_have", "has"), ("apps_note", "")))
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_tab_row_says_the_image_was_deleted_after_the_verdict(self):
+        stamp = stamp_ago(3600)
+        self.mock_image_list_detailed.return_value = ([], False, False)
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=self._record(stamp))],
+            False)
+        res = self.client.get(TAB)
+        found, = res.context["tab_group"].get_tab(
+            "test_snapshots")._tables["test_snapshots"].data
+        self.assertEqual("filesystem-consistent", found.level_label)
+        self.assertIn("deleted after the verdict", found.verdict.next_step +
+                      " ".join(found.evidence_texts))
+        self.assertNotIn("if it fails again", found.verdict.next_step)
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertContains(res, "deleted after the verdict")
+        self.assertNotContains(res, "if it fails again")
+
+    @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
+                        api.glance: ("image_get",)})
+    def test_detail_page_says_it_cannot_be_restored(self):
+        stamp = stamp_ago(3600)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = server(self._record(stamp))
+        self.mock_image_get.side_effect = glance_exc.HTTPNotFound()
+        res = self.client.get(url("test_snapshot_detail", rows.row_id(
+            SERVER_ID, stamp, "gone-image")))
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        # The verdict stands as recorded: its cause is still shown.
+        self.assertContains(res, "clean journal")
+        self.assertContains(res, "image gone-image was deleted after the "
+                                 "verdict")
+        self.assertContains(res, "cannot be restored")
+        self.assertContains(res, "Take a new test snapshot")
+        self.assertNotContains(res, "if it fails again")
+
+    @test.create_mocks({api.glance: ("image_list_detailed",),
+                        api.nova: ("server_list",)})
+    def test_glance_down_claims_no_deletion(self):
+        stamp = stamp_ago(3600)
+        self.mock_image_list_detailed.side_effect = \
+            glance_exc.CommunicationError("glance down")
+        self.mock_server_list.return_value = ([fixtures.make_server(
+            "web", server_id=SERVER_ID, metadata=self._record(stamp))],
+            False)
+        res = self.client.get(TAB)
+        self.assertContains(res, 'data-verdict="filesystem-consistent"')
+        self.assertNotContains(res, "deleted after the verdict")
+        self.assertNotContains(res, "if it fails again")
+        self.assertContains(res, "not checked")

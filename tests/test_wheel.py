@@ -56,6 +56,13 @@ def test_wheel_installs_and_renders_the_panel(tmp_path):
     assert os.path.isfile(os.path.join(
         site, "consistency_dashboard", "static", "consistency_dashboard",
         "css", "consistency.scss"))
+    # The message catalogue, where Django looks for an app's translations,
+    # and the template filter that translates the core's words.
+    assert os.path.isfile(os.path.join(
+        site, "consistency_dashboard", "locale", "en", "LC_MESSAGES",
+        "django.po"))
+    assert os.path.isfile(os.path.join(
+        site, "consistency_dashboard", "templatetags", "consistency_text.py"))
 
     # The view tests, run against the installed plugin (no source on path).
     run = tmp_path / "run"

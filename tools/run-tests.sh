@@ -71,9 +71,11 @@ step "Debian packages"
 # mariadb-server and postgresql: the guest kit's database hooks are tested
 # against real servers started in a temp dir.  The disk tools make the real
 # images the snapshot reader is tested on (tests/core/test_snapshot_bytes.py).
+# gettext: makemessages and compilemessages run xgettext and msgfmt
+# (tests/test_translations.py).
 apt_install chromium chromium-driver shellcheck mariadb-server postgresql \
   qemu-utils e2fsprogs fdisk gdisk dosfstools xfsprogs btrfs-progs \
-  cryptsetup-bin ntfs-3g
+  cryptsetup-bin ntfs-3g gettext
 if want_layer qga && [ -x tools/guest-image/install-deps.sh ]; then
   tools/guest-image/install-deps.sh
 fi

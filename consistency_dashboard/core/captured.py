@@ -28,6 +28,8 @@ import enum
 from consistency_dashboard.core import microversions
 from consistency_dashboard.core import properties as props
 from consistency_dashboard.core import timestamps
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 
 
 class CapturedSource(enum.Enum):
@@ -38,27 +40,30 @@ class CapturedSource(enum.Enum):
 
 
 SOURCE_LABELS = {
-    CapturedSource.SERVER: (
+    CapturedSource.SERVER: gettext_noop(
         "Captured at boot, as Nova reports it for the server (compute API "
         "2.98 or later): exact."),
-    CapturedSource.BOOT_VOLUME: (
+    CapturedSource.BOOT_VOLUME: gettext_noop(
         "Not captured at boot: the boot volume's image metadata now, which "
         "is what a server created from this volume gets. It may have been "
         "changed after this server was created, and Nova uses what the "
         "server was started with; a test snapshot shows that exactly."),
-    CapturedSource.SNAPSHOT: (
+    CapturedSource.SNAPSHOT: gettext_noop(
         "From snapshot {name} of this instance, taken {when}: snapshots "
         "inherit the properties the instance was booted with (a rebuild "
         "after it would not show)."),
-    CapturedSource.UNKNOWN: (
+    CapturedSource.UNKNOWN: gettext_noop(
         "Not known: this cloud does not report them (compute API older than "
         "2.98) and no snapshot of this instance is visible. A test snapshot "
         "reveals them."),
 }
 
-STALE_LABEL = (
-    "The image was changed after this instance was created: the instance may "
-    "have been booted before a fix.")
+STALE_LABEL = gettext_noop(
+    "The image was changed after this instance was created: the instance "
+    "may have been booted before a fix.")
+_UNKNOWN_AND_STALE = gettext_noop("{unknown} {stale}")
+_UNNAMED = gettext_noop("(unnamed)")
+_UNKNOWN_TIME = gettext_noop("at an unknown time")
 
 # A snapshot in one of these states is gone or never got its data; its
 # properties were still set from the instance, but do not show it as a
@@ -187,10 +192,10 @@ def resolve_captured(boot_source, server_image_properties=None,
     if newest_snapshot:
         raw = image_properties(newest_snapshot)
         when = timestamps.format_timestamp(newest_snapshot.get("created_at"))
-        label = SOURCE_LABELS[CapturedSource.SNAPSHOT].format(
-            name=newest_snapshot.get("name") or newest_snapshot.get("id")
-            or "(unnamed)",
-            when=when or "at an unknown time")
+        label = fill(SOURCE_LABELS[CapturedSource.SNAPSHOT],
+                     name=newest_snapshot.get("name") or
+                     newest_snapshot.get("id") or _UNNAMED,
+                     when=when or _UNKNOWN_TIME)
         return CapturedProperties(
             properties=props.read_properties(raw),
             source=CapturedSource.SNAPSHOT,
@@ -199,7 +204,7 @@ def resolve_captured(boot_source, server_image_properties=None,
     stale = image_changed_after_boot(instance_created_at, image_updated_at)
     label = SOURCE_LABELS[CapturedSource.UNKNOWN]
     if stale:
-        label += " " + STALE_LABEL
+        label = fill(_UNKNOWN_AND_STALE, unknown=label, stale=STALE_LABEL)
     return CapturedProperties(
         properties=None, source=CapturedSource.UNKNOWN, source_label=label,
         stale_suspected=stale)

@@ -15,174 +15,227 @@ filesystem, an HTTP status, Nova's message clipped to what fits).
 import dataclasses
 from urllib import parse
 
+from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import placeholders
+from consistency_dashboard.core.i18n import Text
+
 # code -> template (str.format with the parameters by name)
 TEMPLATES = {
     # Nova's synchronous answer (nova/api/openstack/compute/servers.py
     # _create_image)
-    "no_answer": "Nova did not answer the createImage request{colon_message}; "
-                 "no test snapshot is known.",
+    "no_answer": gettext_noop(
+        "Nova did not answer the createImage request{colon_message}; no "
+        "test snapshot is known."),
     "refused_quiesce_failed":
-        "The guest agent did not freeze the filesystems and "
-        "os_require_quiesce is set, so Nova refused the snapshot (nothing "
-        "was created): {message}",
-    "refused_busy": "Nova refused because the instance is busy with another "
-                    "task or in a state that cannot be snapshotted: {message}",
+        gettext_noop(
+            "The guest agent did not freeze the filesystems and "
+            "os_require_quiesce is set, so Nova refused the snapshot "
+            "(nothing was created): {message}"),
+    "refused_busy": gettext_noop(
+        "Nova refused because the instance is busy with another task or in "
+        "a state that cannot be snapshotted: {message}"),
     "refused_no_agent":
-        "os_require_quiesce is set on an instance booted without the guest "
-        "agent channel, so Nova refused the snapshot: {message}",
+        gettext_noop(
+            "os_require_quiesce is set on an instance booted without the "
+            "guest agent channel, so Nova refused the snapshot: {message}"),
     "refused_quiesce_unsupported":
-        "This hypervisor cannot freeze guests and os_require_quiesce is "
-        "set: {message}",
+        gettext_noop(
+            "This hypervisor cannot freeze guests and os_require_quiesce "
+            "is set: {message}"),
     "refused_freeze_error":
-        "Nova answered HTTP 500. For a volume-backed instance with "
-        "os_require_quiesce that is how a freeze shows that failed for "
-        "another reason than an unresponsive agent (a failing fsfreeze hook, "
-        "a FIFREEZE error; NotImplementedError on drivers other than "
-        "libvirt): {message}",
-    "refused_quota": "Over quota: {message}",
-    "refused_policy": "Not allowed: {message}",
-    "refused_gone": "The instance no longer exists: {message}",
-    "refused_other": "Nova refused the snapshot (HTTP {status}): {message}",
+        gettext_noop(
+            "Nova answered HTTP 500. For a volume-backed instance with "
+            "os_require_quiesce that is how a freeze shows that failed for "
+            "another reason than an unresponsive agent (a failing fsfreeze "
+            "hook, a FIFREEZE error; NotImplementedError on drivers other "
+            "than libvirt): {message}"),
+    "refused_quota": gettext_noop("Over quota: {message}"),
+    "refused_policy": gettext_noop("Not allowed: {message}"),
+    "refused_gone": gettext_noop("The instance no longer exists: {message}"),
+    "refused_other": gettext_noop(
+        "Nova refused the snapshot (HTTP {status}): {message}"),
     # after createImage was accepted
-    "event_error": "Nova reported: {details}",
-    "instance_deleted": "The instance was deleted while it was being "
-                        "snapshotted.",
-    "abandoned": "Nova stopped working on the snapshot and left its image "
-                 "unfinished: the instance has no snapshot task any more "
-                 "(its compute service was restarted in the middle of it), "
-                 "so the image will never be completed.",
-    "image_killed": "The image upload failed (Glance marked the image "
-                    "killed); Nova did not say why.",
+    "event_error": gettext_noop("Nova reported: {details}"),
+    "instance_deleted": gettext_noop(
+        "The instance was deleted while it was being snapshotted."),
+    "abandoned": gettext_noop(
+        "Nova stopped working on the snapshot and left its image "
+        "unfinished: the instance has no snapshot task any more (its "
+        "compute service was restarted in the middle of it), so the image "
+        "will never be completed."),
+    "image_killed": gettext_noop(
+        "The image upload failed (Glance marked the image killed); Nova "
+        "did not say why."),
     "vanished_no_channel":
-        "Nova deleted the snapshot image. Predicted cause: os_require_quiesce "
-        "is set but the instance was booted without hw_qemu_guest_agent, so "
-        "Nova cannot freeze it and refuses the live snapshot.",
+        gettext_noop(
+            "Nova deleted the snapshot image. Predicted cause: "
+            "os_require_quiesce is set but the instance was booted without "
+            "hw_qemu_guest_agent, so Nova cannot freeze it and refuses the "
+            "live snapshot."),
     "vanished_quiesce_unsupported":
-        "Nova deleted the snapshot image. Predicted cause: this hypervisor "
-        "cannot quiesce (InstanceQuiesceNotSupported) and os_require_quiesce "
-        "is set.",
+        gettext_noop(
+            "Nova deleted the snapshot image. Predicted cause: this "
+            "hypervisor cannot quiesce (InstanceQuiesceNotSupported) and "
+            "os_require_quiesce is set."),
     "vanished_unexplained":
-        "The snapshot image was deleted without saying why: Nova deletes "
-        "it when the snapshot fails (for example the compute host's disk "
-        "was full or the upload to the image service failed), and anyone "
-        "in the project can delete it by hand.",
+        gettext_noop(
+            "The snapshot image was deleted without saying why: Nova "
+            "deletes it when the snapshot fails (for example the compute "
+            "host's disk was full or the upload to the image service "
+            "failed), and anyone in the project can delete it by hand."),
     "details_admin_only":
-        "Nova keeps the error's details for administrators (policy "
-        "os_compute_api:os-instance-actions:events:details defaults to "
-        "admin).",
+        gettext_noop(
+            "Nova keeps the error's details for administrators (policy "
+            "os_compute_api:os-instance-actions:events:details defaults to "
+            "admin)."),
     "details_before_2_84":
-        "Nova shows the error's details only from compute API 2.84; this "
-        "cloud is older (an administrator can read them).",
-    "volume_snapshot_error": "A Cinder volume snapshot failed: the image is "
-                             "not usable.",
-    "deactivated": "The snapshot image exists but an administrator "
-                   "deactivated it; its data cannot be read.",
+        gettext_noop(
+            "Nova shows the error's details only from compute API 2.84; "
+            "this cloud is older (an administrator can read them)."),
+    "volume_snapshot_error": gettext_noop(
+        "A Cinder volume snapshot failed: the image is not usable."),
+    "deactivated": gettext_noop(
+        "The snapshot image exists but an administrator deactivated it; "
+        "its data cannot be read."),
     # still running
-    "in_progress": "Nova is taking the snapshot.",
+    "in_progress": gettext_noop("Nova is taking the snapshot."),
     "in_progress_timed_out":
-        "Nova is still working on the snapshot after the page stopped "
-        "checking; a slow snapshot is not a failure.",
+        gettext_noop(
+            "Nova is still working on the snapshot after the page stopped "
+            "checking; a slow snapshot is not a failure."),
     "in_progress_unreachable":
-        "The image service did not answer; the snapshot's outcome is not "
-        "known yet.",
-    "in_progress_cinder": "Cinder is still creating the volume snapshots.",
-    "in_progress_thaw": ("The volume snapshots are done; waiting for the "
-                         "guest's thaw, which Nova sends after them."),
+        gettext_noop(
+            "The image service did not answer; the snapshot's outcome is "
+            "not known yet."),
+    "in_progress_cinder": gettext_noop(
+        "Cinder is still creating the volume snapshots."),
+    "in_progress_thaw": gettext_noop(
+        "The volume snapshots are done; waiting for the guest's thaw, which "
+        "Nova sends after them."),
     # an active image: proven
     "bytes_clean":
-        "The snapshot's own bytes prove it: {filesystems} in the snapshot "
-        "{has_have} a clean journal (needs_recovery clear), which a copy of "
-        "a mounted read-write filesystem has only when it was frozen or "
-        "cleanly unmounted.{apps_note}",
+        gettext_noop(
+            "The snapshot's own bytes prove it: {filesystems} in the "
+            "snapshot {has_have} a clean journal (needs_recovery clear), "
+            "which a copy of a mounted read-write filesystem has only when "
+            "it was frozen or cleanly unmounted. {apps_note}"),
     "bytes_clean_apps":
-        "The snapshot's own bytes prove the freeze ({filesystems}: clean "
-        "journal, needs_recovery clear) and every application hook held its "
-        "data: {apps}.",
+        gettext_noop(
+            "The snapshot's own bytes prove the freeze ({filesystems}: "
+            "clean journal, needs_recovery clear) and every application "
+            "hook held its data: {apps}."),
     "bytes_needs_recovery":
-        "{filesystems}: journal needs recovery in the snapshot, so the copy "
-        "was taken while the filesystem was mounted and not frozen, like "
-        "pulling the power plug.",
+        gettext_noop(
+            "{filesystems}: journal needs recovery in the snapshot, so the "
+            "copy was taken while the filesystem was mounted and not "
+            "frozen, like pulling the power plug."),
     "held_writes":
-        "The guest's test writes were held while the filesystems were frozen "
-        "({held}): the freeze happened (seq {seq}).{apps_note}",
+        gettext_noop(
+            "The guest's test writes were held while the filesystems were "
+            "frozen ({held}): the freeze happened (seq {seq}). {apps_note}"),
     "held_writes_apps":
-        "The guest's test writes were held while the filesystems were frozen "
-        "({held}) and every application hook held its data: {apps}.",
+        gettext_noop(
+            "The guest's test writes were held while the filesystems were "
+            "frozen ({held}) and every application hook held its data: "
+            "{apps}."),
     "nova_enforced":
-        "Nova froze the filesystems before the volume snapshots: the "
-        "instance was ACTIVE and volume-backed with hw_qemu_guest_agent and "
-        "os_require_quiesce, so the request would have failed without the "
-        "freeze.{apps_note}",
+        gettext_noop(
+            "Nova froze the filesystems before the volume snapshots: the "
+            "instance was ACTIVE and volume-backed with "
+            "hw_qemu_guest_agent and os_require_quiesce, so the request "
+            "would have failed without the freeze. {apps_note}"),
     "nova_enforced_apps":
-        "Nova enforced the freeze (volume-backed with os_require_quiesce) "
-        "and every application hook held its data: {apps}.",
+        gettext_noop(
+            "Nova enforced the freeze (volume-backed with "
+            "os_require_quiesce) and every application hook held its data: "
+            "{apps}."),
     # an active image: not proven
     "hooks_ran_unproven":
-        "The guest's hooks ran (freeze seq {seq}, thaw {gap} later), "
-        "but the freeze is not proven: hooks ran, freeze not proven. qemu-ga "
-        "runs the freeze hook before FIFREEZE and the thaw hook even when "
-        "FIFREEZE failed.",
+        gettext_noop(
+            "The guest's hooks ran (freeze seq {seq}, thaw {gap} later), "
+            "but the freeze is not proven: hooks ran, freeze not proven. "
+            "qemu-ga runs the freeze hook before FIFREEZE and the thaw "
+            "hook even when FIFREEZE failed."),
     "hooks_ran_not_held":
-        "The guest's hooks ran (freeze seq {seq}) but none of its test "
-        "writes was seen held: hooks ran, freeze not proven (FIFREEZE may "
-        "have failed, the filesystems may not support it, or the freeze was "
-        "shorter than the probe's write interval).",
+        gettext_noop(
+            "The guest's hooks ran (freeze seq {seq}) but none of its test "
+            "writes was seen held: hooks ran, freeze not proven (FIFREEZE "
+            "may have failed, the filesystems may not support it, or the "
+            "freeze was shorter than the probe's write interval)."),
     "stopped_power_off_reported":
-        "The instance was stopped and the guest reported a power-off "
-        "(reboot: Power down), which is not proof that its filesystems were "
-        "unmounted cleanly.",
+        gettext_noop(
+            "The instance was stopped and the guest reported a power-off "
+            "(reboot: Power down), which is not proof that its filesystems "
+            "were unmounted cleanly."),
     "stopped_no_report":
-        "The instance was stopped: the copy is consistent if the guest shut "
-        "down cleanly, and nothing read shows whether it did (Nova forces "
-        "the power off after its shutdown timeout).",
+        gettext_noop(
+            "The instance was stopped: the copy is consistent if the guest "
+            "shut down cleanly, and nothing read shows whether it did "
+            "(Nova forces the power off after its shutdown timeout)."),
     "stopped_console_unavailable":
-        "The instance was stopped: the copy is consistent if the guest shut "
-        "down cleanly; its console log is not available ({error}) and "
-        "nothing else read shows whether it did.",
+        gettext_noop(
+            "The instance was stopped: the copy is consistent if the guest "
+            "shut down cleanly; its console log is not available ({error}) "
+            "and nothing else read shows whether it did."),
     "rbd_setting":
-        "Root disks on Ceph RBD are snapshotted with an RBD snapshot and "
-        "clone, which never freezes the guest.",
+        gettext_noop(
+            "Root disks on Ceph RBD are snapshotted with an RBD snapshot "
+            "and clone, which never freezes the guest."),
     "rbd_location_only":
-        "The snapshot is stored on Ceph (rbd:// location), which says where "
-        "Glance keeps images, not where the instance's disks are; whether "
-        "Nova could freeze the guest is not known.",
+        gettext_noop(
+            "The snapshot is stored on Ceph (rbd:// location), which says "
+            "where Glance keeps images, not where the instance's disks "
+            "are; whether Nova could freeze the guest is not known."),
     "no_live_snapshot":
-        "Live snapshots are not available for this instance's storage: Nova "
-        "suspended the guest for the copy without freezing it.",
-    "paused": "The instance was {power}: its agent could not freeze the "
-              "filesystems.",
-    "other_driver": "This hypervisor cannot freeze guests.",
+        gettext_noop(
+            "Live snapshots are not available for this instance's storage: "
+            "Nova suspended the guest for the copy without freezing it."),
+    "paused": gettext_noop(
+        "The instance was {power}: its agent could not freeze the "
+        "filesystems."),
+    "other_driver": gettext_noop("This hypervisor cannot freeze guests."),
     "no_agent_channel":
-        "The instance was booted without the guest agent channel "
-        "(hw_qemu_guest_agent), so no freeze is possible.",
+        gettext_noop(
+            "The instance was booted without the guest agent channel "
+            "(hw_qemu_guest_agent), so no freeze is possible."),
     "hook_failed":
-        "An application hook failed ({apps}), so the agent did not freeze "
-        "the filesystems; Nova skips a failed freeze silently.",
+        gettext_noop(
+            "An application hook failed ({apps}), so the agent did not "
+            "freeze the filesystems; Nova skips a failed freeze silently."),
     "freeze_no_thaw":
-        "The guest reported a freeze but no thaw: whether the copy was taken "
-        "while frozen is not known.",
+        gettext_noop(
+            "The guest reported a freeze but no thaw: whether the copy was "
+            "taken while frozen is not known."),
     "probe_silent":
-        "The guest probe is installed (it reported earlier freezes) but "
-        "reported no freeze for this snapshot: the agent did not freeze, and "
-        "Nova skips the freeze silently.",
+        gettext_noop(
+            "The guest probe is installed (it reported earlier freezes) "
+            "but reported no freeze for this snapshot: the agent did not "
+            "freeze, and Nova skips the freeze silently."),
     "console_unavailable":
-        "Nova does not report whether it froze the guest, and the console "
-        "log cannot be read on this cloud ({error}).",
+        gettext_noop(
+            "Nova does not report whether it froze the guest, and the "
+            "console log cannot be read on this cloud ({error})."),
     "captured_unknown":
-        "The properties this instance was booted with are not known, Nova "
-        "does not report whether it froze the guest, and the guest reported "
-        "nothing.",
+        gettext_noop(
+            "The properties this instance was booted with are not known, "
+            "Nova does not report whether it froze the guest, and the "
+            "guest reported nothing."),
     "volume_not_enforced":
-        "Nova asked the agent to freeze but, without os_require_quiesce, "
-        "skips a failed freeze silently; the guest reported nothing.",
+        gettext_noop(
+            "Nova asked the agent to freeze but, without "
+            "os_require_quiesce, skips a failed freeze silently; the guest "
+            "reported nothing."),
     "volume_not_exact":
-        "The boot volume's image metadata has hw_qemu_guest_agent and "
-        "os_require_quiesce now, but that is not necessarily what this "
-        "server was started with, so the freeze cannot be taken as enforced "
-        "by Nova; the guest reported nothing that proves it.",
+        gettext_noop(
+            "The boot volume's image metadata has hw_qemu_guest_agent and "
+            "os_require_quiesce now, but that is not necessarily what this "
+            "server was started with, so the freeze cannot be taken as "
+            "enforced by Nova; the guest reported nothing that proves it."),
     "image_silent":
-        "Nova asks the agent to freeze but never reports whether it did (a "
-        "failed freeze is skipped silently), and the guest reported nothing.",
+        gettext_noop(
+            "Nova asks the agent to freeze but never reports whether it "
+            "did (a failed freeze is skipped silently), and the guest "
+            "reported nothing."),
 }
 
 MAX_PARAM = 120
@@ -217,14 +270,23 @@ def cause(code, **params):
                                     params.items())))
 
 
+class _Sentence(Text):
+    """A cause's sentence: a translation gets the same finish."""
+
+    @staticmethod
+    def finish(text):
+        return _sentence(text)
+
+
 def render(code, params=()):
-    """The full sentence of a cause code, or None for a code this version
-    does not know (a newer dashboard wrote it)."""
+    """The full sentence of a cause code (a :class:`Text`), or None for a
+    code this version does not know (a newer dashboard wrote it)."""
     template = TEMPLATES.get(code or "")
     if template is None:
         return None
     values = _Missing(dict(params or ()))
-    return _sentence(template.format_map(values))
+    values = {name: values[name] for name in placeholders(template)}
+    return _Sentence(template, values, _sentence(template.format(**values)))
 
 
 class _Missing(dict):

@@ -6,8 +6,36 @@ None) out."""
 
 import dataclasses
 
-NOT_IN_PROJECT = ("Instance {name} is not in the current project: nothing "
-                  "is offered here.")
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
+
+NOT_IN_PROJECT = gettext_noop(
+    "Instance {name} is not in the current project: nothing is offered "
+    "here.")
+_NOTHING_TO_FIX = gettext_noop("Nothing to fix.")
+_IMAGE_GONE = gettext_noop(
+    "The image {image} that {name} was booted from is gone or not visible: "
+    "there is nothing to rebuild from. Use \"Rebuild from its own "
+    "snapshot\" instead.")
+# (a task is running) -> why Nova would not rebuild now
+_NOT_REBUILDABLE = {
+    False: gettext_noop(
+        "{name} is {status}: a rebuild is possible only when it is ACTIVE "
+        "or SHUTOFF with no task running."),
+    True: gettext_noop(
+        "{name} is {status} ({task}): a rebuild is possible only when it is "
+        "ACTIVE or SHUTOFF with no task running."),
+}
+_VOLUME_NOT_FOUND = gettext_noop(
+    "The boot volume of {name} was not found among this project's volumes: "
+    "nothing to change.")
+_VOLUME_NOT_OURS = gettext_noop(
+    "The boot volume of {name} belongs to another project: only the current "
+    "project's volumes are changed here.")
+_VOLUME_ALREADY_FIXED = gettext_noop(
+    "The boot volume already has the properties: {name} still runs with the "
+    "ones Nova captured when it was created. Re-create it from the volume "
+    "(steps below).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +51,7 @@ class InstanceNow:
 
 def _common(instance):
     if not instance.in_project:
-        return NOT_IN_PROJECT.format(name=instance.name)
+        return fill(NOT_IN_PROJECT, name=instance.name)
     return None
 
 
@@ -35,18 +63,13 @@ def rebuild_from_image_refusal(instance, image_known, image_id=None):
     if refusal:
         return refusal
     if not image_known:
-        return ("The image {image} that {name} was booted from is gone or "
-                "not visible: there is nothing to rebuild from. Use "
-                "\"Rebuild from its own snapshot\" instead.").format(
-                    image=image_id or "", name=instance.name)
+        return fill(_IMAGE_GONE, image=image_id or "", name=instance.name)
     if not instance.step_applicable:
-        return instance.step_note or "Nothing to fix."
+        return instance.step_note or _NOTHING_TO_FIX
     if instance.status not in ("ACTIVE", "SHUTOFF") or instance.task_state:
-        return ("{name} is {status}{task}: a rebuild is possible only when "
-                "it is ACTIVE or SHUTOFF with no task running.").format(
+        return fill(_NOT_REBUILDABLE[bool(instance.task_state)],
                     name=instance.name, status=instance.status,
-                    task=" (%s)" % instance.task_state
-                    if instance.task_state else "")
+                    task=instance.task_state)
     return None
 
 
@@ -58,20 +81,13 @@ def boot_volume_refusal(instance, volume_found, volume_in_project,
     if refusal:
         return refusal
     if not volume_found:
-        return ("The boot volume of {name} was not found among this "
-                "project's volumes: nothing to change.").format(
-                    name=instance.name)
+        return fill(_VOLUME_NOT_FOUND, name=instance.name)
     if not volume_in_project:
-        return ("The boot volume of {name} belongs to another project: "
-                "only the current project's volumes are changed here."
-                ).format(name=instance.name)
+        return fill(_VOLUME_NOT_OURS, name=instance.name)
     if not instance.step_applicable:
-        return instance.step_note or "Nothing to fix."
+        return instance.step_note or _NOTHING_TO_FIX
     if not to_set:
-        return ("The boot volume already has the properties: {name} still "
-                "runs with the ones Nova captured when it was created. "
-                "Re-create it from the volume (steps below).").format(
-                    name=instance.name)
+        return fill(_VOLUME_ALREADY_FIXED, name=instance.name)
     return None
 
 
@@ -87,7 +103,7 @@ VOLUME_FIX_VERSION = "v1"
 _ABSENT = "-"
 _MAX_VALUE = 60
 
-VOLUME_FIX_LABEL = (
+VOLUME_FIX_LABEL = gettext_noop(
     "Recorded on the server when its boot volume was fixed: the values Nova "
     "captured when this server was created. The volume has the new ones; "
     "re-create the server from the volume to use them.")

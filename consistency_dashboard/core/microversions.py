@@ -24,16 +24,10 @@ believed, and only a Success event is discounted.
 
 import re
 
-CREATE_IMAGE_RETURNS_ID = "2.45"
 ACTION_EVENTS_FOR_USERS = "2.51"
 EVENT_DETAILS = "2.84"
 MAX_YOGA = "2.90"         # also the maximum of Xena: nova-manage needs Yoga
-VOLUME_BACKED_REBUILD = "2.93"
-NOVACLIENT_MAX = "2.96"
 SERVER_IMAGE_PROPERTIES = "2.98"
-MAX_NOVA_32 = "2.100"     # 2025.1 and 2025.2
-MAX_NOVA_33 = "2.103"     # 2026.1
-MAX_NOVA_34 = "2.104"     # 2026.2
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\s*$")
 

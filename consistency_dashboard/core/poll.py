@@ -60,7 +60,6 @@ class ImageFate(enum.Enum):
                         ImageFate.ABANDONED)
 
 
-_PENDING_STATUSES = ("queued", "saving", "uploading", "importing")
 _TASK_STAGES = {
     "image_snapshot_pending": Stage.REQUESTED,
     "image_snapshot": Stage.SNAPSHOTTING,

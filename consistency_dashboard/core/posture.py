@@ -25,12 +25,16 @@ import dataclasses
 import enum
 
 from consistency_dashboard.core import properties as props
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 
 
 class Posture(enum.Enum):
-    CRASH_ONLY = "crash-consistent only"
-    FILESYSTEM_IF_AGENT = "filesystem-consistent if the agent answers"
-    REFUSED = "snapshot refused unless the agent channel exists"
+    CRASH_ONLY = gettext_noop("crash-consistent only")
+    FILESYSTEM_IF_AGENT = gettext_noop(
+        "filesystem-consistent if the agent answers")
+    REFUSED = gettext_noop(
+        "snapshot refused unless the agent channel exists")
 
 
 class Fix(enum.Enum):
@@ -41,27 +45,28 @@ class Fix(enum.Enum):
 
 
 FIX_LABELS = {
-    Fix.ENABLE_AGENT: "Enable guest agent",
-    Fix.REQUIRE_QUIESCE: "Require quiesce",
-    Fix.MAKE_CONSISTENT: "Make snapshot-consistent",
-    Fix.REMOVE_DEAD_FSFREEZE: "Remove hw_require_fsfreeze",
+    Fix.ENABLE_AGENT: gettext_noop("Enable guest agent"),
+    Fix.REQUIRE_QUIESCE: gettext_noop("Require quiesce"),
+    Fix.MAKE_CONSISTENT: gettext_noop("Make snapshot-consistent"),
+    Fix.REMOVE_DEAD_FSFREEZE: gettext_noop("Remove hw_require_fsfreeze"),
 }
 
 FIX_DESCRIPTIONS = {
-    Fix.ENABLE_AGENT: "Sets hw_qemu_guest_agent=yes.",
-    Fix.REQUIRE_QUIESCE: "Sets os_require_quiesce=yes.",
+    Fix.ENABLE_AGENT: gettext_noop("Sets hw_qemu_guest_agent=yes."),
+    Fix.REQUIRE_QUIESCE: gettext_noop("Sets os_require_quiesce=yes."),
     Fix.MAKE_CONSISTENT:
-        "Sets hw_qemu_guest_agent=yes and os_require_quiesce=yes.",
+        gettext_noop(
+            "Sets hw_qemu_guest_agent=yes and os_require_quiesce=yes."),
     Fix.REMOVE_DEAD_FSFREEZE:
-        "Removes hw_require_fsfreeze, which Nova never reads.",
+        gettext_noop("Removes hw_require_fsfreeze, which Nova never reads."),
 }
 
 # Nova keeps the properties captured at boot in system_metadata
 # (objects.ImageMeta.from_instance); only a rebuild re-reads the image.
-EXISTING_INSTANCES_WARNING = (
-    "Instances that already exist keep the properties they were booted with: "
-    "this change applies only to instances booted (or rebuilt) from the image "
-    "after it.")
+EXISTING_INSTANCES_WARNING = gettext_noop(
+    "Instances that already exist keep the properties they were booted "
+    "with: this change applies only to instances booted (or rebuilt) from "
+    "the image after it.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +75,6 @@ class ImagePosture:
     reasons: tuple
     needs_attention: bool
     attention: tuple          # what is wrong, one sentence each
-    recommended_fix: object   # a Fix, or None
     properties: props.ConsistencyProperties
     # What differs from the good posture, in a few words, for a table row;
     # empty when nothing does.  The sentences why are in ``reasons``.
@@ -81,26 +85,32 @@ class ImagePosture:
         return self.posture.value
 
 
+_NOT_A_BOOLEAN = gettext_noop(
+    "{name}={raw} is not a boolean Nova understands, so Nova reads it as "
+    "false.")
+
+
 def _value_notes(boolean):
     if boolean.spelling is props.Spelling.UNPARSEABLE:
-        return ("%s=%r is not a boolean Nova understands, so Nova reads it as "
-                "false." % (boolean.name, str(boolean.raw)),)
+        return (fill(_NOT_A_BOOLEAN, name=boolean.name,
+                     raw=repr(str(boolean.raw))),)
     return ()
 
 
 STORAGE_HEADLINES = {
-    "rbd": "Ceph RBD: never frozen",
-    "no_live_snapshot": "no live snapshots: guest suspended, not frozen",
+    "rbd": gettext_noop("Ceph RBD: never frozen"),
+    "no_live_snapshot": gettext_noop(
+        "no live snapshots: guest suspended, not frozen"),
 }
 
 STORAGE_REASONS = {
-    "rbd": (
+    "rbd": gettext_noop(
         "This cloud keeps image-backed root disks on Ceph RBD: Nova "
         "snapshots them with an RBD snapshot and clone and never freezes "
         "the guest, whatever the properties say. Volume-backed instances "
         "booted from this image still freeze, and a snapshot of a cleanly "
         "stopped guest is consistent."),
-    "no_live_snapshot": (
+    "no_live_snapshot": gettext_noop(
         "This cloud cannot take live snapshots of image-backed root disks: "
         "Nova suspends the guest for the copy without freezing it. "
         "Volume-backed instances booted from this image still freeze, and a "
@@ -126,90 +136,89 @@ def _headline(p):
     os_require_quiesce=yes, first the one that decides the outcome."""
     agent, quiesce = p.guest_agent, p.require_quiesce
     if agent.spelling is props.Spelling.UNPARSEABLE:
-        return "hw_qemu_guest_agent value not a boolean (read as false)"
+        return gettext_noop(
+            "hw_qemu_guest_agent value not a boolean (read as false)")
     if not agent.value and quiesce.value:
-        return "quiesce required without the guest agent property"
+        return gettext_noop(
+            "quiesce required without the guest agent property")
     if not agent.value:
-        return "no guest agent property"
+        return gettext_noop("no guest agent property")
     if quiesce.spelling is props.Spelling.UNPARSEABLE:
-        return "os_require_quiesce value not a boolean (read as false)"
+        return gettext_noop(
+            "os_require_quiesce value not a boolean (read as false)")
     if not quiesce.value:
-        return "quiesce not required"
+        return gettext_noop("quiesce not required")
     if p.has_dead_fsfreeze:
-        return "hw_require_fsfreeze set: no effect"
+        return gettext_noop("hw_require_fsfreeze set: no effect")
     return ""
+
+
+_AGENT_TRUE = gettext_noop(
+    "hw_qemu_guest_agent is true: Nova gives instances booted from this "
+    "image the guest agent channel, and live snapshots ask the agent to "
+    "freeze the filesystems.")
+_AGENT_MUST_RUN = gettext_noop(
+    "The agent must be installed and running inside the guest; Nova never "
+    "reports whether the freeze happened on an image-backed snapshot.")
+
+# (hw_qemu_guest_agent, os_require_quiesce) as Nova reads them ->
+# (posture, reasons, attention).
+POSTURE_TABLE = {
+    (True, True): (Posture.FILESYSTEM_IF_AGENT, (
+        _AGENT_TRUE, _AGENT_MUST_RUN,
+        gettext_noop(
+            "os_require_quiesce is true: a volume-backed snapshot fails "
+            "instead of skipping the freeze when the agent does not answer "
+            "(image-backed snapshots still skip it silently, Nova 25.0.0 "
+            "Yoga and later).")),
+        ()),
+    (True, False): (Posture.FILESYSTEM_IF_AGENT, (
+        _AGENT_TRUE, _AGENT_MUST_RUN,
+        gettext_noop(
+            "os_require_quiesce is not true: when the agent does not "
+            "answer, snapshots skip the freeze silently.")), (
+        gettext_noop(
+            "os_require_quiesce is not set: a volume-backed snapshot whose "
+            "freeze fails is not reported."),)),
+    (False, True): (Posture.REFUSED, (
+        gettext_noop(
+            "os_require_quiesce is true but hw_qemu_guest_agent is not: "
+            "instances get no guest agent channel, so Nova refuses live "
+            "snapshots of running instances (image-backed: the snapshot "
+            "image is deleted; volume-backed: the request fails)."),
+        gettext_noop(
+            "Snapshots of stopped instances, and Ceph RBD direct "
+            "snapshots, are not affected.")), (
+        gettext_noop(
+            "Live snapshots fail: enable the guest agent (or stop the "
+            "instance before snapshotting)."),)),
+    (False, False): (Posture.CRASH_ONLY, (
+        gettext_noop(
+            "hw_qemu_guest_agent is not true: instances get no guest agent "
+            "channel, so no freeze is possible; a live snapshot copies the "
+            "disk as it is, like pulling the power plug."),), (
+        gettext_noop(
+            "Snapshots of running instances are crash-consistent only."),)),
+}
+
+_DEAD_FSFREEZE_ATTENTION = gettext_noop(
+    "hw_require_fsfreeze is set but has no effect in Nova.")
 
 
 def _properties_posture(properties):
     p = props.read_properties(properties)
-    agent = p.guest_agent.value
-    quiesce = p.require_quiesce.value
-    reasons = []
-    attention = list(_value_notes(p.guest_agent) +
-                     _value_notes(p.require_quiesce))
-    recommended = None
-
-    if agent:
-        posture = Posture.FILESYSTEM_IF_AGENT
-        reasons.append(
-            "hw_qemu_guest_agent is true: Nova gives instances booted from "
-            "this image the guest agent channel, and live snapshots ask the "
-            "agent to freeze the filesystems.")
-        reasons.append(
-            "The agent must be installed and running inside the guest; "
-            "Nova never reports whether the freeze happened on an "
-            "image-backed snapshot.")
-        if quiesce:
-            reasons.append(
-                "os_require_quiesce is true: a volume-backed snapshot fails "
-                "instead of skipping the freeze when the agent does not "
-                "answer (image-backed snapshots still skip it silently, "
-                "Nova 25.0.0 Yoga and later).")
-        else:
-            reasons.append(
-                "os_require_quiesce is not true: when the agent does not "
-                "answer, snapshots skip the freeze silently.")
-            attention.append(
-                "os_require_quiesce is not set: a volume-backed snapshot "
-                "whose freeze fails is not reported.")
-            recommended = Fix.REQUIRE_QUIESCE
-    elif quiesce:
-        posture = Posture.REFUSED
-        reasons.append(
-            "os_require_quiesce is true but hw_qemu_guest_agent is not: "
-            "instances get no guest agent channel, so Nova refuses live "
-            "snapshots of running instances (image-backed: the snapshot "
-            "image is deleted; volume-backed: the request fails).")
-        reasons.append(
-            "Snapshots of stopped instances, and Ceph RBD direct snapshots, "
-            "are not affected.")
-        attention.append(
-            "Live snapshots fail: enable the guest agent (or stop the "
-            "instance before snapshotting).")
-        recommended = Fix.ENABLE_AGENT
-    else:
-        posture = Posture.CRASH_ONLY
-        reasons.append(
-            "hw_qemu_guest_agent is not true: instances get no guest agent "
-            "channel, so no freeze is possible; a live snapshot copies the "
-            "disk as it is, like pulling the power plug.")
-        attention.append(
-            "Snapshots of running instances are crash-consistent only.")
-        recommended = Fix.MAKE_CONSISTENT
-
+    posture, reasons, attention = POSTURE_TABLE[
+        (bool(p.guest_agent.value), bool(p.require_quiesce.value))]
+    attention = (_value_notes(p.guest_agent) +
+                 _value_notes(p.require_quiesce) + attention)
     if p.has_dead_fsfreeze:
-        reasons.append(props.DEAD_PROPERTY_REASON)
-        attention.append(
-            "hw_require_fsfreeze is set but has no effect in Nova.")
-        if recommended is None:
-            recommended = Fix.REMOVE_DEAD_FSFREEZE
-
+        reasons += (props.DEAD_PROPERTY_REASON,)
+        attention += (_DEAD_FSFREEZE_ATTENTION,)
     return ImagePosture(
         posture=posture,
-        reasons=tuple(reasons),
+        reasons=reasons,
         needs_attention=bool(attention),
-        attention=tuple(attention),
-        recommended_fix=recommended,
+        attention=attention,
         properties=p,
         headline=_headline(p),
     )
@@ -224,10 +233,6 @@ class FixPlan:
     set_properties: dict   # property -> value to write
     remove_properties: tuple
 
-    @property
-    def changes_anything(self):
-        return bool(self.set_properties or self.remove_properties)
-
 
 def plan_fix(properties, fix):
     """Which properties ``fix`` would write or remove on an image with
@@ -237,7 +242,8 @@ def plan_fix(properties, fix):
     to_remove = ()
     if fix is Fix.REMOVE_DEAD_FSFREEZE:
         if not p.has_dead_fsfreeze:
-            return FixPlan(fix, False, "hw_require_fsfreeze is not set.",
+            return FixPlan(fix, False, gettext_noop(
+                "hw_require_fsfreeze is not set."),
                            {}, ())
         to_remove = (props.DEAD_FSFREEZE,)
     else:
@@ -249,16 +255,13 @@ def plan_fix(properties, fix):
             if fix is Fix.REQUIRE_QUIESCE and not p.guest_agent.value:
                 return FixPlan(
                     fix, False,
-                    "Requiring quiesce without the guest agent would make "
-                    "live snapshots fail: enable the guest agent first, or "
-                    "use Make snapshot-consistent.", {}, ())
+                    gettext_noop(
+                        "Requiring quiesce without the guest agent would "
+                        "make live snapshots fail: enable the guest agent "
+                        "first, or use Make snapshot-consistent."), {}, ())
             to_set[props.REQUIRE_QUIESCE] = props.FIX_VALUE
         if not to_set:
-            return FixPlan(fix, False, "Already set: nothing to change.",
+            return FixPlan(fix, False, gettext_noop(
+                "Already set: nothing to change."),
                            {}, ())
     return FixPlan(fix, True, FIX_DESCRIPTIONS[fix], to_set, to_remove)
-
-
-def available_fixes(properties):
-    """The fixes that would change something on this image, in menu order."""
-    return tuple(f for f in Fix if plan_fix(properties, f).applicable)

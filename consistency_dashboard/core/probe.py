@@ -188,22 +188,6 @@ class FreezePair:
         return self.thaw is not None
 
     @property
-    def freeze_mono(self):
-        return self.freeze.mono
-
-    @property
-    def freeze_wall(self):
-        return self.freeze.wall
-
-    @property
-    def thaw_mono(self):
-        return self.thaw.mono if self.thaw else None
-
-    @property
-    def thaw_wall(self):
-        return self.thaw.wall if self.thaw else None
-
-    @property
     def version(self):
         """The probe format of the pair ("v1": hooks ran; "v2": with the
         watcher's held writes), read from the thaw line when there is one."""
@@ -214,11 +198,6 @@ class FreezePair:
         """``((mount, seconds), ...)``: filesystems whose write was held by
         the freeze, and for how long; empty for v1 or when none was."""
         return self.thaw.held if self.thaw is not None else ()
-
-    @property
-    def not_held(self):
-        """Mounts the watcher wrote on without being held (not frozen)."""
-        return self.thaw.free if self.thaw is not None else ()
 
     @property
     def stuck(self):
@@ -1072,10 +1051,3 @@ def parse_console(text, baseline=None):
     _read_before(lines, found, baseline)
     scan = _Scan(found).run(lines, complete)
     return _report(lines, found, scan)
-
-
-def app_lines_failed(report):
-    """Application lines (``event=app``) reporting ``fail`` after the
-    baseline, including those of a freeze that never got its freeze line."""
-    return tuple(line for line in report.lines
-                 if line.event == "app" and line.result == "fail")

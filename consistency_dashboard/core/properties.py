@@ -10,6 +10,8 @@ whitespace stripped, case ignored, ``1 t true on y yes`` are true,
 import dataclasses
 import enum
 
+from consistency_dashboard.core.i18n import gettext_noop
+
 GUEST_AGENT = "hw_qemu_guest_agent"
 REQUIRE_QUIESCE = "os_require_quiesce"
 # Appears in one backup vendor's guide.  Nothing in nova, glance metadefs or
@@ -23,7 +25,7 @@ FIX_VALUE = "yes"
 TRUE_STRINGS = ("1", "t", "true", "on", "y", "yes")
 FALSE_STRINGS = ("0", "f", "false", "off", "n", "no")
 
-DEAD_PROPERTY_REASON = (
+DEAD_PROPERTY_REASON = gettext_noop(
     "hw_require_fsfreeze has no effect: nothing in Nova, Glance or Horizon "
     "reads it (it comes from one backup vendor's guide); freezing is "
     "controlled by hw_qemu_guest_agent and os_require_quiesce.")

@@ -31,6 +31,8 @@ import enum
 
 from consistency_dashboard.core import properties as props
 from consistency_dashboard.core import timestamps
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 
 RECORD_KEY = "consistency_fix_flow"
 RECORD_VERSION = "v1"
@@ -44,11 +46,11 @@ SNAPSHOT_TAG_DONE = "done"
 
 STEPS = ("stop", "snapshot", "set_properties", "rebuild", "start")
 STEP_LABELS = {
-    "stop": "Stop the instance",
-    "snapshot": "Snapshot the instance",
-    "set_properties": "Set the properties on the snapshot",
-    "rebuild": "Rebuild the instance from the snapshot",
-    "start": "Start the instance",
+    "stop": gettext_noop("Stop the instance"),
+    "snapshot": gettext_noop("Snapshot the instance"),
+    "set_properties": gettext_noop("Set the properties on the snapshot"),
+    "rebuild": gettext_noop("Rebuild the instance from the snapshot"),
+    "start": gettext_noop("Start the instance"),
 }
 
 # Instance actions (nova/compute/instance_actions.py) after which the guest
@@ -254,27 +256,30 @@ def staleness(observed):
 
 
 STALE_TEXT = {
-    Stale.RAN_AFTER: (
+    Stale.RAN_AFTER: gettext_noop(
         "The instance ran after snapshot {snapshot} was taken ({when}). "
         "Rebuilding from it now would lose everything written since then "
         "(and the ephemeral disks)."),
-    Stale.HISTORY_UNKNOWN: (
+    Stale.HISTORY_UNKNOWN: gettext_noop(
         "The instance's action history could not be read, so it is not "
         "known whether it ran after snapshot {snapshot} was taken ({when}). "
         "If it did, rebuilding from it loses everything written since."),
-    Stale.SNAPSHOT_GONE: (
+    Stale.SNAPSHOT_GONE: gettext_noop(
         "Snapshot {snapshot} of this fix no longer exists (deleted, or the "
-        "snapshot failed). Resuming takes a new snapshot after stopping "
-        "the instance; nothing on its disks is lost by that."),
-    Stale.RESTARTED: (
-        "The instance is running although this fix had stopped it (or "
-        "could not stop it). Resuming stops it again; the snapshot is taken "
-        "after the stop, so nothing on its root disk is lost."),
-    Stale.LOST_RECORD: (
+        "snapshot failed). Resuming takes a new snapshot after stopping the "
+        "instance; nothing on its disks is lost by that."),
+    Stale.RESTARTED: gettext_noop(
+        "The instance is running although this fix had stopped it (or could "
+        "not stop it). Resuming stops it again; the snapshot is taken after "
+        "the stop, so nothing on its root disk is lost."),
+    Stale.LOST_RECORD: gettext_noop(
         "Snapshot {snapshot} ({when}) was made by an earlier run of this "
         "fix, but the fix's record on the instance is gone. Resuming "
         "rebuilds from it: everything written since it was taken is lost."),
 }
+
+
+_TIME_UNKNOWN = gettext_noop("time unknown")
 
 
 def stale_text(observed, kind):
@@ -282,9 +287,8 @@ def stale_text(observed, kind):
                 else observed.found_snapshot_id)
     when = (observed.snapshot_created_at if observed.record
             else observed.found_snapshot_created_at)
-    return STALE_TEXT[kind].format(
-        snapshot=snapshot, when=timestamps.format_timestamp(when) or
-        "time unknown")
+    return fill(STALE_TEXT[kind], snapshot=snapshot,
+                when=timestamps.format_timestamp(when) or _TIME_UNKNOWN)
 
 
 def accept(observed, kind, runs):
@@ -306,6 +310,9 @@ def accept(observed, kind, runs):
         newest or observed.snapshot_created_at))
 
 
+_RESUMING = gettext_noop("Resuming: {text}")
+
+
 def _decide(observed, kind, runs):
     """The progress when the record is stale: ask, or take the accepted
     step."""
@@ -315,20 +322,50 @@ def _decide(observed, kind, runs):
                          needs_confirmation=True)
     if kind is Stale.RESTARTED:
         return _stop({}, observed, observed.record)
-    return _progress({}, Action.ACCEPT, "Resuming: " + text,
+    return _progress({}, Action.ACCEPT, fill(_RESUMING, text=text),
                      intent=accept(observed, kind, runs))
 
 
-def _where(observed):
-    text = "The instance is %s" % observed.server_status
-    if observed.task_state:
-        text += " (task: %s)" % observed.task_state
+# (task known, the fix's snapshot known) -> where things are.
+_WHERE = {
+    (False, False): gettext_noop(
+        "The instance is {status}. Nothing was deleted."),
+    (True, False): gettext_noop(
+        "The instance is {status} (task: {task}). Nothing was deleted."),
+    (False, True): gettext_noop(
+        "The instance is {status}. Snapshot {snapshot} is "
+        "{snapshot_status}. Nothing was deleted."),
+    (True, True): gettext_noop(
+        "The instance is {status} (task: {task}). Snapshot {snapshot} is "
+        "{snapshot_status}. Nothing was deleted."),
+}
+_GONE = gettext_noop("gone")
+NOTHING_DELETED = gettext_noop("Nothing was deleted.")
+
+
+def where(observed):
+    """Where the instance and the fix's snapshot are, in the words every
+    stopped flow ends with; only "Nothing was deleted." when nothing could
+    be read (``observed`` None)."""
+    if observed is None:
+        return NOTHING_DELETED
     record = observed.record
-    if record and record.snapshot_id:
-        text += "; snapshot %s is %s" % (
-            record.snapshot_id, "gone" if observed.snapshot_gone
-            else observed.snapshot_status)
-    return text + ". Nothing was deleted."
+    snapshot = record.snapshot_id if record else None
+    return fill(_WHERE[(bool(observed.task_state), bool(snapshot))],
+                status=observed.server_status, task=observed.task_state,
+                snapshot=snapshot,
+                snapshot_status=_GONE if observed.snapshot_gone
+                else observed.snapshot_status)
+
+
+_WAITING_TASK = gettext_noop("Waiting for the instance (task: {task}).")
+_NOT_ACTIVE_OR_SHUTOFF = gettext_noop(
+    "Stopped: the instance must be ACTIVE or SHUTOFF for this fix. {where}")
+_STOPPED = gettext_noop("Stopped: {where}")
+_WAITING_SNAPSHOT = gettext_noop("Waiting for the snapshot ({status}).")
+_DONE = gettext_noop(
+    "Done: the instance now runs from snapshot {snapshot} with the guest "
+    "agent channel and required quiesce.")
 
 
 def _stop(s, observed, record):
@@ -336,24 +373,26 @@ def _stop(s, observed, record):
     status = observed.server_status
     if observed.task_state:
         s["stop"] = StepState.RUNNING
-        return _progress(s, Action.NONE, "Waiting for the instance (task: "
-                         "%s)." % observed.task_state)
+        return _progress(s, Action.NONE, fill(_WAITING_TASK,
+                                              task=observed.task_state))
     # Nova stops ACTIVE servers only (compute/api.py ``stop``; ERROR is
     # handled above and RESCUED servers are left to the user).
     if status == "ACTIVE":
         s["stop"] = StepState.RUNNING
         intent = record or Record(was_running=status == "ACTIVE")
-        return _progress(s, Action.STOP, "Stopping the instance.",
+        return _progress(s, Action.STOP, gettext_noop(
+            "Stopping the instance."),
                          intent=intent)
-    return _progress(s, Action.NONE, "Stopped: the instance must be ACTIVE "
-                     "or SHUTOFF for this fix. " + _where(observed),
+    return _progress(s, Action.NONE, fill(_NOT_ACTIVE_OR_SHUTOFF,
+                                          where=where(observed)),
                      failed=True)
 
 
 def _snapshot_step(s, observed, record):
     if record.snapshot_requested and observed.found_snapshot_id:
         s["snapshot"] = StepState.RUNNING
-        return _progress(s, Action.ADOPT, "Recording the snapshot.",
+        return _progress(s, Action.ADOPT, gettext_noop(
+            "Recording the snapshot."),
                          intent=dataclasses.replace(
                              record, snapshot_id=observed.found_snapshot_id,
                              snapshot_requested=False))
@@ -361,7 +400,8 @@ def _snapshot_step(s, observed, record):
         return _stop(s, observed, record)
     s["stop"] = StepState.DONE
     s["snapshot"] = StepState.RUNNING
-    return _progress(s, Action.SNAPSHOT, "Snapshotting the instance.",
+    return _progress(s, Action.SNAPSHOT, gettext_noop(
+        "Snapshotting the instance."),
                      intent=dataclasses.replace(record,
                                                 snapshot_requested=True))
 
@@ -370,13 +410,18 @@ def _rebuild_step(s, observed, record):
     if observed.server_status != "SHUTOFF" or observed.task_state:
         if record.rebuild_requested and observed.task_state:
             s["rebuild"] = StepState.RUNNING
-            return _progress(s, Action.NONE, "Waiting for the rebuild.")
+            return _progress(s, Action.NONE, gettext_noop(
+                "Waiting for the rebuild."))
         return _stop(s, observed, record)
     s["rebuild"] = StepState.RUNNING
     return _progress(s, Action.REBUILD,
-                     "Rebuilding the instance from the snapshot.",
+                     gettext_noop(
+                         "Rebuilding the instance from the snapshot."),
                      intent=dataclasses.replace(record,
                                                 rebuild_requested=True))
+
+
+_REQUESTED = gettext_noop("requested")
 
 
 def _before_rebuild(s, observed, record):
@@ -385,19 +430,22 @@ def _before_rebuild(s, observed, record):
                 "image_snapshot", "image_snapshot_pending",
                 "image_pending_upload", "image_uploading"):
             s["snapshot"] = StepState.RUNNING
-            return _progress(s, Action.NONE, "Waiting for the snapshot.")
+            return _progress(s, Action.NONE, gettext_noop(
+                "Waiting for the snapshot."))
         return _snapshot_step(s, observed, record)
     s["stop"] = StepState.DONE
     if observed.snapshot_status != "active":
         s["snapshot"] = StepState.RUNNING
-        return _progress(s, Action.NONE, "Waiting for the snapshot (%s)." %
-                         (observed.snapshot_status or "requested"))
+        return _progress(s, Action.NONE, fill(
+            _WAITING_SNAPSHOT,
+            status=observed.snapshot_status or _REQUESTED))
     s["snapshot"] = StepState.DONE
     wanted = _wanted(observed.snapshot_properties)
     if wanted:
         s["set_properties"] = StepState.RUNNING
         return _progress(s, Action.SET_PROPERTIES,
-                         "Setting the properties on the snapshot.",
+                         gettext_noop(
+                             "Setting the properties on the snapshot."),
                          properties_to_set=wanted)
     s["set_properties"] = StepState.DONE
     return _rebuild_step(s, observed, record)
@@ -408,20 +456,21 @@ def _after_rebuild(s, observed, record):
         s[name] = StepState.DONE
     if observed.task_state:
         s["rebuild"] = StepState.RUNNING
-        return _progress(s, Action.NONE, "Waiting for the rebuild.")
+        return _progress(s, Action.NONE, gettext_noop(
+            "Waiting for the rebuild."))
     s["rebuild"] = StepState.DONE
     status = observed.server_status
     if status == "SHUTOFF" and record.was_running:
         s["start"] = StepState.RUNNING
-        return _progress(s, Action.START, "Starting the instance.")
+        return _progress(s, Action.START, gettext_noop(
+            "Starting the instance."))
     if status != "ACTIVE" and record.was_running:
         s["start"] = StepState.RUNNING
-        return _progress(s, Action.NONE, "Waiting for the instance to start.")
+        return _progress(s, Action.NONE, gettext_noop(
+            "Waiting for the instance to start."))
     s["start"] = StepState.DONE
     return _progress(s, Action.FINISH,
-                     "Done: the instance now runs from snapshot %s with the "
-                     "guest agent channel and required quiesce." %
-                     record.snapshot_id, done=True)
+                     fill(_DONE, snapshot=record.snapshot_id), done=True)
 
 
 def discard_target(observed, snapshot_is_ours):
@@ -444,16 +493,17 @@ def discard_target(observed, snapshot_is_ours):
 def advance(observed):
     """The :class:`Progress` of the flow and the one action to take now."""
     if observed.server_status == "ERROR":
-        return _progress({}, Action.NONE, "Stopped: " + _where(observed),
-                         failed=True)
+        return _progress({}, Action.NONE,
+                         fill(_STOPPED, where=where(observed)), failed=True)
     kind, runs = staleness(observed)
     if kind is not None:
         return _decide(observed, kind, runs)
     record = observed.record
     if record is None:
         if not observed.confirmed:
-            return _progress({}, Action.NONE, "Type the instance name to "
-                             "start the fix.", needs_confirmation=True)
+            return _progress({}, Action.NONE, gettext_noop(
+                "Type the instance name to start the fix."),
+                needs_confirmation=True)
         record = Record(was_running=observed.server_status == "ACTIVE")
     if rebuilt(observed):
         return _after_rebuild({}, observed, record)

@@ -46,16 +46,19 @@ from consistency_dashboard.core import properties as props
 from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import Text
 from consistency_dashboard.core.poll import ImageFate
 
 
 class Level(enum.Enum):
-    FAILED = "failed"
-    CRASH_CONSISTENT = "crash-consistent"
-    UNKNOWN = "unknown"
-    FILESYSTEM_CONSISTENT = "filesystem-consistent"
-    APPLICATION_CONSISTENT = "application-consistent"
-    IN_PROGRESS = "still running"
+    FAILED = gettext_noop("failed")
+    CRASH_CONSISTENT = gettext_noop("crash-consistent")
+    UNKNOWN = gettext_noop("unknown")
+    FILESYSTEM_CONSISTENT = gettext_noop("filesystem-consistent")
+    APPLICATION_CONSISTENT = gettext_noop("application-consistent")
+    IN_PROGRESS = gettext_noop("still running")
 
     @property
     def final(self):
@@ -65,48 +68,49 @@ class Level(enum.Enum):
 class Strength(enum.Enum):
     """How much an evidence item can prove, strongest first.  Only the
     first three prove a freeze."""
-    SNAPSHOT_BYTES = "strongest: the snapshot's own bytes"
-    HELD_WRITES = "strong: writes held in the guest"
-    NOVA_QUIESCE = "strong: Nova's enforced quiesce"
-    HOOK_PAIR = "weak: hooks ran"
-    GUEST_REPORT = "reported by the guest"
-    CLOUD = "stated by the cloud"
-    PREDICTION = "predicted"
+    SNAPSHOT_BYTES = gettext_noop("strongest: the snapshot's own bytes")
+    HELD_WRITES = gettext_noop("strong: writes held in the guest")
+    NOVA_QUIESCE = gettext_noop("strong: Nova's enforced quiesce")
+    HOOK_PAIR = gettext_noop("weak: hooks ran")
+    GUEST_REPORT = gettext_noop("reported by the guest")
+    CLOUD = gettext_noop("stated by the cloud")
+    PREDICTION = gettext_noop("predicted")
 
     @property
     def rank(self):
         return _RANKS.get(self, 0)
 
-    @property
-    def proves_freeze(self):
-        return self.rank >= 2
-
 
 _RANKS = {Strength.SNAPSHOT_BYTES: 4, Strength.HELD_WRITES: 3,
           Strength.NOVA_QUIESCE: 2, Strength.HOOK_PAIR: 1}
 
-SRC_NOVA = "Nova createImage response"
-SRC_GLANCE = "Glance image status"
-SRC_LOCATIONS = "Glance image locations"
-SRC_EVENTS = "Nova instance action events"
-SRC_GUEST = "reported by the guest (console log)"
-SRC_HELD = "writes held in the guest (console log)"
-SRC_BYTES = "the snapshot's own bytes (read from Glance)"
-SRC_QUIESCE = "Nova's synchronous quiesce (volume-backed, os_require_quiesce)"
-SRC_CONSOLE = "Nova console output"
-SRC_CINDER = "Cinder volume snapshots"
-SRC_SERVER = "Nova server state at the request"
-SRC_STORAGE = "cloud storage setting"
-SRC_PREDICTION = "predicted from what is known (Nova does not say)"
-SRC_CAPTURED = "properties captured at boot"
-SRC_INHERITED = "inherited by the test snapshot image from the instance"
-SRC_VOLUME_METADATA = ("the boot volume's current image metadata (not "
-                       "necessarily what the server was started with)")
+SRC_NOVA = gettext_noop("Nova createImage response")
+SRC_GLANCE = gettext_noop("Glance image status")
+SRC_LOCATIONS = gettext_noop("Glance image locations")
+SRC_EVENTS = gettext_noop("Nova instance action events")
+SRC_GUEST = gettext_noop("reported by the guest (console log)")
+SRC_HELD = gettext_noop("writes held in the guest (console log)")
+SRC_BYTES = gettext_noop("the snapshot's own bytes (read from Glance)")
+SRC_QUIESCE = gettext_noop(
+    "Nova's synchronous quiesce (volume-backed, os_require_quiesce)")
+SRC_CONSOLE = gettext_noop("Nova console output")
+SRC_CINDER = gettext_noop("Cinder volume snapshots")
+SRC_SERVER = gettext_noop("Nova server state at the request")
+SRC_STORAGE = gettext_noop("cloud storage setting")
+SRC_PREDICTION = gettext_noop(
+    "predicted from what is known (Nova does not say)")
+SRC_CAPTURED = gettext_noop("properties captured at boot")
+SRC_INHERITED = gettext_noop(
+    "inherited by the test snapshot image from the instance")
+SRC_VOLUME_METADATA = gettext_noop(
+    "the boot volume's current image metadata (not necessarily what the "
+    "server was started with)")
 
-LOUD_STILL_FROZEN = ("The guest reported a freeze with no thaw: the guest may "
-                     "still be frozen. Check it now: writes inside it block "
-                     "until the filesystems are thawed.")
-LOUD_CONTRADICTION = (
+LOUD_STILL_FROZEN = gettext_noop(
+    "The guest reported a freeze with no thaw: the guest may still be "
+    "frozen. Check it now: writes inside it block until the filesystems are "
+    "thawed.")
+LOUD_CONTRADICTION = gettext_noop(
     "CONTRADICTION: {claim}, but the snapshot's own bytes say {fs} journal "
     "needs recovery, so the copy was not taken frozen. The verdict follows "
     "the snapshot's bytes, which no guest can forge.")
@@ -181,12 +185,14 @@ class Evidence:
 
 
 _SOURCE_NAMES = {
-    captured_mod.CapturedSource.SERVER:
-        SRC_CAPTURED + ", as Nova reports them for the server",
-    captured_mod.CapturedSource.SNAPSHOT:
-        SRC_CAPTURED + ", from an earlier snapshot of the instance",
+    captured_mod.CapturedSource.SERVER: gettext_noop(
+        "properties captured at boot, as Nova reports them for the server"),
+    captured_mod.CapturedSource.SNAPSHOT: gettext_noop(
+        "properties captured at boot, from an earlier snapshot of the "
+        "instance"),
     captured_mod.CapturedSource.BOOT_VOLUME: SRC_VOLUME_METADATA,
-    captured_mod.CapturedSource.UNKNOWN: SRC_CAPTURED + ", source unknown",
+    captured_mod.CapturedSource.UNKNOWN: gettext_noop(
+        "properties captured at boot, source unknown"),
 }
 
 
@@ -243,12 +249,22 @@ class Verdict(_Basis):
 
 
 
+# (the source's strength is known) -> the line naming what a verdict rests on
+_RESTS_ON = {
+    True: gettext_noop("rests on {source} ({strength})"),
+    False: gettext_noop("rests on {source}"),
+}
+
+
 def basis_text(proof, rests_on, strength):
     if proof:
         return proof
     if rests_on:
         label = getattr(strength, "value", strength)
-        return "rests on %s%s" % (rests_on, " (%s)" % label if label else "")
+        # A source read back from a record is the plain English words of
+        # one of the SRC_* names: still the catalogue's msgid.
+        return fill(_RESTS_ON[bool(label)], source=Text(rests_on),
+                    strength=Text(label or ""))
     return ""
 
 
@@ -289,6 +305,11 @@ def _in_window(line, requested, settled, tolerance):
     return low <= line.wall <= high
 
 
+_CLOCK_NOTE = gettext_noop(
+    "The guest's clock disagrees with the cloud's by more than {seconds} s; "
+    "the probe lines count because of their place in the console log.")
+
+
 class _Guest:
     """The guest's report, restricted to the snapshot's window."""
 
@@ -311,10 +332,8 @@ class _Guest:
             inside = _in_window(line, requested, settled, ev.wall_tolerance)
             if by_position:
                 if inside is False:
-                    self.clock_note = (
-                        "The guest's clock disagrees with the cloud's by more "
-                        "than %d s; the probe lines count because of their "
-                        "place in the console log." % ev.wall_tolerance)
+                    self.clock_note = fill(_CLOCK_NOTE,
+                                           seconds="%d" % ev.wall_tolerance)
                 return True
             return bool(inside)
 
@@ -407,10 +426,12 @@ def _rbd_location(ev):
                .startswith("rbd://") for loc in ev.image_locations or ())
 
 
-_STEP_AGENT = ("Check that qemu-guest-agent runs in the guest and that its "
-               "fsfreeze hooks succeed, then test again.")
-_STEP_GIVE_AGENT = ("Give the instance hw_qemu_guest_agent (Instances tab, "
-                    "ways to fix), or stop it before snapshotting.")
+_STEP_AGENT = gettext_noop(
+    "Check that qemu-guest-agent runs in the guest and that its fsfreeze "
+    "hooks succeed, then test again.")
+_STEP_GIVE_AGENT = gettext_noop(
+    "Give the instance hw_qemu_guest_agent (Instances tab, ways to fix), or "
+    "stop it before snapshotting.")
 
 
 def _sync_cause(ev, status, message):
@@ -422,36 +443,44 @@ def _sync_cause(ev, status, message):
             _STEP_AGENT
     if status == 409:
         return causes.cause("refused_busy", message=message), \
-            "Wait until the instance's current task ends, then test again."
+            gettext_noop(
+                "Wait until the instance's current task ends, then test "
+                "again.")
     if status == 400 and "guest agent is not enabled" in lowered:
         return causes.cause("refused_no_agent", message=message), \
             _STEP_GIVE_AGENT
     if status == 400 and "quiescing is not supported" in lowered:
         return causes.cause("refused_quiesce_unsupported",
                             message=message), \
-            ("Remove os_require_quiesce, or stop the instance before "
-             "snapshotting.")
+            gettext_noop(
+                "Remove os_require_quiesce, or stop the instance before "
+                "snapshotting.")
     quiesce = ev.captured.require_quiesce.value if ev.captured else None
     if status == 500 and volume and quiesce is not False:
         # snapshot_volume_backed: libvirt's InternalError (a failing hook,
         # a FIFREEZE error) and NotImplementedError of other drivers are
         # HTTP 500, not 409 (nova/compute/api.py).
         return causes.cause("refused_freeze_error", message=message), \
-            ("Check the guest's fsfreeze hooks and the agent's log "
-             "(guest-fsfreeze-freeze), then test again; the compute log "
-             "has libvirt's error.")
+            gettext_noop(
+                "Check the guest's fsfreeze hooks and the agent's log "
+                "(guest-fsfreeze-freeze), then test again; the compute log "
+                "has libvirt's error.")
     if status == 413 or (status == 403 and "quota" in lowered):
         return causes.cause("refused_quota", message=message), \
-            ("Delete old snapshots or test snapshots, or ask for more quota, "
-             "then test again.")
+            gettext_noop(
+                "Delete old snapshots or test snapshots, or ask for more "
+                "quota, then test again.")
     if status == 403:
         return causes.cause("refused_policy", message=message), \
-            "Ask an administrator for the right to snapshot this instance."
+            gettext_noop(
+                "Ask an administrator for the right to snapshot this "
+                "instance.")
     if status == 404:
         return causes.cause("refused_gone", message=message), \
-            "Nothing to test: the instance is gone."
+            gettext_noop("Nothing to test: the instance is gone.")
     return causes.cause("refused_other", status=status, message=message), \
-        "Test again later; if it persists, ask the cloud operator."
+        gettext_noop(
+            "Test again later; if it persists, ask the cloud operator.")
 
 
 def _sync_failure(ev, prediction):
@@ -539,8 +568,9 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
         step = ("Delete this test snapshot (its unfinished image goes with "
                 "it) and test again.")
     else:
-        step = ("Test again; if it fails again, ask the cloud operator to "
-                "look for the instance's snapshot error in the compute log.")
+        step = gettext_noop(
+            "Test again; if it fails again, ask the cloud operator to look "
+            "for the instance's snapshot error in the compute log.")
     rests = SRC_EVENTS if cause.code == "event_error" else SRC_GLANCE
     return _verdict(Level.FAILED, cause, items, step, warnings=tuple(warnings),
                     rests_on=rests, strength=Strength.CLOUD)
@@ -549,18 +579,36 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
 def _in_progress(ev, fate, items, cause=None):
     if fate is ImageFate.TIMED_OUT:
         cause = cause or causes.cause("in_progress_timed_out")
-        step = "Check the Test snapshots tab later."
+        step = gettext_noop("Check the Test snapshots tab later.")
     elif fate is ImageFate.UNREACHABLE:
         cause = cause or causes.cause("in_progress_unreachable")
-        step = "The page checks again."
+        step = gettext_noop("The page checks again.")
     else:
         cause = cause or causes.cause("in_progress")
-        step = "The page checks again; a slow snapshot is not a failure."
+        step = gettext_noop(
+            "The page checks again; a slow snapshot is not a failure.")
     if ev.image_status:
         items.append(EvidenceItem("image is %s" % ev.image_status,
                                   SRC_GLANCE))
     return _verdict(Level.IN_PROGRESS, cause, items, step,
                     rests_on=SRC_GLANCE, strength=Strength.CLOUD)
+
+
+_THAW_FAILED = gettext_noop(
+    "Application hooks failed on thaw ({apps}): check that these "
+    "applications resumed.")
+_GUARD_RELEASED = gettext_noop(
+    "An application hook gave up waiting for the thaw of seq {seq} and "
+    "released its locks on its own: the freeze lasted too long.")
+_DISPUTED = gettext_noop(
+    "The console log has conflicting probe lines (seq {seqs}): they were not "
+    "used as evidence.")
+_OTHER_PAIRS = gettext_noop(
+    "The guest reported {count} more freeze(s) in the same window (another "
+    "backup tool?); the first was used.")
+_NEWER_PROBE = gettext_noop(
+    "The guest writes a newer probe format that this dashboard does not "
+    "read ({count} lines): update the dashboard.")
 
 
 def _pair_items(guest, items, warnings):
@@ -588,14 +636,9 @@ def _pair_items(guest, items, warnings):
     thaw_fail = [a for a, r in pair.app_results("thaw").items()
                  if r == "fail"]
     if thaw_fail:
-        warnings.append("Application hooks failed on thaw (%s): check "
-                        "that these applications resumed." %
-                        ", ".join(sorted(thaw_fail)))
+        warnings.append(fill(_THAW_FAILED, apps=", ".join(sorted(thaw_fail))))
     if pair.guards:
-        warnings.append(
-            "An application hook gave up waiting for the thaw of seq %d "
-            "and released its locks on its own: the freeze lasted too "
-            "long." % pair.seq)
+        warnings.append(fill(_GUARD_RELEASED, seq=pair.seq))
 
 
 def _guest_items(guest, items, warnings):
@@ -609,26 +652,21 @@ def _guest_items(guest, items, warnings):
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
     if guest.disputed:
-        warnings.append(
-            "The console log has conflicting probe lines (seq %s): they were "
-            "not used as evidence." % ", ".join(
-                str(p.seq) for p in guest.disputed))
+        warnings.append(fill(_DISPUTED, seqs=", ".join(
+            str(p.seq) for p in guest.disputed)))
     if guest.other_pairs:
-        warnings.append("The guest reported %d more freeze(s) in the same "
-                        "window (another backup tool?); the first was used."
-                        % guest.other_pairs)
+        warnings.append(fill(_OTHER_PAIRS, count=guest.other_pairs))
     if guest.clock_note:
         warnings.append(guest.clock_note)
     if report.counts.unsupported:
-        warnings.append(
-            "The guest writes a newer probe format that this dashboard "
-            "does not read (%d lines): update the dashboard." %
-            report.counts.unsupported)
+        warnings.append(fill(_NEWER_PROBE,
+                             count=report.counts.unsupported))
     if report.baseline_match is probe_mod.BaselineMatch.NOT_FOUND:
         warnings.append(
-            "The console read before the snapshot was not found in the "
-            "one after it; the guest's clock was used to place the probe "
-            "lines.")
+            gettext_noop(
+                "The console read before the snapshot was not found in the "
+                "one after it; the guest's clock was used to place the "
+                "probe lines."))
 
 
 # --- the verdict ------------------------------------------------------------
@@ -639,9 +677,10 @@ def _no_answer(ev, items):
         ": " + message) if message else "")
     return _verdict(
         Level.FAILED, cause, items + [EvidenceItem("no answer", SRC_NOVA)],
-        "Look at the Test snapshots tab: if Nova created the image after "
-        "all, it is listed there; otherwise test again.", rests_on=SRC_NOVA,
-        strength=Strength.CLOUD)
+        gettext_noop(
+            "Look at the Test snapshots tab: if Nova created the image "
+            "after all, it is listed there; otherwise test again."),
+        rests_on=SRC_NOVA, strength=Strength.CLOUD)
 
 
 def _prediction(ev, captured, exact):
@@ -692,13 +731,14 @@ def _after_accept(ev, captured, exact, prediction, items):
     if fate is ImageFate.DEACTIVATED:
         items.append(EvidenceItem("image is deactivated", SRC_GLANCE))
         return _verdict(Level.UNKNOWN, causes.cause("deactivated"), items,
-                        "Ask the cloud operator.", rests_on=SRC_GLANCE,
-                        strength=Strength.CLOUD)
+                        gettext_noop("Ask the cloud operator."),
+                        rests_on=SRC_GLANCE, strength=Strength.CLOUD)
     if fate is not ImageFate.ACTIVE:
         return _in_progress(ev, fate, items)
     if error_event:
-        warnings.append("Nova's event says Error although the image is "
-                        "active; the image was kept.")
+        warnings.append(gettext_noop(
+            "Nova's event says Error although the image is active; the "
+            "image was kept."))
     items.append(EvidenceItem("image %s is active" % (
         ev.nova.image_id or "(id not known)"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
@@ -715,8 +755,9 @@ def _volume_snapshots(ev, items):
         items.append(EvidenceItem(", ".join(statuses), SRC_CINDER))
     if "error" in statuses:
         return _verdict(Level.FAILED, causes.cause("volume_snapshot_error"),
-                        items, "Delete this test snapshot and test again; "
-                        "ask the cloud operator if it fails again.",
+                        items, gettext_noop(
+                            "Delete this test snapshot and test again; ask "
+                            "the cloud operator if it fails again."),
                         rests_on=SRC_CINDER, strength=Strength.CLOUD)
     if any(s in ("creating", "backing-up") for s in statuses):
         return _in_progress(ev, ImageFate.PENDING, items,
@@ -746,7 +787,7 @@ def _awaiting_volume_thaw(ev):
 
 # --- an active image: ranked evidence ----------------------------------------
 
-SRC_DRIVER = "cloud hypervisor setting"
+SRC_DRIVER = gettext_noop("cloud hypervisor setting")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -786,8 +827,10 @@ class _Path:
                     SRC_STORAGE)
         if self.power in (paths.Power.PAUSED, paths.Power.SUSPENDED):
             return (causes.cause("paused", power=self.power.value),
-                    "Resume the instance before snapshotting (so the agent "
-                    "can freeze it), or stop it cleanly.", SRC_SERVER)
+                    gettext_noop(
+                        "Resume the instance before snapshotting (so the "
+                        "agent can freeze it), or stop it cleanly."),
+                    SRC_SERVER)
         if self.other_driver:
             return (causes.cause("other_driver"), _STEP_STOP_CLEANLY,
                     SRC_DRIVER)
@@ -797,12 +840,14 @@ class _Path:
         return None
 
 
-_STEP_RBD = ("Stop the instance before snapshotting, or use a volume-backed "
-             "instance with os_require_quiesce, for a consistent snapshot.")
-_STEP_STOP_CLEANLY = ("Stop the instance cleanly before snapshotting for a "
-                      "consistent copy.")
-_STEP_NO_CHANNEL = ("Give the instance hw_qemu_guest_agent (Instances tab, "
-                    "ways to fix) and run qemu-guest-agent in the guest.")
+_STEP_RBD = gettext_noop(
+    "Stop the instance before snapshotting, or use a volume-backed instance "
+    "with os_require_quiesce, for a consistent snapshot.")
+_STEP_STOP_CLEANLY = gettext_noop(
+    "Stop the instance cleanly before snapshotting for a consistent copy.")
+_STEP_NO_CHANNEL = gettext_noop(
+    "Give the instance hw_qemu_guest_agent (Instances tab, ways to fix) and "
+    "run qemu-guest-agent in the guest.")
 
 
 def _path_of(ev, captured, exact, items):
@@ -928,12 +973,15 @@ def _proven(pair, code, apps_code, rests_on, strength, verified_by, proof,
 
 def _next_for_verified(pair):
     if pair is not None and pair.application_consistent:
-        return "Nothing to do: keep this snapshot as a backup or delete it."
+        return gettext_noop(
+            "Nothing to do: keep this snapshot as a backup or delete it.")
     if _apps_note(pair):
-        return ("Fix the failing application hooks (see the guest's "
-                "fsfreeze-hook log), then test again.")
-    return ("For application consistency, add fsfreeze hooks for the "
-            "applications in this guest (the guest probe kit has examples).")
+        return gettext_noop(
+            "Fix the failing application hooks (see the guest's "
+            "fsfreeze-hook log), then test again.")
+    return gettext_noop(
+        "For application consistency, add fsfreeze hooks for the "
+        "applications in this guest (the guest probe kit has examples).")
 
 
 def _judge_by_bytes(path, found, guest, warnings):
@@ -949,9 +997,10 @@ def _judge_by_bytes(path, found, guest, warnings):
         return None
     if path.ruled_out() is not None:
         warnings.append(
-            "The snapshot's journal is clean although Nova could not have "
-            "frozen the guest on this path: the filesystem was probably not "
-            "mounted read-write when it was copied.")
+            gettext_noop(
+                "The snapshot's journal is clean although Nova could not "
+                "have frozen the guest on this path: the filesystem was "
+                "probably not mounted read-write when it was copied."))
     pair = guest.pair if guest.pair is not None and path.running else None
     return _proven(pair, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                    Strength.SNAPSHOT_BYTES, "snapshot",
@@ -960,17 +1009,18 @@ def _judge_by_bytes(path, found, guest, warnings):
                    has_have="has" if "," not in found.filesystems else "have")
 
 
+_CLAIM_HELD = gettext_noop(
+    "The guest reported its writes held while frozen (seq {seq})")
+_CLAIM_PAIR = gettext_noop("The guest reported a freeze and thaw (seq {seq})")
+
+
 def _contradiction(guest, found, warnings):
     if guest.pair is None:
         return
-    if guest.writes_proved:
-        claim = ("The guest reported its writes held while frozen (seq %d)"
-                 % guest.pair.seq)
-    else:
-        claim = "The guest reported a freeze and thaw (seq %d)" % \
-            guest.pair.seq
-    warnings.insert(0, LOUD_CONTRADICTION.format(claim=claim,
-                                                 fs=found.filesystems))
+    claim = _CLAIM_HELD if guest.writes_proved else _CLAIM_PAIR
+    warnings.insert(0, fill(LOUD_CONTRADICTION,
+                            claim=fill(claim, seq=guest.pair.seq),
+                            fs=found.filesystems))
 
 
 def _crash_step(path, guest):
@@ -980,15 +1030,18 @@ def _crash_step(path, guest):
     if path.agent is False:
         return _STEP_NO_CHANNEL
     if guest.pair is not None:
-        return ("The guest's freeze report does not match the snapshot: "
-                "check the agent's log (guest-fsfreeze-freeze) and that "
-                "FIFREEZE succeeds in the guest, then test again.")
+        return gettext_noop(
+            "The guest's freeze report does not match the snapshot: check "
+            "the agent's log (guest-fsfreeze-freeze) and that FIFREEZE "
+            "succeeds in the guest, then test again.")
     if path.agent is None:
-        return ("Check that the instance has hw_qemu_guest_agent and that "
-                "qemu-guest-agent runs and answers in the guest, then test "
-                "again.")
-    return ("Check that qemu-guest-agent is running and answering in the "
-            "guest (the instance has the agent channel), then test again.")
+        return gettext_noop(
+            "Check that the instance has hw_qemu_guest_agent and that "
+            "qemu-guest-agent runs and answers in the guest, then test "
+            "again.")
+    return gettext_noop(
+        "Check that qemu-guest-agent is running and answering in the guest "
+        "(the instance has the agent channel), then test again.")
 
 
 def _judge_proven(path, guest, warnings):
@@ -998,9 +1051,10 @@ def _judge_proven(path, guest, warnings):
                          for m, s in guest.held)
         if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
             warnings.append(
-                "The image is stored on Ceph (rbd:// location), but the "
-                "guest's freeze shows Nova took the live snapshot path: "
-                "instance disks are not on Ceph here.")
+                gettext_noop(
+                    "The image is stored on Ceph (rbd:// location), but "
+                    "the guest's freeze shows Nova took the live snapshot "
+                    "path: instance disks are not on Ceph here."))
         return _proven(pair, "held_writes", "held_writes_apps", SRC_HELD,
                        Strength.HELD_WRITES, "guest",
                        "proven by the guest's held writes (%s)" % held,
@@ -1027,13 +1081,16 @@ def _judge_guest_only(path, found, guest):
         return _Judgement(
             Level.CRASH_CONSISTENT,
             causes.cause("hook_failed", apps=", ".join(failed)),
-            "Fix the failing application hook, check that the guest is not "
-            "left frozen, then test again.", SRC_GUEST,
+            gettext_noop(
+                "Fix the failing application hook, check that the guest is "
+                "not left frozen, then test again."), SRC_GUEST,
             Strength.GUEST_REPORT)
     if guest.unmatched:
         return _unknown(causes.cause("freeze_no_thaw"),
-                        "Check the guest now (it may still be frozen) and the "
-                        "agent's log, then test again.", SRC_GUEST,
+                        gettext_noop(
+                            "Check the guest now (it may still be frozen) "
+                            "and the agent's log, then test again."),
+                        SRC_GUEST,
                         Strength.GUEST_REPORT)
     pair = guest.pair
     if pair is None:
@@ -1041,22 +1098,29 @@ def _judge_guest_only(path, found, guest):
     if guest.version not in (None, "v1"):
         return _unknown(
             causes.cause("hooks_ran_not_held", seq=pair.seq),
-            "Check the agent's log for the freeze (guest-fsfreeze-freeze): "
-            "FIFREEZE failed or the filesystems cannot be frozen (vfat); "
-            "then test again.", SRC_GUEST, Strength.HOOK_PAIR)
+            gettext_noop(
+                "Check the agent's log for the freeze "
+                "(guest-fsfreeze-freeze): FIFREEZE failed or the "
+                "filesystems cannot be frozen (vfat); then test again."),
+            SRC_GUEST, Strength.HOOK_PAIR)
     return _unknown(
         causes.cause("hooks_ran_unproven", seq=pair.seq,
                      gap=_fmt_seconds(pair.duration)),
         _with_bytes_note(
-            "Update the guest probe kit: its newer version holds a test "
-            "write on each filesystem during the freeze, which proves it.",
+            gettext_noop(
+                "Update the guest probe kit: its newer version holds a "
+                "test write on each filesystem during the freeze, which "
+                "proves it."),
             found), SRC_GUEST, Strength.HOOK_PAIR)
+
+
+_BYTES_NOTE = gettext_noop(
+    "{step} (The snapshot's bytes could not settle it: {why_not}.)")
 
 
 def _with_bytes_note(step, found):
     if found.why_not:
-        return "%s (The snapshot's bytes could not settle it: %s.)" % (
-            step, found.why_not)
+        return fill(_BYTES_NOTE, step=step, why_not=found.why_not)
     return step
 
 
@@ -1072,55 +1136,70 @@ def _judge_nothing_proven(ev, path, found, guest, items):
     report = ev.probe
     if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
         return _unknown(causes.cause("rbd_location_only"), _with_bytes_note(
-            "Ask the cloud operator where instance disks are kept (the "
-            "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or install "
-            "the guest probe kit.", found), SRC_LOCATIONS, Strength.CLOUD)
+            gettext_noop(
+                "Ask the cloud operator where instance disks are kept (the "
+                "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or "
+                "install the guest probe kit."),
+            found), SRC_LOCATIONS, Strength.CLOUD)
     if _probe_silent(report, guest):
         items.append(EvidenceItem(
             "the probe reported earlier freezes in this boot but none for "
             "this snapshot", SRC_GUEST, Strength.GUEST_REPORT))
         return _Judgement(
             Level.CRASH_CONSISTENT, causes.cause("probe_silent"),
-            "Check that qemu-guest-agent is running and answering in the "
-            "guest, then test again.", SRC_GUEST, Strength.GUEST_REPORT)
+            gettext_noop(
+                "Check that qemu-guest-agent is running and answering in "
+                "the guest, then test again."),
+            SRC_GUEST, Strength.GUEST_REPORT)
     if report is None and ev.console_error:
         return _unknown(
             causes.cause("console_unavailable", error=ev.console_error),
             _with_bytes_note(
-                "Set os_require_quiesce so Nova enforces the freeze."
-                if path.volume else "Console output is needed for the "
-                "guest's report; ask the operator to enable it.", found))
+                gettext_noop(
+                    "Set os_require_quiesce so Nova enforces the freeze.")
+                if path.volume else gettext_noop(
+                    "Console output is needed for the guest's report; ask "
+                    "the operator to enable it."), found))
     return _silent(path, found)
+
+
+_STEP_KIT = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it.")
+_STEP_KIT_OR_RECREATE = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it; or recreate the server from its "
+    "boot volume (Instances tab, ways to fix) so it runs with the volume's "
+    "metadata.")
+_STEP_KIT_OR_QUIESCE = gettext_noop(
+    "Install the guest probe kit: its fsfreeze hooks hold a test write "
+    "during the freeze, which proves it, or set os_require_quiesce so Nova "
+    "enforces the freeze.")
 
 
 def _silent(path, found):
     """Nothing from the guest and no proof: say what is missing."""
-    kit = ("Install the guest probe kit: its fsfreeze hooks hold a test "
-           "write during the freeze, which proves it")
     if path.agent is None:
         return _unknown(causes.cause("captured_unknown"),
-                        _with_bytes_note(kit + ".", found))
+                        _with_bytes_note(_STEP_KIT, found))
     if path.volume and path.quiesce and not path.exact:
-        return _unknown(causes.cause("volume_not_exact"), _with_bytes_note(
-            kit + "; or recreate the server from its boot volume (Instances "
-            "tab, ways to fix) so it runs with the volume's metadata.",
-            found))
+        return _unknown(causes.cause("volume_not_exact"),
+                        _with_bytes_note(_STEP_KIT_OR_RECREATE, found))
     if path.volume:
         return _unknown(causes.cause("volume_not_enforced"),
-                        _with_bytes_note(kit + ", or set os_require_quiesce "
-                                         "so Nova enforces the freeze.",
-                                         found))
+                        _with_bytes_note(_STEP_KIT_OR_QUIESCE, found))
     return _unknown(causes.cause("image_silent"),
-                    _with_bytes_note(kit + ".", found))
+                    _with_bytes_note(_STEP_KIT, found))
 
 
 def _judge_running(ev, path, found, guest, items, warnings):
     if guest.pair is not None and (path.ruled_out() is not None or
                                    not path.running):
         warnings.append(
-            "The guest reported a freeze during the snapshot, but Nova "
-            "could not have frozen it on this path: the freeze came from "
-            "somewhere else.")
+            gettext_noop(
+                "The guest reported a freeze during the snapshot, but Nova "
+                "could not have frozen it on this path: the freeze came "
+                "from somewhere else."))
         guest.pair = None
     judged = _judge_by_bytes(path, found, guest, warnings) or \
         _judge_proven(path, guest, warnings)
@@ -1142,8 +1221,9 @@ def _judge_stopped(ev, found, items):
     """A cold snapshot: consistent if the guest shut down cleanly
     (LibvirtDriver.snapshot takes no live snapshot of a SHUTDOWN guest)."""
     step = _with_bytes_note(
-        "Shut the guest down from inside (so it unmounts its filesystems) "
-        "before snapshotting, then test again.", found)
+        gettext_noop(
+            "Shut the guest down from inside (so it unmounts its "
+            "filesystems) before snapshotting, then test again."), found)
     if found.clean:
         return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                        Strength.SNAPSHOT_BYTES, "snapshot",
@@ -1154,9 +1234,11 @@ def _judge_stopped(ev, found, items):
             Level.CRASH_CONSISTENT,
             causes.cause("bytes_needs_recovery",
                          filesystems=found.filesystems),
-            "Shut the guest down from inside before snapshotting: Nova "
-            "forces the power off after its shutdown timeout, which leaves "
-            "the journal dirty.", SRC_BYTES, Strength.SNAPSHOT_BYTES,
+            gettext_noop(
+                "Shut the guest down from inside before snapshotting: Nova "
+                "forces the power off after its shutdown timeout, which "
+                "leaves the journal dirty."),
+            SRC_BYTES, Strength.SNAPSHOT_BYTES,
             "snapshot", "shown by the snapshot (%s)" % found.proof)
     report = ev.probe
     if report is not None and report.power_down_seen:
@@ -1239,7 +1321,7 @@ STRENGTH = "consistency_strength"
 PROOF = "consistency_proof"
 FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
 # The snapshot's bytes, read once when the image became active
-# (api/glance_ranges.py check_snapshot), stored so they are never read again.
+# (api/images.py check_snapshot), stored so they are never read again.
 DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255

@@ -17,8 +17,7 @@ from novaclient.v2 import servers as nova_servers
 
 from openstack_dashboard import api
 
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import servers as server_calls
 
 PROJECT_ID = "1"
 START = datetime.datetime(2026, 11, 22, 10, 0, 0)
@@ -79,7 +78,7 @@ class FakeCompute(object):
             raise nova_exc.NotFound(404, "Instance could not be found")
         return self.servers[server_id]
 
-    # consistency_dashboard.api.nova_rest
+    # consistency_dashboard.api.servers
     def compute_version_range(self, request):
         return "2.1", "2.104"
 
@@ -180,12 +179,13 @@ class FakeCompute(object):
 
     def patch(self):
         patchers = [
-            mock.patch.object(nova_rest, "compute_version_range",
+            mock.patch.object(server_calls, "compute_version_range",
                               self.compute_version_range),
-            mock.patch.object(nova_rest, "server_list_page",
+            mock.patch.object(server_calls, "server_list_page",
                               self.server_list_page),
-            mock.patch.object(nova_rest, "server_get", self.server_get_dict),
-            mock.patch.object(nova_snapshot, "create_image",
+            mock.patch.object(server_calls, "server_get",
+                              self.server_get_dict),
+            mock.patch.object(server_calls, "create_image",
                               self.create_image),
             mock.patch.object(api.cinder, "volume_list",
                               lambda request, *a, **k: []),

@@ -15,7 +15,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from openstack_dashboard import api
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import actions as action_calls
+from consistency_dashboard.api import servers as server_calls
 from tests import fixtures
 from tests.browser.conftest import save_screenshot
 from tests.test_admin_data import GOOD
@@ -52,6 +53,8 @@ class FakeCloud(object):
         ]
         self.volumes = [fixtures.Volume(self.servers[-1]["id"], {},
                                         name="gamma-root")]
+        # Snapshots (Recent snapshots lists them, the audit leaves them out).
+        self.snapshots = []
 
     def compute_version_range(self, request):
         return "2.1", "2.103"
@@ -71,6 +74,12 @@ class FakeCloud(object):
                 return server
         raise AssertionError("unknown server")
 
+    def server_list(self, request, search_opts=None, **kwargs):
+        self.calls.append(("server_list", dict(search_opts or {})))
+        image_id = (search_opts or {}).get("image")
+        return [s for s in self.servers
+                if (s.get("image") or {}).get("id") == image_id], False
+
     def tenant_list(self, request, **kwargs):
         self.calls.append(("projects",))
         return self.projects, False
@@ -83,10 +92,11 @@ class FakeCloud(object):
         self.calls.append(("images", dict(filters or {})))
         if (filters or {}).get("instance_uuid"):
             return [], False, False
-        return [self.image, self.old_image], False, False
+        return [self.image, self.old_image] + self.snapshots, False, False
 
     def image_get(self, request, image_id):
-        return {i.id: i for i in (self.image, self.old_image)}[image_id]
+        return {i.id: i for i in [self.image, self.old_image] +
+                self.snapshots}[image_id]
 
     def volume_list(self, request, search_opts=None, **kwargs):
         return self.volumes
@@ -110,14 +120,15 @@ class FakeCloud(object):
         return PROBE
 
     def patch(self):
-        targets = {nova_rest: ("compute_version_range",
-                               "server_list_all_tenants_page",
-                               "server_get", "instance_action_get"),
+        targets = {server_calls: ("compute_version_range",
+                                  "server_list_all_tenants_page",
+                                  "server_get"),
+                   action_calls: ("instance_action_get",),
                    api.keystone: ("tenant_list", "tenant_get"),
                    api.glance: ("image_list_detailed", "image_get"),
                    api.cinder: ("volume_list",),
                    api.nova: ("instance_action_list",
-                              "server_console_output")}
+                              "server_console_output", "server_list")}
         return [mock.patch.object(module, name, getattr(self, name))
                 for module, names in targets.items() for name in names]
 
@@ -266,3 +277,95 @@ def test_member_does_not_see_the_panel(browser, horizon, cloud):
     assert "consistency-summary" not in browser.page_source
     assert "acme-stale" not in browser.page_source
     assert not [c for c in cloud.calls if c[0] == "servers"]
+
+
+def row_heights(browser, table_id):
+    from tests.browser.test_images_browser import row_heights as heights
+    return heights(browser, table_id)
+
+
+def _demo_snapshots(cloud):
+    """Two test snapshots with the demo's verdicts as the core words them
+    (proven by the bytes; crash-consistent with a contradiction) and a
+    snapshot the dashboard did not make."""
+    import datetime
+    from consistency_dashboard.core import verdict as core_verdict
+    now = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=datetime.timezone.utc)
+    found = []
+    for name, level, proof, cause in (
+            ("acme-stale-test", core_verdict.Level.FILESYSTEM_CONSISTENT,
+             "proven by the snapshot (ext4 / clean)",
+             "The snapshot's own bytes prove it: ext4 on the whole disk in "
+             "the snapshot has a clean journal (needs_recovery clear), which "
+             "a copy of a mounted read-write filesystem has only when it was "
+             "frozen or cleanly unmounted."),
+            ("beta-stale-test", core_verdict.Level.CRASH_CONSISTENT,
+             "shown by the snapshot (ext4 / needs-recovery)",
+             "ext4 on the whole disk: journal needs recovery in the "
+             "snapshot, so the copy was taken while the filesystem was "
+             "mounted and not frozen, like pulling the power plug.")):
+        verdict = core_verdict.Verdict(
+            level, cause, (core_verdict.EvidenceItem("x", "y"),),
+            "Test again.", rests_on=core_verdict.SRC_BYTES,
+            strength=core_verdict.Strength.SNAPSHOT_BYTES, proof=proof)
+        props = core_verdict.marker_metadata(now, STALE_ID)
+        props.update(core_verdict.image_properties_for(verdict, now))
+        found.append(fixtures.make_image(
+            name, owner="pa", image_type="snapshot", instance_uuid=STALE_ID,
+            **props))
+    found.append(fixtures.make_image("nightly-backup-of-acme-stale",
+                                     owner="pa", image_type="snapshot",
+                                     instance_uuid=STALE_ID))
+    cloud.snapshots.extend(found)
+    return found
+
+
+def test_admin_rows_are_one_line(browser, admin_horizon, cloud):
+    """The audit's instances and images and the recent snapshots at 1600 x
+    1000: every row under 80 px (about two lines of text), the image name
+    opening the admin image detail page."""
+    _demo_snapshots(cloud)
+    browser.set_window_size(1600, 1000)
+    try:
+        open_audit(browser, admin_horizon)
+        measured = {}
+        for table in ("audit_instances", "audit_images"):
+            measured[table] = row_heights(browser, table)
+        save_screenshot(browser, "admin-audit-1600x1000")
+        browser.get(admin_horizon.url + "/admin/consistency/snapshots/")
+        wait(browser).until(EC.presence_of_element_located(
+            (By.ID, "recent_snapshots")))
+        measured["recent_snapshots"] = row_heights(browser,
+                                                   "recent_snapshots")
+        text = browser.find_element(By.ID, "recent_snapshots").text
+        assert "proven by the snapshot (ext4 / clean)" in text
+        assert "like pulling the power plug" not in text
+        save_screenshot(browser, "admin-snapshots-1600x1000")
+        for table, heights in measured.items():
+            print("%s row heights: %s" % (table, sorted(heights.values())))
+        assert len(measured["audit_instances"]) == len(cloud.servers)
+        assert len(measured["audit_images"]) == 2
+        assert len(measured["recent_snapshots"]) == 5
+        for table, heights in measured.items():
+            tallest = max(heights, key=heights.get)
+            assert heights[tallest] < 80, (table, tallest, heights[tallest])
+
+        open_audit(browser, admin_horizon)
+        images = browser.find_element(By.ID, "audit_images")
+        assert "Nova never reports" not in images.text
+        images.find_element(By.LINK_TEXT, "plain-image").click()
+        wait(browser).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, ".consistency-image-overview")))
+        overview = browser.find_element(By.CSS_SELECTOR,
+                                        ".consistency-image-overview").text
+        assert "Snapshots of running instances are crash-consistent only." \
+            in overview
+        assert "Beta" in overview
+        browser.find_element(By.CSS_SELECTOR,
+                             'a[data-target$="__why"]').click()
+        why = wait(browser).until(EC.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".consistency-image-why")))
+        assert "like pulling the power plug" in why.text
+        save_screenshot(browser, "admin-image-detail-why")
+    finally:
+        browser.set_window_size(1600, 1200)

@@ -84,6 +84,20 @@ def settled_row(browser, server_id, seconds=90):
     return wait(browser, seconds).until(find)
 
 
+def open_detail(browser, row):
+    """Follow the row's "n more" link to the test snapshot's detail page;
+    returns the text of its Verdict and Evidence tabs."""
+    row.find_element(By.CSS_SELECTOR, "a.consistency-more").click()
+    verdict = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, ".consistency-test-verdict")))
+    text = verdict.text
+    browser.find_element(By.CSS_SELECTOR,
+                         'a[data-target$="__evidence"]').click()
+    evidence = wait(browser).until(EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, ".consistency-test-evidence")))
+    return text + "\n" + evidence.text
+
+
 def test_row_updates_itself_to_a_guest_verified_verdict(browser, horizon,
                                                         cloud):
     prediction = take_test_snapshot(browser, horizon, PROBED)
@@ -100,8 +114,9 @@ def test_row_updates_itself_to_a_guest_verified_verdict(browser, horizon,
     row = settled_row(browser, PROBED)
     assert "filesystem-consistent" in row.text
     assert "proven by the snapshot (ext4 / clean)" in row.text
-    assert "reported by the guest" in row.text
-    assert "freeze seq 1 then thaw seq 1, 0.64 s apart" in row.text
+    assert "more" in row.find_element(By.CSS_SELECTOR,
+                                      "a.consistency-more").text
+    assert "freeze seq 1" not in row.text
     assert "warning" not in row.get_attribute("class").split()
     save_screenshot(browser, "test-snapshot-verdict")
     image, = [i for i in cloud.images.values()
@@ -117,6 +132,12 @@ def test_row_updates_itself_to_a_guest_verified_verdict(browser, horizon,
     row = settled_row(browser, PROBED, 30)
     assert "status_up" in row.get_attribute("class")
     assert "filesystem-consistent" in row.text
+    # Every item, with its source and strength, one click away.
+    detail = open_detail(browser, row)
+    assert "proven by the snapshot (ext4 / clean)" in detail
+    assert "reported by the guest" in detail
+    assert "freeze seq 1 then thaw seq 1, 0.64 s apart" in detail
+    save_screenshot(browser, "test-snapshot-detail-evidence")
 
 
 def test_vanished_snapshot_is_a_failed_verdict_kept_on_the_instance(
@@ -124,16 +145,16 @@ def test_vanished_snapshot_is_a_failed_verdict_kept_on_the_instance(
     take_test_snapshot(browser, horizon, NO_CHANNEL)
     row = settled_row(browser, NO_CHANNEL)
     assert "failed" in row.text
-    assert "Predicted cause" in row.text
     assert "vanished (HTTP 404)" in row.text
+    assert "(Glance image status)" in row.text
     save_screenshot(browser, "test-snapshot-failed")
     # The image is gone; the record on the instance keeps the failure.
     browser.get(horizon.url + "/project/consistency/?tab=consistency__"
                 "test_snapshots")
     row = settled_row(browser, NO_CHANNEL, 30)
     assert "is gone" in row.text
-    assert "Predicted cause" in row.text
     assert "status_down" in row.get_attribute("class")
+    assert "Predicted cause" in open_detail(browser, row)
 
 
 def test_freeze_without_thaw_warns_loudly_and_delete(browser, horizon,
@@ -190,3 +211,43 @@ def test_keep_without_its_box_says_so_then_keeps(browser, horizon, cloud):
     assert not core_verdict.is_test_snapshot(image)
     assert image[core_verdict.VERDICT] == "filesystem-consistent"
     assert not cloud.servers[PROBED]["metadata"]
+
+
+def row_heights(browser):
+    from tests.browser.test_images_browser import row_heights as heights
+    return heights(browser, "test_snapshots")
+
+
+def test_rows_are_one_line_with_the_longest_real_content(browser, horizon,
+                                                         cloud):
+    """The demo's outcomes side by side: proven by the snapshot's bytes, a
+    failed snapshot whose image Nova deleted, a guest that may still be
+    frozen (the one row with a second line), and a verdict whose image was
+    deleted by hand afterwards."""
+    for server_id in (PROBED, NO_CHANNEL, FROZEN):
+        take_test_snapshot(browser, horizon, server_id)
+        settled_row(browser, server_id)
+    for image_id, image in list(cloud.images.items()):
+        if image.get("instance_uuid") == PROBED and \
+                core_verdict.is_test_snapshot(image):
+            del cloud.images[image_id]     # deleted by hand
+    take_test_snapshot(browser, horizon, PROBED)
+    settled_row(browser, PROBED)
+    browser.set_window_size(1600, 1000)
+    try:
+        browser.get(horizon.url + "/project/consistency/?tab=consistency__"
+                    "test_snapshots")
+        for server_id in (PROBED, NO_CHANNEL, FROZEN):
+            settled_row(browser, server_id, 30)
+        table = browser.find_element(By.ID, "test_snapshots")
+        assert "deleted after the verdict" in table.text
+        assert "may still be frozen" in table.text
+        assert "vanished (HTTP 404)" in table.text or "is gone" in table.text
+        heights = row_heights(browser)
+        print("test snapshot row heights:", sorted(heights.values()))
+        save_screenshot(browser, "test-snapshots-tab-1600x1000")
+        assert len(heights) == 4
+        tallest = max(heights, key=heights.get)
+        assert heights[tallest] < 80, (tallest, heights[tallest])
+    finally:
+        browser.set_window_size(1600, 1200)

@@ -27,6 +27,11 @@ def apply_fix(cloud, image, fix):
     return cloud.patch_image(image["id"], plan.set_properties, plan.remove_properties)
 
 
+def available_fixes(image):
+    """The fixes that would change something on this image, in menu order."""
+    return tuple(f for f in posture.Fix if posture.plan_fix(image, f).applicable)
+
+
 def prediction(cloud, server, image_id):
     maximum = cloud.max_microversion()
     captured = core_captured.resolve_captured(
@@ -55,7 +60,7 @@ def test_fix_a_real_image_through_glance(cloud, cleanup, tmp_path):
     before = posture.image_posture(image)
     assert before.posture is posture.Posture.CRASH_ONLY
     assert before.needs_attention
-    assert posture.Fix.MAKE_CONSISTENT in posture.available_fixes(image)
+    assert posture.Fix.MAKE_CONSISTENT in available_fixes(image)
 
     fixed = apply_fix(cloud, image, posture.Fix.MAKE_CONSISTENT)
     again = cloud.image(image["id"])
@@ -67,7 +72,7 @@ def test_fix_a_real_image_through_glance(cloud, cleanup, tmp_path):
     apply_fix(cloud, again, posture.Fix.REMOVE_DEAD_FSFREEZE)
     final = cloud.image(image["id"])
     assert "hw_require_fsfreeze" not in final
-    assert posture.available_fixes(final) == ()
+    assert available_fixes(final) == ()
 
 
 def test_seeded_instance_booted_before_the_fix_needs_a_rebuild(cloud):

@@ -24,22 +24,22 @@ pytestmark = pytest.mark.cloud
 
 def read_snapshot(cloud, image):
     """The DiskCheck of a snapshot image, read as the plugin reads it:
-    glance_ranges.RangedReader through the demo user's token, bounded by
+    image_calls.RangedReader through the demo user's token, bounded by
     the plugin's budget.  Returns (check, milliseconds)."""
     import requests
 
-    from consistency_dashboard.api import glance_ranges
+    from consistency_dashboard.api import images as image_calls
 
     url = "%s/v2/images/%s/file" % (cloud.glance.rstrip("/"), image["id"])
     t0 = time.monotonic()
     with requests.Session() as session:
-        reader = glance_ranges.RangedReader(
+        reader = image_calls.RangedReader(
             session, url, cloud.demo.get_token(),
-            time.monotonic() + glance_ranges.DEADLINE)
+            time.monotonic() + image_calls.DEADLINE)
         check = snapshot_bytes.check_disk(
             reader, size=image.get("size"),
-            max_reads=glance_ranges.MAX_READS,
-            max_bytes=glance_ranges.MAX_BYTES)
+            max_reads=image_calls.MAX_READS,
+            max_bytes=image_calls.MAX_BYTES)
     return check, (time.monotonic() - t0) * 1000.0
 
 

@@ -105,7 +105,7 @@ def test_volume_whose_fsfreeze_hook_fails_is_refused_with_500(volumes):
 
 def set_volume_image_metadata(cloud, volume_id, metadata):
     """What the "Fix the boot volume" form writes (Cinder
-    os-set_image_metadata, consistency_dashboard.api.cinder_rest)."""
+    os-set_image_metadata, consistency_dashboard.api.volumes)."""
     cloud.demo.post(cloud.cinder + "/volumes/%s/action" % volume_id,
                     json={"os-set_image_metadata": {"metadata": metadata}})
 

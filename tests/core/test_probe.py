@@ -82,8 +82,8 @@ def test_probe_patterns(name, clean, unmatched, frozen, app_ok, anomalies):
 
 def test_pair_fields_and_duration():
     pair = probe.parse_console(log("app_consistent.log")).pairs[0]
-    assert (pair.freeze_mono, pair.thaw_mono) == (812.00, 812.71)
-    assert (pair.freeze_wall, pair.thaw_wall) == (1763790012.41,
+    assert (pair.freeze.mono, pair.thaw.mono) == (812.00, 812.71)
+    assert (pair.freeze.wall, pair.thaw.wall) == (1763790012.41,
                                                   1763790013.12)
     assert pair.duration == pytest.approx(0.71)
     assert pair.app_results("freeze") == {"postgresql": "ok", "mysql": "ok"}
@@ -96,7 +96,14 @@ def test_failed_hook_is_visible():
     report = probe.parse_console(log("hook_failed_strict.log"))
     pair = report.unmatched_freezes[0]
     assert pair.app_results("freeze") == {"postgresql": "ok", "mysql": "fail"}
-    assert [l.app for l in probe.app_lines_failed(report)] == ["mysql"]
+    assert [l.app for l in app_lines_failed(report)] == ["mysql"]
+
+
+def app_lines_failed(report):
+    """Application lines (``event=app``) reporting ``fail`` after the
+    baseline, including those of a freeze that never got its freeze line."""
+    return tuple(line for line in report.lines
+                 if line.event == "app" and line.result == "fail")
 
 
 def test_guard_blocks_application_consistency():
@@ -436,7 +443,7 @@ def test_v2_pairs(text, version, held, not_held, proven, duration,
     [pair] = report.clean_pairs
     assert pair.version == version
     assert pair.held == held
-    assert pair.not_held == not_held
+    assert pair.thaw.free == not_held
     assert pair.freeze_proven_by_writes is proven
     assert pair.held_seconds == (max(s for _, s in held) if held else None)
     assert pair.duration == pytest.approx(duration)

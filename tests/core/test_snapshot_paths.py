@@ -57,7 +57,7 @@ PATH_TABLE = [
      O.CRASH_CONSISTENT, "without the guest agent channel"),
     ("volume-backed/stopped", dict(boot_source="volume", power="stopped"),
      BOTH, O.CONSISTENT_IF_CLEAN_SHUTDOWN, "stopped"),
-    ("volume-backed/paused-not-quiesced",
+    ("volume-backed/not-active/paused-not-quiesced",
      dict(boot_source="volume", power="paused"), BOTH, O.CRASH_CONSISTENT,
      "paused"),
     # Changed: image-backed on other drivers (LXC/Parallels cold path,
@@ -108,6 +108,40 @@ def test_snapshot_path_table(kw, captured, outcome, cause):
     assert prediction.label == outcome.value
     assert prediction.reasons and all(r.endswith(".") for r in
                                       prediction.reasons)
+
+
+def test_path_table_cases_name_the_rows_of_the_code():
+    """A case named after a row of DOMAIN.md's table ("image-rbd/...",
+    "volume-backed/stopped") follows the core's row of that name."""
+    by_name = {path.value: path for path in sp.Path}
+    unnamed = []
+    for case_id, kw, captured, _outcome, _cause in PATH_TABLE:
+        prefix = max((name for name in by_name
+                      if case_id.startswith(name + "/") or case_id == name),
+                     key=len, default=None)
+        if prefix is None:
+            unnamed.append(case_id)
+            continue
+        assert sp.predict(facts(captured, **kw)).path is by_name[prefix], \
+            case_id
+    # The others are named after what is known, not after a path.
+    assert unnamed and all(case_id.startswith(("captured-unknown/",
+                                               "storage-unknown/"))
+                           for case_id in unnamed)
+
+
+def test_every_path_and_captured_case_has_one_deciding_row():
+    for path in sp.Path:
+        for case in sp.Captured:
+            row = sp.path_row(path, case)
+            assert path in row.paths and case in row.captured
+            assert row.cause and all(r.endswith(".") for r in row.reasons)
+
+
+def test_each_row_of_the_table_decides_some_case():
+    deciding = {sp.path_row(path, case) for path in sp.Path
+                for case in sp.Captured}
+    assert set(sp.PATH_ROWS) == deciding
 
 
 RELEASE_WORDS = [

@@ -31,14 +31,13 @@ from horizon import messages
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import captured as core_captured
-from consistency_dashboard.core import microversions
-from consistency_dashboard.dashboards.project.consistency import image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
-from consistency_dashboard.dashboards.project.consistency.instances \
-    import tabs as instance_tabs
 
 LOG = logging.getLogger(__name__)
 
@@ -65,13 +64,14 @@ def degrade(request, message, service):
     """Say what failed and go on with a partial page.  A 401 goes through
     Horizon (it logs the user out); anything else becomes a message, never
     a 500 (Horizon's ``exceptions.handle`` re-raises keystoneauth errors,
-    which the REST calls of ``nova_rest`` raise)."""
+    which the REST calls of ``api/servers.py`` raise)."""
     exc = sys.exc_info()[1]
     status, why = errors.explain(exc, service)
     if status == 401:
         exceptions.handle(request, message)
     LOG.info("admin consistency: %s (%s)", message, exc)
-    messages.error(request, "%s %s." % (message, why))
+    messages.error(request, _("%(message)s %(why)s.") % {
+        "message": message, "why": why})
     return why
 
 
@@ -193,38 +193,10 @@ def load_images(request):
 
 def load_servers(request, marker, filters, limit):
     """Up to ``limit`` servers of all projects (or of the filtered project)
-    from ``marker``, newest first, as plain dicts.
-
-    Returns ``(servers, has_more, max_microversion, property_version,
-    calls)``.  Compute 2.98+: the plugin's REST list with the captured
-    ``image.properties``; older clouds: Horizon's paginated list."""
-    try:
-        _min, maximum = nova_rest.compute_version_range(request)
-    except Exception:
-        maximum = None
+    from ``marker``, newest first, as plain dicts (api/servers.py
+    ``all_projects_servers``)."""
     search = {"project_id": filters.project} if filters.project else {}
-    servers = []
-    has_more = True
-    calls = 0
-    if microversions.at_least(maximum, microversions.SERVER_IMAGE_PROPERTIES):
-        version = microversions.SERVER_IMAGE_PROPERTIES
-        page_size = min(limit, nova_rest.NOVA_MAX_LIMIT)
-        while has_more and len(servers) < limit:
-            page, has_more = nova_rest.server_list_all_tenants_page(
-                request, marker=marker, search_opts=search,
-                page_size=min(page_size, limit - len(servers)))
-            calls += 1
-            servers.extend(page)
-            if not page:
-                has_more = False
-            else:
-                marker = page[-1].get("id")
-        return servers, has_more, maximum, version, calls
-    opts = dict(search, marker=marker, paginate=True, all_tenants=True)
-    page, has_more, _prev = api.nova.server_list_paged(request,
-                                                       search_opts=opts)
-    return ([instance_tabs._plain(s) for s in page], has_more, maximum, None,
-            1)
+    return server_calls.all_projects_servers(request, marker, search, limit)
 
 
 def load_volumes_by_server(request, servers):
@@ -262,7 +234,6 @@ class Fleet:
     has_more: bool
     next_marker: str
     marker: str
-    server_calls: int = 0
     nova_failed: bool = False
     glance_failed: bool = False
     images_truncated: bool = False
@@ -342,13 +313,13 @@ def load_fleet(request, marker=None, filters=None, limit=None):
     glance_failed = images is None
     images = images or []
     try:
-        servers, has_more, maximum, version, calls = load_servers(
+        servers, has_more, maximum, version = load_servers(
             request, marker, filters, limit)
         nova_failed = False
     except Exception:
         degrade(request, _("Unable to list instances from Nova: only images "
                            "are shown."), _("Nova"))
-        servers, has_more, maximum, version, calls = [], False, None, None, 1
+        servers, has_more, maximum, version = [], False, None, None
         nova_failed = True
     by_id = {i.id: i for i in images}
     snapshots = {}
@@ -356,7 +327,7 @@ def load_fleet(request, marker=None, filters=None, limit=None):
         # Older clouds: snapshots inherit the captured properties
         # (nova/compute/utils.py initialize_instance_snapshot_metadata).
         snapshots = core_captured.newest_snapshot_per_instance(
-            [instance_tabs._plain(i) for i in images])
+            [resources.plain(i) for i in images])
     volumes = load_volumes_by_server(request, servers)
     instance_list = []
     for server in servers:
@@ -376,7 +347,7 @@ def load_fleet(request, marker=None, filters=None, limit=None):
                  has_more=has_more,
                  next_marker=servers[-1].get("id") if servers and has_more
                  else None,
-                 marker=marker, server_calls=calls, nova_failed=nova_failed,
+                 marker=marker, nova_failed=nova_failed,
                  glance_failed=glance_failed, images_truncated=truncated)
 
 
@@ -409,14 +380,14 @@ def iter_all_instances(request, filters=None):
     pages = max_export_pages()
     for _page in range(pages):
         try:
-            servers, has_more, maximum, version, _calls = load_servers(
-                request, marker, filters, nova_rest.NOVA_MAX_LIMIT)
+            servers, has_more, maximum, version = load_servers(
+                request, marker, filters, server_calls.NOVA_MAX_LIMIT)
         except Exception as exc:
             _status, why = errors.explain(exc, _("Nova"))
             raise ExportStopped(str(why), done)
         if version is None and snapshots is None:
             snapshots = core_captured.newest_snapshot_per_instance(
-                [instance_tabs._plain(i) for i in images or ()])
+                [resources.plain(i) for i in images or ()])
         if volumes is None and any(core_captured.is_volume_backed(s)
                                    for s in servers):
             volumes = load_volumes_by_server(request, servers)
@@ -444,4 +415,4 @@ def iter_all_instances(request, filters=None):
     raise ExportStopped(str(_(
         "the export reads at most %(pages)d pages of %(size)d instances "
         "(CONSISTENCY_EXPORT_MAX_PAGES); filter by project to export the "
-        "rest") % {"pages": pages, "size": nova_rest.NOVA_MAX_LIMIT}), done)
+        "rest") % {"pages": pages, "size": server_calls.NOVA_MAX_LIMIT}), done)

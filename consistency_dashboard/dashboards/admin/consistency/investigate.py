@@ -1,9 +1,10 @@
 """Everything the diagnosis page shows about one instance, in a bounded
 number of calls:
 
-* Nova: the compute version range (cached per session), the server (2.98
-  REST with ``image.properties``, or Horizon's get on older clouds), the
-  instance action list, ``GET .../os-instance-actions/{request_id}`` for at
+* Nova: the compute version range (cached per session), the server
+  (api/servers.py: 2.98 REST with ``image.properties``, or Horizon's get
+  on older clouds), the
+  instance action list, one action with its events (api/actions.py) for at
   most ``ACTIONS_WITH_EVENTS`` newest createImage actions (events with the
   admin-only ``details`` and traceback), the console output (tail);
 * Glance: the boot image, and one list of the images whose
@@ -21,8 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from openstack_dashboard import api
 
+from consistency_dashboard.api import actions as action_calls
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import diagnosis as core_diagnosis
 from consistency_dashboard.core import microversions
@@ -33,8 +36,6 @@ from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.admin.consistency import fleet
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
-from consistency_dashboard.dashboards.project.consistency.instances \
-    import tabs as instance_tabs
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import records as test_records
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -123,27 +124,19 @@ def _event_version(maximum):
 
 
 def _action_dict(action):
-    data = instance_tabs._plain(action)
+    data = resources.plain(action)
     return {k: data.get(k) for k in ("action", "request_id", "start_time",
                                      "message", "user_id", "project_id")}
 
 
 def _load_server(request, instance_id, result):
-    try:
-        _min, maximum = nova_rest.compute_version_range(request)
-    except Exception:
-        maximum = None
+    maximum = server_calls.max_microversion(request)
     result.max_microversion = maximum
     result.reports_failure = microversions.snapshot_event_reports_failure(
         maximum)
     try:
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES):
-            return (nova_rest.server_get(request, instance_id),
-                    microversions.SERVER_IMAGE_PROPERTIES)
-        return (instance_tabs._plain(api.nova.server_get(request,
-                                                         instance_id)),
-                None)
+        return server_calls.server_with_properties(request, instance_id,
+                                                   maximum)
     except Exception as exc:
         if errors.status_of(exc) == 404:
             result.not_found = True
@@ -167,7 +160,7 @@ def _load_snapshots(request, instance_id, result):
             request, _("Unable to list this instance's snapshots from "
                        "Glance."), _("Glance"))
         return None
-    plain = [core_captured.image_properties(instance_tabs._plain(i))
+    plain = [core_captured.image_properties(resources.plain(i))
              for i in images]
     for data in plain:
         test = core_verdict.is_test_snapshot(data)
@@ -265,7 +258,7 @@ def _load_actions(request, instance_id, result, snapshot_images):
         wanted = []
     for action in wanted[:ACTIONS_WITH_EVENTS]:
         try:
-            detailed.append(nova_rest.instance_action_get(
+            detailed.append(action_calls.instance_action_get(
                 request, instance_id, action["request_id"],
                 microversion=version))
         except Exception as exc:
@@ -337,7 +330,7 @@ def diagnose(request, instance_id):
         try:
             result.commands = paths.operator_commands(
                 instance_id, row.captured.properties,
-                rows.POWER_BY_STATUS.get(row.status, paths.Power.OTHER))
+                paths.power_from_status(row.status))
         except ValueError:
             result.commands = ()
         step = row.step(paths.FixOption.OPERATOR_NOVA_MANAGE)

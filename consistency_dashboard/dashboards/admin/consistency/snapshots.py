@@ -6,16 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from openstack_dashboard import api
 
+from consistency_dashboard.api import resources
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import verdict as core_verdict
 from consistency_dashboard.dashboards.admin.consistency import fleet
-from consistency_dashboard.dashboards.project.consistency.instances \
-    import tabs as instance_tabs
 
 
 class SnapshotRow(object):
     def __init__(self, image, projects):
-        data = core_captured.image_properties(instance_tabs._plain(image))
+        data = core_captured.image_properties(resources.plain(image))
         self.image = image
         self.id = image.id
         self.name = image.name or image.id

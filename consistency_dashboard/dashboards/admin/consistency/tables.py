@@ -9,10 +9,11 @@ from horizon import tables
 
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict as core_verdict
-from consistency_dashboard.dashboards.project.consistency \
+from consistency_dashboard.dashboards.project.consistency.images \
     import tables as image_tables
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tables as instance_tables
+from consistency_dashboard.dashboards.translation import core_text
 
 DIAGNOSIS_URL = "horizon:admin:consistency:diagnosis"
 
@@ -91,18 +92,23 @@ class AuditInstancesTable(tables.DataTable):
         multi_select = False
 
 
+def image_detail_url(row):
+    return reverse("horizon:admin:consistency:image_detail", args=(row.id,))
+
+
 class AuditImagesTable(tables.DataTable):
-    name = tables.WrappingColumn("name", verbose_name=_("Image"))
+    """One line per image, as in the project panel: the badge and what
+    differs for this image; the name opens every reason, the prediction per
+    storage path and the fixes (the legend above the table says what is the
+    same for every image)."""
+    name = tables.WrappingColumn("name", verbose_name=_("Image"),
+                                 link=image_detail_url)
     owner = tables.Column(owner_cell, verbose_name=_("Owner"))
     visibility = tables.Column("visibility", verbose_name=_("Visibility"))
     properties = tables.Column(image_tables.properties_cell,
                                verbose_name=_("Image properties"))
     posture = tables.Column(image_tables.posture_cell,
                             verbose_name=_("Best live snapshot"))
-    # No per-image detail page for another project's image yet: the
-    # sentences stay in the row.
-    attention = tables.Column(image_tables.attention_cell,
-                              verbose_name=_("Needs attention"))
     instances = tables.Column("instance_count",
                               verbose_name=_("Instances"),
                               help_text=_("Loaded instances booted from the "
@@ -135,11 +141,16 @@ def verdict_cell(row):
                            _("test snapshot, no verdict yet"))
     attention = row.verdict.level in (core_verdict.Level.FAILED,
                                       core_verdict.Level.CRASH_CONSISTENT)
+    # One line: what the verdict rests on ("proven by the snapshot (ext4 /
+    # clean)"); the cause, every evidence item and the next step are on the
+    # instance's diagnosis page.  A verdict stored without its basis (an
+    # older dashboard's) keeps its cause here, its only explanation.
     return format_html(
-        '<span class="label {}">{}</span><div class="consistency-cause">{}'
-        '</div>',
+        '<span class="label {}">{}</span><span class="consistency-headline">'
+        ' {}</span>',
         "consistency-badge-attention" if attention else
-        "consistency-badge-ok", row.verdict.label, row.verdict.cause)
+        "consistency-badge-ok", core_text(row.verdict.label),
+        core_text(row.verdict.basis or row.verdict.cause))
 
 
 def snapshot_project_cell(row):

@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from consistency_dashboard.dashboards.admin.consistency import image_detail
 from consistency_dashboard.dashboards.admin.consistency import views
 
 # Every URL is horizon:admin:consistency:<name>.
@@ -13,4 +14,7 @@ urlpatterns = [
             views.DiagnosisView.as_view(), name='diagnosis'),
     re_path(r'^snapshots/$', views.RecentSnapshotsView.as_view(),
             name='snapshots'),
+    re_path(r'^images/(?P<image_id>[^/]+)/$',
+            image_detail.AdminImageDetailView.as_view(),
+            name='image_detail'),
 ]

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import rebuild_flow as flow
 from consistency_dashboard.core import timestamps
 
@@ -26,13 +27,6 @@ class FlowStopped(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def _plain(resource):
-    inner = getattr(resource, "_apiresource", resource)
-    if isinstance(inner, dict):
-        return dict(inner)
-    return inner.to_dict() if hasattr(inner, "to_dict") else {}
 
 
 def server_image_id(server):
@@ -55,7 +49,7 @@ def _snapshot(request, instance_id, snapshot_id):
     snapshot of this instance owned by this project is treated as gone: the
     flow never writes to it, rebuilds from it or deletes it."""
     try:
-        image = _plain(api.glance.image_get(request, snapshot_id))
+        image = resources.plain(api.glance.image_get(request, snapshot_id))
     except Exception as exc:
         if errors.status_of(exc) != 404:
             raise
@@ -78,7 +72,7 @@ def find_tagged_snapshot(request, instance_id):
         request, filters={flow.SNAPSHOT_TAG: flow.SNAPSHOT_TAG_VERSION,
                           flow.SNAPSHOT_INSTANCE: instance_id,
                           "owner": request.user.project_id})
-    ours = [i for i in (_plain(f) for f in found)
+    ours = [i for i in (resources.plain(f) for f in found)
             if flow.is_flow_snapshot(i, instance_id, request.user.project_id)]
     ours.sort(key=lambda i: timestamps.parse_timestamp(
         i.get("created_at")) or datetime.datetime.min.replace(
@@ -132,16 +126,21 @@ def observe(request, instance_id, typed_name=None):
     return server, observed, ours
 
 
+def _put_record(request, instance_id, record):
+    """The flow's record on the instance: written, or removed when None."""
+    if record is None:
+        api.nova.server_metadata_delete(request, instance_id,
+                                        [flow.RECORD_KEY])
+    else:
+        api.nova.server_metadata_update(
+            request, instance_id, {flow.RECORD_KEY: record.encode()})
+
+
 def write_record(request, instance_id, record, doing):
     """Write the record or stop the flow with a sentence: nothing after it
     runs, so no snapshot or rebuild is ever sent without its record."""
     try:
-        if record is None:
-            api.nova.server_metadata_delete(request, instance_id,
-                                            [flow.RECORD_KEY])
-        else:
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: record.encode()})
+        _put_record(request, instance_id, record)
     except Exception as exc:
         LOG.warning("Flow record of %s not written", instance_id,
                     exc_info=True)
@@ -193,12 +192,7 @@ def _withdraw(request, instance_id, previous):
     was (best effort: a left-over intent only makes the next step look for
     a tagged snapshot, find none and take it then)."""
     try:
-        if previous is None:
-            api.nova.server_metadata_delete(request, instance_id,
-                                            [flow.RECORD_KEY])
-        else:
-            api.nova.server_metadata_update(
-                request, instance_id, {flow.RECORD_KEY: previous.encode()})
+        _put_record(request, instance_id, previous)
     except Exception:
         LOG.warning("Snapshot intent of %s not withdrawn", instance_id,
                     exc_info=True)
@@ -206,7 +200,7 @@ def _withdraw(request, instance_id, previous):
 
 def _take_snapshot(request, instance_id, intent, previous):
     try:
-        image_id, _request_id = nova_snapshot.create_image(
+        image_id, _request_id = server_calls.create_image(
             request, instance_id, _snapshot_name(instance_id),
             flow.snapshot_metadata(instance_id))
     except Exception:

@@ -5,8 +5,8 @@ from horizon import messages
 
 from openstack_dashboard import api
 
-from consistency_dashboard.api import cinder_rest
 from consistency_dashboard.api import errors
+from consistency_dashboard.api import volumes as volume_calls
 from consistency_dashboard.core import fix_eligibility
 
 
@@ -91,8 +91,8 @@ class FixBootVolumeForm(_RefusingForm):
         if not self._record_before(request, volume):
             return True
         try:
-            cinder_rest.volume_set_image_metadata(request, volume.id,
-                                                  self.to_set)
+            volume_calls.volume_set_image_metadata(request, volume.id,
+                                                   self.to_set)
         except Exception as exc:
             _status, why = errors.explain(exc, _("Cinder"))
             messages.error(request, _("The image metadata of volume "

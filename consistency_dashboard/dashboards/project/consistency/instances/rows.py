@@ -11,13 +11,7 @@ from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import fix_eligibility
 from consistency_dashboard.core import properties as core_props
 from consistency_dashboard.core import snapshot_paths as paths
-
-POWER_BY_STATUS = {
-    "ACTIVE": paths.Power.RUNNING,
-    "SHUTOFF": paths.Power.STOPPED,
-    "PAUSED": paths.Power.PAUSED,
-    "SUSPENDED": paths.Power.SUSPENDED,
-}
+from consistency_dashboard.dashboards.translation import core_text
 
 
 def storage_hint():
@@ -94,7 +88,7 @@ class InstanceRow(object):
             captured=self.captured.properties,
             current_image_properties=(
                 None if self.volume_backed else self.current_properties),
-            power=POWER_BY_STATUS.get(self.status, paths.Power.OTHER),
+            power=paths.power_from_status(self.status),
             storage=storage_hint(),
             nova_max_microversion=max_microversion,
             stale_suspected=self.captured.stale_suspected))
@@ -125,9 +119,9 @@ class InstanceRow(object):
             step_note=step.note if step else "")
 
     def rebuild_from_image_refusal(self, project_id):
-        return fix_eligibility.rebuild_from_image_refusal(
+        return core_text(fix_eligibility.rebuild_from_image_refusal(
             self.now(project_id, paths.FixOption.REBUILD_FROM_IMAGE),
-            self.image is not None, self.image_id)
+            self.image is not None, self.image_id))
 
     def volume_to_set(self):
         """What the boot-volume fix still has to write on the volume."""
@@ -140,10 +134,10 @@ class InstanceRow(object):
     def boot_volume_refusal(self, project_id):
         owner = getattr(self.volume, "os-vol-tenant-attr:tenant_id", None) \
             if self.volume is not None else None
-        return fix_eligibility.boot_volume_refusal(
+        return core_text(fix_eligibility.boot_volume_refusal(
             self.now(project_id, paths.FixOption.VOLUME_RECREATE),
             self.volume is not None, owner in (None, project_id),
-            self.volume_to_set())
+            self.volume_to_set()))
 
     def allows(self, option):
         step = self.step(option)

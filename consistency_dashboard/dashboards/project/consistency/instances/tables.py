@@ -13,6 +13,7 @@ from horizon import tables
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.dashboards.project.consistency \
     import tables as image_tables
+from consistency_dashboard.dashboards.translation import core_text
 
 INDEX_URL = "horizon:project:consistency:index"
 TAB = "consistency__instances"
@@ -32,7 +33,7 @@ def captured_detail_cell(row):
     """For detail pages: the values and where they come from."""
     return format_html('{}<div class="consistency-source text-muted">{}'
                        '</div>', _booleans(row.captured.properties),
-                       row.captured.source_label)
+                       core_text(row.captured.source_label))
 
 
 def current_detail_cell(row):
@@ -45,9 +46,9 @@ def prediction_detail_cell(row):
     return format_html(
         '<div class="consistency-posture"><strong>{}</strong>'
         '<ul class="consistency-reasons">{}</ul></div>',
-        prediction.summary,
+        core_text(prediction.summary),
         format_html_join("", "<li>{}</li>",
-                         ((r,) for r in prediction.reasons)))
+                         ((core_text(r),) for r in prediction.reasons)))
 
 
 def compact_boolean(boolean):
@@ -65,21 +66,6 @@ def compact_boolean(boolean):
         return format_html('<span title="{}">{}</span>', str(boolean.raw),
                            word)
     return format_html("{}", word)
-
-
-def _compact_booleans(props):
-    """The two properties on one line, named by their short names (the full
-    names are the titles, and on the detail page)."""
-    if props is None:
-        return format_html('<span class="text-muted">{}</span>',
-                           _("unknown"))
-    return format_html(
-        '<span class="consistency-compact"><span class="consistency-item">'
-        '<abbr title="hw_qemu_guest_agent">{}</abbr>&nbsp;{}</span> &middot; '
-        '<span class="consistency-item"><abbr title="os_require_quiesce">{}'
-        '</abbr>&nbsp;{}</span></span>',
-        _("agent"), compact_boolean(props.guest_agent),
-        _("quiesce"), compact_boolean(props.require_quiesce))
 
 
 def _captured_then_now(captured, current):
@@ -146,24 +132,6 @@ def boot_source_cell(row):
                        _short(row.image_name))
 
 
-def captured_cell(row):
-    """Where the values come from is on the detail page."""
-    return _compact_booleans(row.captured.properties)
-
-
-def current_cell(row):
-    if row.current is None:
-        return _compact_booleans(None)
-    captured = row.captured.properties
-    if captured is not None and \
-            captured.guest_agent.value == row.current.guest_agent.value and \
-            captured.require_quiesce.value == \
-            row.current.require_quiesce.value:
-        return format_html('<span class="text-muted">{}</span>',
-                           _("same as captured"))
-    return _compact_booleans(row.current)
-
-
 def prediction_cell(row):
     """The outcome and its short cause; the sentences why are on the
     detail page."""
@@ -174,9 +142,9 @@ def prediction_cell(row):
 
 
 def _cause_line(prediction):
-    text = prediction.cause or ""
+    text = core_text(prediction.cause) or ""
     if prediction.rebuild_needed:
-        text = ("%s; %s" % (text, _("rebuild needed")) if text
+        text = (_("%(cause)s; rebuild needed") % {"cause": text} if text
                 else _("rebuild needed"))
     return text
 
@@ -187,7 +155,7 @@ def action_cell(row):
                            '</span>', _("no action needed"))
     badge = format_html('<span class="label consistency-badge-attention '
                         'consistency-action-needed">{}</span>',
-                        row.prediction.badge)
+                        core_text(row.prediction.badge))
     if getattr(row, "volume_fix_before", None) is not None:
         return format_html('{}<div class="consistency-headline">{}</div>',
                            badge, _("volume fixed: re-create the server"))

@@ -5,44 +5,14 @@ from horizon import messages
 
 from openstack_dashboard import api
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import captured as core_captured
-from consistency_dashboard.core import microversions
 from consistency_dashboard.dashboards.project.consistency.instances \
     import rows
 from consistency_dashboard.dashboards.project.consistency import paging
 from consistency_dashboard.dashboards.project.consistency.instances \
     import tables
-
-
-def _plain(resource):
-    """A Horizon/novaclient/glanceclient resource as a plain dict."""
-    inner = getattr(resource, "_apiresource", resource)
-    if isinstance(inner, dict):
-        return dict(inner)
-    return inner.to_dict()
-
-
-def list_project_servers(request, marker=None, search_opts=None):
-    """One page of the project's servers as plain dicts, with the
-    properties Nova captured at boot where the cloud reports them.
-
-    Returns ``(servers, has_more, max_microversion, property_version)``.
-    Compute API 2.98+: one REST call that carries ``image.properties``;
-    older clouds: Horizon's own paginated list (novaclient, 2.96 at most).
-    """
-    try:
-        _min, maximum = nova_rest.compute_version_range(request)
-    except Exception:
-        maximum = None
-    if microversions.at_least(maximum, microversions.SERVER_IMAGE_PROPERTIES):
-        servers, more = nova_rest.server_list_page(
-            request, marker=marker, search_opts=search_opts)
-        return servers, more, maximum, microversions.SERVER_IMAGE_PROPERTIES
-    opts = dict(search_opts or {}, marker=marker, paginate=True)
-    servers, more, _prev = api.nova.server_list_paged(request,
-                                                      search_opts=opts)
-    return [_plain(s) for s in servers], more, maximum, None
 
 
 def instance_rows(request, servers, max_microversion, property_version):
@@ -71,7 +41,7 @@ def instance_rows(request, servers, max_microversion, property_version):
                 request, filters={"image_type": "snapshot",
                                   "owner": request.user.project_id})
             snapshots = core_captured.newest_snapshot_per_instance(
-                [_plain(i) for i in found])
+                [resources.plain(i) for i in found])
         except Exception:
             exceptions.handle(request, _("Unable to list this project's "
                                          "snapshots: boot-time properties "
@@ -114,7 +84,8 @@ class InstancesTab(paging.PagedTableTab):
             search_opts["image"] = image_id
         try:
             servers, self._has_more, maximum, prop_version = \
-                list_project_servers(request, marker, search_opts)
+                server_calls.project_servers_page(request, marker,
+                                                  search_opts)
         except Exception:
             exceptions.handle(request, _("Unable to list this project's "
                                          "instances from Nova."), details="")

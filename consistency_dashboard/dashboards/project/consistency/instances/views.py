@@ -6,14 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
 from horizon import exceptions
-from horizon import forms
 from horizon import views
-
-from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
 from consistency_dashboard.core import rebuild_flow as flow
 from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.dashboards.project.consistency import \
+    modal_base
 from consistency_dashboard.dashboards.project.consistency \
     import tables as project_tables
 from consistency_dashboard.dashboards.project.consistency.instances \
@@ -22,6 +21,7 @@ from consistency_dashboard.dashboards.project.consistency.instances \
     import flow_calls
 from consistency_dashboard.dashboards.project.consistency.instances \
     import loading
+from consistency_dashboard.dashboards.translation import core_text
 
 LOG = logging.getLogger(__name__)
 
@@ -55,31 +55,22 @@ class _InstanceMixin(object):
         return self._row
 
 
-class RebuildFromImageView(_InstanceMixin, forms.ModalFormView):
+class RebuildFromImageView(_InstanceMixin, modal_base.RowModalFormView):
     form_class = instance_forms.RebuildFromImageForm
     template_name = "consistency_dashboard/project/instances/rebuild.html"
     modal_id = "rebuild_from_image_modal"
     modal_header = _("Rebuild from the image")
-    page_title = _("Rebuild from the image")
     submit_label = _("Rebuild")
+    submit_url_name = "horizon:project:consistency:rebuild_from_image"
+    url_kwarg = "instance_id"
 
-    @property
-    def submit_url(self):
-        return reverse("horizon:project:consistency:rebuild_from_image",
-                       args=(self.kwargs["instance_id"],))
-
-    def get_success_url(self):
+    def back_url(self):
         return instances_tab_url()
 
-    cancel_url = property(lambda self: instances_tab_url())
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
+    def form_kwargs(self):
         row = self.get_row()
-        kwargs["row"] = row
-        kwargs["refusal"] = row.rebuild_from_image_refusal(
-            self.request.user.project_id)
-        return kwargs
+        return {"row": row, "refusal": row.rebuild_from_image_refusal(
+            self.request.user.project_id)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -93,35 +84,26 @@ class RebuildFromImageView(_InstanceMixin, forms.ModalFormView):
         return context
 
 
-class RecreateFromVolumeView(_InstanceMixin, forms.ModalFormView):
+class RecreateFromVolumeView(_InstanceMixin, modal_base.RowModalFormView):
     form_class = instance_forms.FixBootVolumeForm
     template_name = "consistency_dashboard/project/instances/boot_volume.html"
     modal_id = "boot_volume_modal"
     modal_header = _("Fix the boot volume")
-    page_title = _("Fix the boot volume")
     submit_label = _("Set the properties on the volume")
+    submit_url_name = "horizon:project:consistency:recreate_from_volume"
+    url_kwarg = "instance_id"
 
-    @property
-    def submit_url(self):
-        return reverse("horizon:project:consistency:recreate_from_volume",
-                       args=(self.kwargs["instance_id"],))
-
-    def get_success_url(self):
+    def back_url(self):
         return instances_tab_url()
-
-    cancel_url = property(lambda self: instances_tab_url())
 
     def _to_set(self):
         return self.get_row().volume_to_set()
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
+    def form_kwargs(self):
         row = self.get_row()
-        kwargs["row"] = row
-        kwargs["to_set"] = self._to_set()
-        kwargs["refusal"] = row.boot_volume_refusal(
-            self.request.user.project_id)
-        return kwargs
+        return {"row": row, "to_set": self._to_set(),
+                "refusal": row.boot_volume_refusal(
+                    self.request.user.project_id)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -184,7 +166,7 @@ def _progress_json(progress, observed=None, ours=False):
     return {
         "steps": [[name, state.value] for name, state in progress.steps],
         "done": progress.done, "failed": progress.failed,
-        "message": progress.message,
+        "message": core_text(progress.message),
         "stale": progress.stale.value if progress.stale else None,
         "needs_confirmation": progress.needs_confirmation,
         "can_discard": allowed,
@@ -233,7 +215,7 @@ class RebuildFromSnapshotView(_InstanceMixin, views.HorizonTemplateView):
                 not progress.done and not progress.failed:
             data["message"] = str(_("This fix was started earlier and is "
                                     "not finished. Next: %s") %
-                                  progress.message)
+                                  core_text(progress.message))
         return data
 
     def get_context_data(self, **kwargs):
@@ -327,19 +309,6 @@ class AdvanceRebuildFromSnapshotView(generic.View):
         LOG.warning("Guided flow step failed", exc_info=True)
         kept = (self._kept_snapshot(request, instance_id)
                 if status == 404 and observed is None else "")
-        return _stopped_json(_("Stopped: %(why)s. %(state)s Nothing was "
-                               "deleted.%(kept)s") % {
-            "why": why, "state": _state_text(observed), "kept": kept},
-            observed=observed)
-
-
-def _state_text(observed):
-    if observed is None:
-        return ""
-    text = _("The instance is %s.") % observed.server_status
-    if observed.record and observed.record.snapshot_id:
-        text = "%s %s" % (text, _("Snapshot %(id)s is %(status)s.") % {
-            "id": observed.record.snapshot_id,
-            "status": "gone" if observed.snapshot_gone
-            else observed.snapshot_status})
-    return text
+        return _stopped_json(_("Stopped: %(why)s. %(where)s%(kept)s") % {
+            "why": why, "where": core_text(flow.where(observed)),
+            "kept": kept}, observed=observed)

@@ -16,7 +16,7 @@ Modules:
   project's own marked test snapshot;
 * ``evidence.py``: the reads per ajax poll (server, image), and at the end
   the evidence for ``core.verdict.decide``: the snapshot's own bytes read
-  once (``api.glance_ranges.check_snapshot``), the console, the action
+  once (``api.images.check_snapshot``), the console, the action
   events; the verdict written on the image
   (``core.verdict.image_properties_for``) and on the record;
 * ``tabs.py``/``tables.py``: the Test snapshots tab, Horizon ajax rows

@@ -13,6 +13,7 @@ from horizon import exceptions
 from horizon import tabs
 from horizon.utils import memoized
 
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency import \
     detail_base
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -28,9 +29,6 @@ NOT_SHOWN = _("Unable to show this test snapshot: it no longer exists (or "
               "is not this project's).")
 
 
-def detail_url(row):
-    return reverse("horizon:project:consistency:test_snapshot_detail",
-                   args=(row.id,))
 
 
 class VerdictTab(tabs.Tab):
@@ -79,7 +77,7 @@ class TestSnapshotDetailView(detail_base.RowDetailView):
         try:
             instance_id, stamp, image_id = rows.split_row_id(
                 self.kwargs["row_id"])
-            maximum = evidence.max_microversion(request)
+            maximum = server_calls.max_microversion(request)
             server, server_state = evidence.read_server(request, instance_id,
                                                         maximum)
             record = None
@@ -88,14 +86,15 @@ class TestSnapshotDetailView(detail_base.RowDetailView):
                                                  server.get("metadata")):
                     if found.stamp == stamp:
                         record = found
-            image, _status, _reachable = evidence.read_image(
+            image, _status, reachable = evidence.read_image(
                 request, image_id=(record.image_id if record else None) or
                 image_id, instance_id=instance_id, stamp=stamp)
             if server is None and image is None:
                 raise exceptions.NotFound(NOT_SHOWN)
             row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                        record=record, server=server,
-                                       server_state=server_state)
+                                       server_state=server_state,
+                                       image_unchecked=not reachable)
             if not rows.shown_to_project(request, row):
                 raise exceptions.NotFound(NOT_SHOWN)
         except Exception:

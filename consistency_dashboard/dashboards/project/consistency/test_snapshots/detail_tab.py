@@ -55,7 +55,7 @@ class ConsistencyTab(tabs.Tab):
         # Any project may mark an image of its own as a test snapshot of
         # this instance: only the instance's own project's count.
         owner = rows.project_of_server(server) or request.user.project_id
-        images = []
+        images = None
         try:
             found, _more, _prev = api.glance.image_list_detailed(
                 request, filters={core_verdict.TEST_SNAPSHOT_MARKER:

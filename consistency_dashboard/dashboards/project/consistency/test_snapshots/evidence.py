@@ -17,10 +17,11 @@ from horizon import exceptions
 
 from openstack_dashboard import api
 
+from consistency_dashboard.api import actions as action_calls
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import glance_ranges
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import images as image_calls
+from consistency_dashboard.api import resources
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import microversions
 from consistency_dashboard.core import poll as core_poll
@@ -36,14 +37,6 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 
 LOG = logging.getLogger(__name__)
-
-
-def max_microversion(request):
-    try:
-        return nova_rest.compute_version_range(request)[1]
-    except Exception:
-        LOG.info("compute version range not readable", exc_info=True)
-        return None
 
 
 def console_text(request, instance_id):
@@ -75,10 +68,8 @@ def read_server(request, instance_id, maximum):
     """``(server dict, state)``: state None, "deleted" (404) or
     "unreachable" (no answer)."""
     try:
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES):
-            return nova_rest.server_get(request, instance_id), None
-        return rows.plain(api.nova.server_get(request, instance_id)), None
+        return server_calls.server_with_properties(
+            request, instance_id, maximum)[0], None
     except Exception as exc:
         if errors.status_of(exc) == 401:
             raise   # the login expired: tables.UpdateRow says so
@@ -93,7 +84,7 @@ def read_image(request, image_id=None, instance_id=None, stamp=None):
     when the record knows it, else by the marker properties."""
     try:
         if image_id:
-            return rows.plain(api.glance.image_get(request, image_id)), \
+            return resources.plain(api.glance.image_get(request, image_id)), \
                 None, True
         found, _more, _prev = api.glance.image_list_detailed(
             request, filters={
@@ -103,7 +94,7 @@ def read_image(request, image_id=None, instance_id=None, stamp=None):
                 core_verdict.REQUESTED_AT:
                     records.requested_at_of(stamp).strftime(
                         "%Y-%m-%dT%H:%M:%SZ")})
-        found = [rows.plain(i) for i in found]
+        found = [resources.plain(i) for i in found]
         return (found[0] if found else None), None, True
     except Exception as exc:
         status = errors.status_of(exc)
@@ -152,7 +143,7 @@ def snapshot_events(request, instance_id, request_id, maximum):
     if not request_id or not instance_id or version is None:
         return ()
     try:
-        return tuple(nova_snapshot.instance_action_events(
+        return tuple(action_calls.instance_action_events(
             request, instance_id, request_id, microversion=version))
     except Exception:
         LOG.info("instance action %s not readable", request_id,
@@ -168,7 +159,7 @@ READABLE_FORMATS = ("qcow2", "raw")
 def disk_check(request, image, boot_source):
     """``(DiskCheck or None, already stored?)`` for an active test snapshot:
     read back from the image when a first look stored it, else read ONCE
-    from Glance with ranged requests (api/glance_ranges.py, bounded)."""
+    from Glance with ranged requests (api/images.py, bounded)."""
     if image is None or (image.get("status") or "") != "active" or \
             boot_source is paths.BootSource.VOLUME:
         return None, False
@@ -179,8 +170,8 @@ def disk_check(request, image, boot_source):
     if (image.get("disk_format") or "") not in READABLE_FORMATS or \
             not image.get("size"):
         return None, False
-    return glance_ranges.check_snapshot(request, image.get("id"),
-                                        size=image.get("size")), False
+    return image_calls.check_snapshot(request, image.get("id"),
+                                      size=image.get("size")), False
 
 
 def boot_source_of(server, image):
@@ -197,11 +188,9 @@ def boot_source_of(server, image):
 def captured_of(server, maximum):
     if server is None:
         return None
+    # The microversion the server was read at (servers.server_with_properties)
     found = core_captured.server_image_properties(
-        server, microversions.SERVER_IMAGE_PROPERTIES
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES)
-        else None)
+        server, server_calls.property_version(maximum))
     if found is None:
         return None
     return core_captured.resolve_captured("image",
@@ -216,7 +205,7 @@ def refresh(request, row_id):
     service: the row says it is retrying (an error would stop the row's
     updates)."""
     instance_id, stamp, known_image_id = rows.split_row_id(row_id)
-    maximum = max_microversion(request)
+    maximum = server_calls.max_microversion(request)
     server, server_state = read_server(request, instance_id, maximum)
     record = None
     if server is not None:
@@ -231,7 +220,8 @@ def refresh(request, row_id):
         notes.append(str(_("Nova did not answer; the row checks again.")))
     row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                record=record, server=server, notes=notes,
-                               server_state=server_state)
+                               server_state=server_state,
+                               image_unchecked=not reachable)
     if row.final:
         return row
     if image is None and not image_id and reachable and (

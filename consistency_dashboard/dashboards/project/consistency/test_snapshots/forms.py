@@ -115,29 +115,13 @@ class KeepAsBackupForm(forms.SelfHandlingForm):
 
     def handle(self, request, data):
         row = self.row
-        try:
-            # Read again right before writing: another tab may have deleted
-            # it or kept it since the modal opened.
-            image = rows.plain(api.glance.image_get(request, row.image_id))
-        except Exception as exc:
-            status, why = errors.explain(exc, _("Glance"))
-            if status == 404:
-                messages.error(request, _(
-                    "Test snapshot %s no longer exists (it was deleted, "
-                    "perhaps in another tab): nothing was kept.") % row.name)
-            else:
-                messages.error(request, _(
-                    "Test snapshot %(name)s was not kept as a backup: "
-                    "%(why)s. Nothing was changed.") % {"name": row.name,
-                                                        "why": why})
-            return True
-        if not rows.owned_test_snapshot(image, row.instance_id,
-                                        request.user.project_id):
-            messages.error(request, _(
-                "Image %s is not (or no longer) a test snapshot of this "
-                "instance made by this dashboard in this project (it may "
-                "have been kept already, perhaps in another tab): nothing "
-                "was changed.") % row.image_id)
+        # Read again right before writing: another tab may have deleted it
+        # or kept it since the modal opened.
+        _image, why = rows.reread_own_test_snapshot(
+            request, row.image_id, row.instance_id, row.name,
+            _("Nothing was changed."))
+        if why:
+            messages.error(request, why)
             return True
         try:
             api.glance.image_update_properties(

@@ -7,6 +7,12 @@ import datetime
 
 from django.utils.translation import gettext_lazy as _
 
+from openstack_dashboard import api
+
+from consistency_dashboard.api import errors
+# The one "resource to plain dict" helper; this package's modules call it
+# as ``rows.plain``.
+from consistency_dashboard.api.resources import plain  # noqa: F401
 from consistency_dashboard.core import captured as core_captured
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import timestamps
@@ -55,20 +61,6 @@ def split_row_id(value):
     return parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
 
 
-def plain(resource):
-    """A Horizon/novaclient/glanceclient resource as a plain dict."""
-    if resource is None or isinstance(resource, dict):
-        return resource
-    inner = getattr(resource, "_apiresource", None)
-    if inner is None:
-        inner = getattr(resource, "_info", None)
-        if inner is None:
-            inner = getattr(getattr(resource, "_server", None), "_info", {})
-    if isinstance(inner, dict):
-        return dict(inner)
-    return dict(inner.to_dict())
-
-
 def image_key(image):
     """``(instance_id, stamp)`` of a test snapshot image, or None."""
     found = core_captured.image_properties(image)
@@ -105,6 +97,39 @@ def owned_test_snapshot(image, instance_id, project_id):
     return core_verdict.is_test_snapshot(found) and \
         found.get(core_verdict.INSTANCE) == instance_id and \
         image.get("owner") == project_id
+
+
+REREAD_GONE = _("Test snapshot %s no longer exists (it was deleted, "
+                "perhaps in another tab): nothing was changed.")
+REREAD_FAILED = _("Test snapshot %(name)s could not be read again before "
+                  "changing it (%(why)s). %(outcome)s")
+REREAD_NOT_OURS = _("Image %(image)s is not (or no longer) a test snapshot "
+                    "of this instance made by this dashboard in this "
+                    "project: it was kept as a backup, perhaps in another "
+                    "tab, or is someone else's. %(outcome)s")
+
+
+def reread_own_test_snapshot(request, image_id, instance_id, name, outcome):
+    """Read a test snapshot image again right before deleting or keeping
+    it (another tab may have deleted it or kept it as a backup since the
+    page was loaded), and check that it is still the current project's own
+    test snapshot of ``instance_id``: the only images the plugin changes.
+
+    Returns ``(image dict, None)``, or ``(None, message)`` saying why
+    nothing happens; ``outcome`` ends the message when the image is still
+    there ("It was not deleted.")."""
+    try:
+        image = plain(api.glance.image_get(request, image_id))
+    except Exception as exc:
+        status, why = errors.explain(exc, _("Glance"))
+        if status == 404:
+            return None, REREAD_GONE % name
+        return None, REREAD_FAILED % {"name": name, "why": why,
+                                      "outcome": outcome}
+    if not owned_test_snapshot(image, instance_id, request.user.project_id):
+        return None, REREAD_NOT_OURS % {"image": image_id,
+                                        "outcome": outcome}
+    return image, None
 
 
 def may_write_image(request, row):
@@ -163,10 +188,16 @@ def disagreement(row, image_id_asked):
     return None
 
 
-def record_verdict(record):
+# What became of the image a record names, when the row has none:
+IMAGE_GONE = "gone"          # Glance's list or a read by id did not have it
+IMAGE_UNCHECKED = "unchecked"  # Glance did not answer: nothing is known
+
+
+def record_verdict(record, image_state=IMAGE_GONE):
     """The verdict a record keeps for a test without an image: recomputed by
     the core from Nova's answer for a refused request, else the level and
-    cause stored when it settled."""
+    cause stored when it settled.  ``image_state``: what became of the
+    image the record names (``IMAGE_GONE`` or ``IMAGE_UNCHECKED``)."""
     if record is None:
         return None
     if record.state == records.REFUSED and record.http_status:
@@ -187,13 +218,29 @@ def record_verdict(record):
             level = core_verdict.Level(record.verdict)
         except ValueError:
             return None
-        evidence = ()
-        if record.image_id and level is core_verdict.Level.FAILED:
-            evidence = ("image %s is gone (%s)" % (
-                record.image_id, core_verdict.SRC_GLANCE),)
+        evidence, step = (), _RECORD_NEXT_STEP
+        if record.image_id and image_state == IMAGE_UNCHECKED:
+            evidence = (core_verdict.EvidenceItem(
+                str(_("image %s not checked: Glance did not answer") %
+                    record.image_id), core_verdict.SRC_GLANCE),)
+            if level is not core_verdict.Level.FAILED:
+                step = str(_UNCHECKED_NEXT_STEP)
+        elif record.image_id and level is core_verdict.Level.FAILED:
+            evidence = (core_verdict.EvidenceItem(
+                "image %s is gone" % record.image_id,
+                core_verdict.SRC_GLANCE),)
+        elif record.image_id:
+            # Only a snapshot image that reached Glance gets a verdict other
+            # than failed: this one was deleted since, by hand or in
+            # another tab.  The verdict stands as recorded; the snapshot is
+            # no more.
+            evidence = (core_verdict.EvidenceItem(
+                str(_("image %s was deleted after the verdict") %
+                    record.image_id), core_verdict.SRC_GLANCE),)
+            step = str(_DELETED_NEXT_STEP)
         return core_verdict.StoredVerdict(
             level=level, cause=record.cause, evidence=evidence,
-            next_step=_RECORD_NEXT_STEP, warnings=(), freeze_seconds=None,
+            next_step=step, warnings=(), freeze_seconds=None,
             verified_by=None, checked_at=None,
             requested_at=record.requested_at)
     return None
@@ -208,6 +255,13 @@ def _older_than_bound(record):
 _RECORD_NEXT_STEP = ("Test again; if it fails again, ask the cloud operator "
                      "to look for the instance's snapshot error in the "
                      "compute log.")
+_DELETED_NEXT_STEP = _("The verdict stands as recorded, but the snapshot "
+                       "no longer exists, so it cannot be restored. Take a "
+                       "new test snapshot to have one to restore; this "
+                       "record can be discarded (Delete Test Snapshot "
+                       "removes only the record).")
+_UNCHECKED_NEXT_STEP = _("Reload when Glance answers: whether the test "
+                         "snapshot image still exists is not known.")
 
 
 class TestSnapshotRow(object):
@@ -215,8 +269,11 @@ class TestSnapshotRow(object):
 
     def __init__(self, instance_id, stamp, image=None, record=None,
                  server=None, verdict=None, poll_state=None, notes=(),
-                 server_state=None, login_expired=False):
+                 server_state=None, login_expired=False,
+                 image_unchecked=False):
         self.login_expired = login_expired
+        # Glance did not answer: a missing image is not known to be gone.
+        self.image_unchecked = image_unchecked
         self.instance_id = instance_id
         self.stamp = stamp
         self.requested_at = records.requested_at_of(stamp)
@@ -252,13 +309,14 @@ class TestSnapshotRow(object):
             stored = core_verdict.verdict_from_image_properties(
                 self.properties)
         if stored is None and self.image is None:
-            stored = record_verdict(self.record)
+            stored = record_verdict(self.record, IMAGE_UNCHECKED
+                                    if self.image_unchecked else IMAGE_GONE)
         return stored
 
     @property
     def _image_known_gone(self):
-        return self.image is None and bool(self.record and
-                                           self.record.image_id)
+        return self.image is None and not self.image_unchecked and \
+            bool(self.record and self.record.image_id)
 
     @property
     def elapsed_seconds(self):
@@ -329,6 +387,58 @@ class TestSnapshotRow(object):
                      for item in self.verdict.evidence)
 
     @property
+    def has_detail_page(self):
+        """The detail page can load this test again: its instance or its
+        image still exists (the page reads them by the row id)."""
+        return self.server is not None or self.image is not None
+
+    @property
+    def resting_item(self):
+        """The evidence item the verdict rests on: the first from the source
+        the core names (an item of a verdict just decided, or its text when
+        read back from the image); when the core names none (a record's
+        verdict), the first item; None otherwise."""
+        items = self.verdict.evidence if self.verdict is not None else ()
+        rests_on = self.verdict.rests_on if self.verdict is not None else None
+        if not rests_on:
+            return items[0] if items else None
+        suffix = " (%s; %s)" % (rests_on,
+                                getattr(self.verdict.strength, "value", None))
+        for item in items:
+            if getattr(item, "source", None) == rests_on or (
+                    isinstance(item, str) and item.endswith(suffix)):
+                return item
+        return None
+
+    @property
+    def rests_on_line(self):
+        """``(what, source)``: the one piece of evidence the row shows.  The
+        core's proof when it has one ("proven by the snapshot (ext4 /
+        clean)", naming its source), else the resting item's observation and
+        source, else the basis ("rests on ..."); None while running."""
+        verdict = self.verdict
+        if verdict is None:
+            return None
+        if getattr(verdict, "proof", ""):
+            return verdict.proof, None
+        item = self.resting_item
+        if item is None:
+            return (verdict.basis, None) if verdict.basis else None
+        if isinstance(item, str):
+            strength = getattr(verdict.strength, "value", None)
+            suffix = " (%s; %s)" % (verdict.rests_on, strength)
+            if verdict.rests_on and item.endswith(suffix):
+                return item[:-len(suffix)], verdict.rests_on
+            return item, None
+        return item.observation, item.source
+
+    @property
+    def more_count(self):
+        """How many evidence items the row does not show."""
+        items = self.verdict.evidence if self.verdict is not None else ()
+        return max(0, len(items) - 1)
+
+    @property
     def warnings(self):
         found = tuple(self.verdict.warnings) if self.verdict else ()
         return found + self.notes
@@ -347,9 +457,11 @@ class TestSnapshotRow(object):
 
 def join(images, servers):
     """Rows for the project's test snapshots from ONE image list (marked
-    images, plain dicts) and ONE server list (plain dicts with metadata):
-    images matched to records by (instance, requested at); records whose
-    image is gone or never existed become rows of their own."""
+    images, plain dicts; None when Glance did not answer) and ONE server
+    list (plain dicts with metadata): images matched to records by
+    (instance, requested at); records whose image is gone or never existed
+    become rows of their own."""
+    unchecked = images is None
     servers_by_id = {s.get("id"): s for s in servers or ()}
     entries = {}
     for server in servers or ():
@@ -362,7 +474,8 @@ def join(images, servers):
             continue
         entries.setdefault(key, [None, None])[1] = image
     result = [TestSnapshotRow(instance_id, stamp, image=image, record=record,
-                              server=servers_by_id.get(instance_id))
+                              server=servers_by_id.get(instance_id),
+                              image_unchecked=unchecked)
               for (instance_id, stamp), (record, image) in entries.items()]
     return sorted(result, key=lambda r: (r.stamp, r.instance_id),
                   reverse=True)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_snapshot
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import poll as core_poll
 from consistency_dashboard.core import probe as core_probe
 from consistency_dashboard.core import snapshot_paths as paths
@@ -156,7 +156,7 @@ def start(request, instance_row, name, requested_at=None):
                                             baseline)
     metadata[rows.POWER_AT_REQUEST] = power
     try:
-        image_id, request_id = nova_snapshot.create_image(
+        image_id, request_id = server_calls.create_image(
             request, instance_row.id, name, metadata)
     except Exception as exc:
         answer = _nova_answer(exc)
@@ -171,7 +171,7 @@ def start(request, instance_row, name, requested_at=None):
             image_fate=(core_poll.ImageFate.NOT_CREATED
                         if answer.status is not None else None),
             requested_at=requested_at,
-            max_microversion=evidence.max_microversion(request)))
+            max_microversion=server_calls.max_microversion(request)))
         if answer.status is None:
             # No answer: Nova may have created the image after all; it
             # carries the marker and is matched to this record.

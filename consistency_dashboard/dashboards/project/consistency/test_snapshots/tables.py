@@ -22,6 +22,7 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import records
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
+from consistency_dashboard.dashboards.translation import core_text
 
 
 _LEVEL_BADGES = {
@@ -38,15 +39,23 @@ def tab_url():
     return project_tables.tab_url("test_snapshots")
 
 
+def detail_url(row):
+    return reverse("horizon:project:consistency:test_snapshot_detail",
+                   args=(row.id,))
+
+
 def name_cell(row):
+    """One line: the test snapshot (opening its detail page) and its
+    instance."""
     if row.image is not None:
-        image = format_html('<a href="{}">{}</a>', reverse(
-            "horizon:project:consistency:test_snapshot_detail",
-            args=(row.id,)), row.name)
+        label = format_html("{}", row.name)
     else:
-        image = format_html('<span class="text-muted">{}</span>',
+        label = format_html('<span class="text-muted">{}</span>',
                             _("no image") if not row.image_id else
                             _("image %s is gone") % row.image_id)
+    if row.has_detail_page:
+        label = format_html('<a href="{}" class="consistency-test-link">{}'
+                            '</a>', detail_url(row), label)
     try:
         server_url = reverse("horizon:project:instances:detail",
                              args=(row.instance_id,))
@@ -56,11 +65,13 @@ def name_cell(row):
         instance = format_html("{}", row.instance_name)
     gone = ""
     if row.server_state == "deleted":
-        gone = format_html(' <span class="label label-danger">{}</span>',
-                           _("instance deleted"))
-    return format_html('<div class="consistency-test-image">{}</div>'
-                       '<div class="text-muted">{} {}{}</div>',
-                       image, _("of"), instance, gone)
+        gone = format_html('&#32;<span class="label label-danger">'
+                           '{}</span>', _("instance deleted"))
+    # Horizon renders rows {% spaceless %}: the spaces between words are
+    # inside the elements.
+    return format_html('<span class="consistency-test-image">{}</span>'
+                       '<span class="text-muted"> {} {}</span>{}',
+                       label, _("of"), instance, gone)
 
 
 def requested_cell(row):
@@ -79,69 +90,73 @@ def badge_html(row):
         "label-default")
     return format_html('<span class="label {} consistency-verdict" '
                        'data-verdict="{}">{}</span>', badge,
-                       row.level_label, row.level_label)
+                       row.level_label, core_text(row.level_label))
 
 
 def resting_item(row):
-    """The evidence item the verdict rests on: the first from the source
-    the core names, else the first item."""
-    items = row.verdict.evidence if row.verdict is not None else ()
-    for item in items:
-        if row.verdict.rests_on and \
-                getattr(item, "source", None) == row.verdict.rests_on:
-            return item
-    return items[0] if items else None
+    """The evidence item the verdict rests on (rows.TestSnapshotRow)."""
+    return row.resting_item
 
 
 def verdict_cell(row):
-    verdict = row.verdict
-    badge = _LEVEL_BADGES.get(
-        verdict.level if verdict else core_verdict.Level.IN_PROGRESS,
-        "label-default")
-    if verdict is None:
-        return format_html('<span class="label {} consistency-verdict" '
-                           'data-verdict="{}">{}</span>', badge,
-                           row.level_label, row.level_label)
-    extra = []
-    # What the verdict rests on, in the core's words ("proven by the
-    # snapshot (ext4 / clean)", "rests on ... (weak: hooks ran)").
-    if getattr(verdict, "basis", ""):
-        extra.append(verdict.basis)
-    if verdict.freeze_seconds is not None:
-        measured = getattr(verdict, "freeze_measured_by", None)
-        extra.append(_("frozen %.2f s") % verdict.freeze_seconds +
-                     (" (%s)" % measured if measured else ""))
-    return format_html(
-        '<span class="label {} consistency-verdict" data-verdict="{}">{}'
-        '</span><div class="text-muted">{}</div>'
-        '<div class="consistency-cause">{}</div>',
-        badge, row.level_label, row.level_label, ", ".join(
-            str(e) for e in extra), verdict.cause)
-
-
-def evidence_cell(row):
-    if not row.evidence_texts:
-        return "-"
-    return format_html('<ul class="consistency-evidence">{}</ul>',
-                       format_html_join("", "<li>{}</li>",
-                                        ((t,) for t in row.evidence_texts)))
+    """One line: the verdict, the one piece of evidence it rests on with
+    its source, and "n more" to the detail page (every item with its source
+    and strength, the cause, the next step, the freeze time).  Below it only
+    what cannot wait for a click: a guest that may still be frozen, and what
+    this look could not do (a write refused, a service not answering)."""
+    parts = [badge_html(row)]
+    line = row.rests_on_line
+    if line is not None:
+        what, source = line
+        parts.append(format_html('<span class="consistency-rests-on"> {}'
+                                 '</span>', core_text(what)))
+        if source:
+            parts.append(format_html(
+                '<span class="text-muted consistency-source"> ({})</span>',
+                core_text(source)))
+    if row.verdict is not None and row.has_detail_page:
+        more = (ngettext_lazy("%d more", "%d more", row.more_count) %
+                row.more_count if row.more_count else _("details"))
+        parts.append(format_html('<span class="text-muted"> &middot; </span>'
+                                 '<a href="{}" class="consistency-more">{}'
+                                 '</a>', detail_url(row), more))
+    below = []
+    if row.may_still_be_frozen:
+        below.append(format_html(
+            '<span class="label label-danger consistency-still-frozen">{}'
+            '</span>', _("the guest may still be frozen: check it now")))
+    for note in row.notes:
+        below.append(format_html('<span class="text-warning '
+                                 'consistency-warning">{}</span>', note))
+    if row.verdict is not None and not row.has_detail_page:
+        # Its instance and image are both gone: no detail page can show
+        # the cause, so the row keeps it.
+        below.append(format_html('<span class="consistency-cause">{}'
+                                 '</span>', core_text(row.verdict.cause)))
+    html = format_html_join("", "{}", ((p,) for p in parts))
+    if below:
+        html = format_html('{}<div class="consistency-row-notes">{}</div>',
+                           html, format_html_join("&#32;", "{}",
+                                                  ((b,) for b in below)))
+    return html
 
 
 def next_step_cell(row):
-    step = row.verdict.next_step if row.verdict is not None else ""
+    step = core_text(row.verdict.next_step) if row.verdict is not None \
+        else ""
     warnings = row.warnings
     loud = ""
     if row.may_still_be_frozen:
         loud = format_html('<div class="alert alert-danger '
                            'consistency-still-frozen"><strong>{}</strong>'
-                           '</div>', core_verdict.LOUD_STILL_FROZEN)
+                           '</div>', core_text(core_verdict.LOUD_STILL_FROZEN))
     others = [w for w in warnings if w != core_verdict.LOUD_STILL_FROZEN]
     return format_html(
         '{}<div class="consistency-next-step">{}</div>{}', loud,
         step or "-",
         format_html_join("", '<div class="text-warning '
                          'consistency-warning">{}</div>',
-                         ((w,) for w in others)))
+                         ((core_text(w),) for w in others)))
 
 
 class StageColumn(tables.Column):
@@ -205,6 +220,17 @@ class DeleteTestSnapshot(tables.DeleteAction):
             return row.is_test_snapshot
         return row.record is not None
 
+    def _allowed(self, request, datum=None):
+        # Horizon keeps one action object per table class and points its
+        # ``table`` at the table of the latest request.  While ajax rows
+        # update in parallel threads, that may be a row update's table
+        # whose data is not loaded yet: BatchAction's "no data, no button"
+        # check then hid the button and every row's checkbox of a page
+        # being rendered at the same moment (seen in the browser tests).
+        # The policy and allowed() decide alone; an empty table has no row
+        # to select anyway.
+        return tables.Action._allowed(self, request, datum)
+
     def delete(self, request, obj_id):
         row = self.table.get_object_by_id(obj_id)
         if row is None:
@@ -236,26 +262,11 @@ class DeleteTestSnapshot(tables.DeleteAction):
         # Read again right before deleting: another tab may have kept it as
         # a backup (marker removed) since this page was loaded; never
         # delete an image the plugin did not make for this project.
-        try:
-            image = rows.plain(api.glance.image_get(request, row.image_id))
-        except Exception as exc:
-            status, why = errors.explain(exc, _("Glance"))
-            if status == 404:
-                messages.error(request, _(
-                    "Image %s no longer exists: it was already deleted "
-                    "(perhaps in another tab).") % row.image_id)
-            else:
-                messages.error(request, _(
-                    "Image %(image)s was not deleted: %(why)s.") % {
-                        "image": row.image_id, "why": why})
-            raise exceptions.NotFound()
-        if not rows.owned_test_snapshot(image, row.instance_id,
-                                        request.user.project_id):
-            messages.error(request, _(
-                "Image %s is not (or no longer) a test snapshot of this "
-                "instance made by this dashboard in this project: it was "
-                "kept as a backup, perhaps in another tab, or is someone "
-                "else's. It was not deleted.") % row.image_id)
+        _image, why = rows.reread_own_test_snapshot(
+            request, row.image_id, row.instance_id, row.name,
+            _("It was not deleted."))
+        if why:
+            messages.error(request, why)
             raise exceptions.NotFound()
         api.glance.image_delete(request, row.image_id)
 
@@ -277,7 +288,8 @@ class KeepAsBackup(tables.LinkAction):
 
 class TestSnapshotsTable(tables.DataTable):
     name = tables.Column(name_cell, verbose_name=_("Test snapshot"))
-    requested = tables.Column(requested_cell, verbose_name=_("Requested"))
+    requested = tables.Column(requested_cell, verbose_name=_("Requested"),
+                              classes=("consistency-nowrap",))
     stage = StageColumn("poll_status", verbose_name=_("Progress"),
                         status=True,
                         status_choices=((rows.POLLING, None),
@@ -286,12 +298,9 @@ class TestSnapshotsTable(tables.DataTable):
                                         (rows.LOGIN_EXPIRED, True),
                                         (rows.FAILED, False)),
                         classes=("consistency-progress",))
-    verdict = tables.Column(verdict_cell, verbose_name=_("Verdict"),
+    verdict = tables.Column(verdict_cell,
+                            verbose_name=_("Verdict: what it rests on"),
                             classes=("consistency-verdict-cell",))
-    evidence = tables.Column(evidence_cell, verbose_name=_("Evidence"),
-                             classes=("consistency-evidence-cell",))
-    next_step = tables.Column(next_step_cell, verbose_name=_("Next step"),
-                              classes=("consistency-next-step-cell",))
 
     def get_object_id(self, datum):
         return datum.id

@@ -41,7 +41,7 @@ class TestSnapshotsTab(tabs.TableTab):
 
     def get_test_snapshots_data(self):
         request = self.request
-        images = servers = []
+        images, servers = None, []
         try:
             images = list_test_snapshot_images(request)
         except Exception:

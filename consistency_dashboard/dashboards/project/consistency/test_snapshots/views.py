@@ -1,17 +1,14 @@
 import logging
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from horizon import exceptions
-from horizon import forms
 from horizon import messages
 
-from openstack_dashboard import api
-
 from consistency_dashboard.api import errors
-from consistency_dashboard.api import nova_rest
-from consistency_dashboard.core import microversions
+from consistency_dashboard.api import servers as server_calls
+from consistency_dashboard.dashboards.project.consistency import \
+    modal_base
 from consistency_dashboard.dashboards.project.consistency.instances \
     import views as instance_views
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -36,14 +33,9 @@ def load_server(request, instance_id):
     Nova's 404 is ``(None, True)``; any other failure is said and sends the
     user back to the tab."""
     try:
-        try:
-            _min, maximum = nova_rest.compute_version_range(request)
-        except Exception:
-            maximum = None
-        if microversions.at_least(maximum,
-                                  microversions.SERVER_IMAGE_PROPERTIES):
-            return nova_rest.server_get(request, instance_id), False
-        return rows.plain(api.nova.server_get(request, instance_id)), False
+        server, _version = server_calls.server_with_properties(
+            request, instance_id, server_calls.max_microversion(request))
+        return server, False
     except Exception as exc:
         status, _why = errors.explain(exc, _("Nova"))
         if status == 404 or type(exc).__name__ in ("NotFound",
@@ -55,24 +47,22 @@ def load_server(request, instance_id):
                           redirect=tables.tab_url(), details="")
 
 
-class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
+class TestSnapshotView(instance_views._InstanceMixin,
+                       modal_base.RowModalFormView):
     """Shows the core's predicted outcome first; on submit starts the test
     snapshot (start.py) and goes to the Test snapshots tab."""
     form_class = test_forms.TestSnapshotForm
     template_name = "consistency_dashboard/project/test_snapshots/create.html"
     modal_id = "test_snapshot_modal"
     modal_header = _("Test snapshot")
-    page_title = _("Test snapshot")
     submit_label = _("Take a test snapshot")
+    submit_url_name = "horizon:project:consistency:test_snapshot"
+    url_kwarg = "instance_id"
 
-    @property
-    def submit_url(self):
-        return reverse("horizon:project:consistency:test_snapshot",
-                       args=(self.kwargs["instance_id"],))
-
-    def get_success_url(self):
+    def back_url(self):
         return tables.tab_url()
 
+    # Cancel goes back where the user came from: the Instances tab.
     cancel_url = property(lambda self: instance_views.instances_tab_url())
 
     load_error = _("Unable to read instance %s from Nova: "
@@ -92,11 +82,6 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
         return {"name": start_mod.default_name(self.get_row().name,
                                                rows.now())}
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["row"] = self.get_row()
-        return kwargs
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         row = self.get_row()
@@ -108,23 +93,17 @@ class TestSnapshotView(instance_views._InstanceMixin, forms.ModalFormView):
         return context
 
 
-class KeepAsBackupView(forms.ModalFormView):
+class KeepAsBackupView(modal_base.RowModalFormView):
     form_class = test_forms.KeepAsBackupForm
     template_name = "consistency_dashboard/project/test_snapshots/keep.html"
     modal_id = "keep_test_snapshot_modal"
     modal_header = _("Keep as a real backup")
-    page_title = _("Keep as a real backup")
     submit_label = _("Keep as a backup")
+    submit_url_name = "horizon:project:consistency:keep_test_snapshot"
+    url_kwarg = "row_id"
 
-    @property
-    def submit_url(self):
-        return reverse("horizon:project:consistency:keep_test_snapshot",
-                       args=(self.kwargs["row_id"],))
-
-    def get_success_url(self):
+    def back_url(self):
         return tables.tab_url()
-
-    cancel_url = property(lambda self: tables.tab_url())
 
     def _refuse(self, message):
         messages.error(self.request, message)
@@ -166,24 +145,11 @@ class KeepAsBackupView(forms.ModalFormView):
         if not image_id:
             self._refuse(_("This test snapshot has no image to keep: "
                            "nothing was changed."))
-        try:
-            image = rows.plain(api.glance.image_get(request, image_id))
-        except Exception as exc:
-            status, why = errors.explain(exc, _("Glance"))
-            LOG.info("image %s not readable for keep", image_id,
-                     exc_info=True)
-            if status == 404:
-                self._refuse(_("Image %s no longer exists (it was deleted, "
-                               "perhaps in another tab): nothing to keep.")
-                             % image_id)
-            self._refuse(_("Image %(image)s cannot be read (%(why)s): "
-                           "nothing was changed.") % {"image": image_id,
-                                                     "why": why})
-        if not rows.owned_test_snapshot(image, instance_id, project_id):
-            self._refuse(_("Image %s is not a test snapshot of this "
-                           "instance made by this dashboard in this project "
-                           "(or it was already kept as a backup): nothing "
-                           "was changed.") % image_id)
+        image, why = rows.reread_own_test_snapshot(
+            request, image_id, instance_id, image_id,
+            _("Nothing was changed."))
+        if why:
+            self._refuse(why)
         row = rows.TestSnapshotRow(instance_id, stamp, image=image,
                                    record=record, server=server,
                                    server_state="deleted" if gone else None)
@@ -193,11 +159,6 @@ class KeepAsBackupView(forms.ModalFormView):
                 "whose image is active, can be kept: nothing was "
                 "changed."))
         return row
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["row"] = self.get_row()
-        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,4 +1,4 @@
-"""consistency_dashboard.api.glance_ranges against a real HTTP server on
+"""consistency_dashboard.api.images against a real HTTP server on
 loopback that serves real images (made by qemu-img, mke2fs, sgdisk in a
 temp dir) like Glance's ``GET /v2/images/{id}/file``: ranges (206), a store
 that ignores them (200), errors, the budget; reads and bytes are counted on
@@ -11,7 +11,7 @@ import time
 from django.test import override_settings
 import pytest
 
-from consistency_dashboard.api import glance_ranges
+from consistency_dashboard.api import images as image_calls
 from consistency_dashboard.core import snapshot_bytes as sb
 from tests import disk_images
 from tests import wire
@@ -116,8 +116,8 @@ def ranges_asked():
 
 def test_reads_a_real_qcow2_snapshot_with_two_ranged_reads(glance, images):
     FakeGlance.images[IMAGE_ID] = data = images("ext4-recovery.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
-                                          size=len(data))
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID,
+                                        size=len(data))
     assert (result.checkable, result.reason_code, sb.summary(result)) == (
         True, "needs-recovery", "ext4 (whole disk): journal needs recovery")
     assert ranges_asked() == ["bytes=0-69631", "bytes=196608-458751"]
@@ -130,7 +130,7 @@ def test_reads_a_real_qcow2_snapshot_with_two_ranged_reads(glance, images):
 
 def test_reads_a_gpt_qcow2_and_past_the_end_without_size(glance, images):
     FakeGlance.images[IMAGE_ID] = images("gpt.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert [(f.where, f.kind, f.state.value) for f in result.filesystems] \
         == [("partition 1", "bios-boot", "not-checkable"),
             ("partition 2", "vfat", "not-checkable"),
@@ -142,7 +142,7 @@ def test_reads_a_gpt_qcow2_and_past_the_end_without_size(glance, images):
 
 def test_a_range_past_the_end_reads_as_empty(glance, images):
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
-    reader = glance_ranges.RangedReader(
+    reader = image_calls.RangedReader(
         __import__("requests").Session(),
         glance + "/v2/images/%s/file" % IMAGE_ID, "tok-123",
         time.monotonic() + 10)
@@ -155,7 +155,7 @@ def test_glance_that_ignores_range_is_detected_and_not_downloaded(
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
     FakeGlance.mode = "ignore-range"
     started = time.monotonic()
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert (result.checkable, result.ranges_unsupported,
             result.reason_code) == (False, True, "ranges")
     assert result.reason == ("This Glance does not serve byte ranges, so "
@@ -169,7 +169,7 @@ def test_glance_that_ignores_range_is_detected_and_not_downloaded(
 
 
 def test_not_found_is_a_sentence(glance):
-    result = glance_ranges.check_snapshot(Request(glance), "gone")
+    result = image_calls.check_snapshot(Request(glance), "gone")
     assert (result.checkable, result.reason_code, result.detail) == (
         False, "read", "HTTP 404, the image or its data was not found")
     assert result.reason == ("The snapshot's bytes could not be read (HTTP "
@@ -181,42 +181,42 @@ def test_not_found_is_a_sentence(glance):
 def test_another_range_than_asked_is_refused(glance, images):
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
     FakeGlance.mode = "wrong-range"
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert (result.reason_code, result.detail) == (
         "read", "Glance answered another range")
 
 
 def test_budget_of_reads_is_kept_on_the_wire(glance, images):
     FakeGlance.images[IMAGE_ID] = images("gpt.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
-                                          max_reads=2)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID,
+                                        max_reads=2)
     assert (result.checkable, result.reason_code) == (False, "budget")
     assert len(FakeGlance.requests) == result.reads == 2
 
 
 def test_budget_of_bytes_is_kept_on_the_wire(glance, images):
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID,
-                                          max_bytes=128 * 1024)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID,
+                                        max_bytes=128 * 1024)
     assert (result.checkable, result.reason_code) == (False, "budget")
     assert FakeGlance.body_bytes == result.bytes_read == 69632
     assert ranges_asked() == ["bytes=0-69631"]
 
 
 def test_slow_glance_times_out(glance, images, monkeypatch):
-    monkeypatch.setattr(glance_ranges, "TIMEOUT", (1, 0.2))
+    monkeypatch.setattr(image_calls, "TIMEOUT", (1, 0.2))
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
     FakeGlance.mode = "slow"
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert (result.checkable, result.reason_code, result.detail) == (
         False, "read", "Glance timed out")
     assert result.reads == 1
 
 
 def test_the_whole_check_has_a_deadline(glance, images, monkeypatch):
-    monkeypatch.setattr(glance_ranges, "DEADLINE", -1.0)
+    monkeypatch.setattr(image_calls, "DEADLINE", -1.0)
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance), IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert (result.checkable, result.reason_code) == (False, "budget")
     assert FakeGlance.requests == []
 
@@ -226,7 +226,7 @@ def test_unreachable_glance():
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()
-    result = glance_ranges.check_snapshot(
+    result = image_calls.check_snapshot(
         Request("http://127.0.0.1:%d/image" % port), IMAGE_ID)
     assert (result.checkable, result.reason_code, result.detail) == (
         False, "read", "Glance unreachable")
@@ -235,7 +235,7 @@ def test_unreachable_glance():
 def test_no_image_endpoint_in_the_catalog(glance):
     request = Request(glance)
     request.user.service_catalog = []
-    result = glance_ranges.check_snapshot(request, IMAGE_ID)
+    result = image_calls.check_snapshot(request, IMAGE_ID)
     assert (result.reason_code, result.detail) == ("read",
                                                    "no image endpoint")
     assert FakeGlance.requests == []
@@ -243,8 +243,8 @@ def test_no_image_endpoint_in_the_catalog(glance):
 
 def test_version_suffix_of_the_endpoint_is_dropped(glance, images):
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
-    result = glance_ranges.check_snapshot(Request(glance + "/v2/"),
-                                          IMAGE_ID)
+    result = image_calls.check_snapshot(Request(glance + "/v2/"),
+                                        IMAGE_ID)
     assert result.all_clean
     assert FakeGlance.requests[0][0] == "/image/v2/images/%s/file" % IMAGE_ID
 
@@ -257,4 +257,4 @@ def test_version_suffix_of_the_endpoint_is_dropped(glance, images):
 def test_tls_settings_as_horizons_glance_client(no_verify, cacert, expected):
     with override_settings(OPENSTACK_SSL_NO_VERIFY=no_verify,
                            OPENSTACK_SSL_CACERT=cacert):
-        assert glance_ranges._verify() == expected
+        assert image_calls._verify() == expected

@@ -1,4 +1,4 @@
-"""consistency_dashboard.api.nova_rest against a real HTTP server on
+"""consistency_dashboard.api.servers against a real HTTP server on
 loopback that answers like Nova: the microversion header, the query and the
 pagination are checked on the wire."""
 import http.server
@@ -7,7 +7,7 @@ from urllib import parse
 
 import pytest
 
-from consistency_dashboard.api import nova_rest
+from consistency_dashboard.api import servers as server_calls
 from tests import wire
 
 
@@ -55,16 +55,17 @@ def Request(endpoint):
 
 def test_version_range_is_read_once_per_session(nova):
     request = Request(nova)
-    assert nova_rest.compute_version_range(request) == ("2.1", "2.104")
-    assert nova_rest.compute_version_range(request) == ("2.1", "2.104")
+    assert server_calls.compute_version_range(request) == ("2.1", "2.104")
+    assert server_calls.compute_version_range(request) == ("2.1", "2.104")
     assert [r[0] for r in FakeNova.requests] == ["/v2.1/"]
     assert FakeNova.requests[0][2]["X-Auth-Token"] == "tok-123"
-    assert nova_rest.supports_image_properties(request)
+    assert server_calls.property_version(
+        server_calls.compute_version_range(request)[1])
 
 
 def test_server_page_asks_for_2_98_and_one_more_than_the_page(nova):
     FakeNova.servers = [{"id": "s%d" % i} for i in range(5)]
-    servers, more = nova_rest.server_list_page(
+    servers, more = server_calls.server_list_page(
         Request(nova), marker="m-1", search_opts={"image": "img-1"},
         page_size=3)
     assert [s["id"] for s in servers] == ["s0", "s1", "s2"]
@@ -77,11 +78,25 @@ def test_server_page_asks_for_2_98_and_one_more_than_the_page(nova):
     assert query["image"] == ["img-1"]
     assert query["project_id"] == ["proj-1"]
     FakeNova.servers = FakeNova.servers[:2]
-    servers, more = nova_rest.server_list_page(Request(nova), page_size=3)
+    servers, more = server_calls.server_list_page(Request(nova), page_size=3)
     assert len(servers) == 2 and more is False
 
 
 def test_server_get_quotes_the_id(nova):
-    server = nova_rest.server_get(Request(nova), "abc def")
+    server = server_calls.server_get(Request(nova), "abc def")
     assert server == {"id": "abc%20def"}
     assert FakeNova.requests[-1][0] == "/v2.1/servers/abc%20def"
+
+
+def test_one_keystoneauth_session_per_request(nova):
+    """Every call of one Django request shares one session (one connection
+    pool); another request gets its own."""
+    request = Request(nova)
+    server_calls.compute_version_range(request)
+    first = getattr(request, server_calls.REQUEST_SESSION_ATTR)
+    server_calls.server_get(request, "a")
+    server_calls.server_list_page(request, page_size=3)
+    assert getattr(request, server_calls.REQUEST_SESSION_ATTR) is first
+    other = Request(nova)
+    server_calls.server_get(other, "a")
+    assert getattr(other, server_calls.REQUEST_SESSION_ATTR) is not first

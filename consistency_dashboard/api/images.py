@@ -1,15 +1,27 @@
-"""Ranged reads of a snapshot image's data from Glance, for the snapshot
-reader (consistency_dashboard/core/snapshot_bytes.py).
+"""Image Service calls that ``openstack_dashboard.api.glance`` does not
+make: the members of a shared image, and ranged reads of a snapshot
+image's data.
 
-``GET /v2/images/{id}/file`` with ``Range: bytes=a-b`` answers 206 with just
-those bytes (DOMAIN.md "What a freeze/thaw pair does not prove"), so the
-superblocks of a qcow2 or raw snapshot are read with a few small requests,
-never a download.  A Glance or store that ignores ``Range`` answers 200 with
-the whole image: the response is closed unread and the check says "this
-Glance does not serve ranges".  The reads use the user's token from
-Horizon's session against the image endpoint of the service catalog, with
-the TLS settings Horizon's own glance client uses
-(openstack_dashboard/api/glance.py ``glanceclient``).
+Members: an administrator's Glance image list (``visibility=all``) holds
+every project's images, shared ones included whether or not they are shared
+with the current project; a member's list holds only those shared with it.
+To show an admin what a member of the current project can use, the members
+of a shared image of another project are read (Glance ``GET
+/v2/images/{id}/members``, ``member_status``).
+
+Ranged reads, for the snapshot reader (consistency_dashboard/core/
+snapshot_bytes.py, ``check_snapshot``): ``GET /v2/images/{id}/file`` with
+``Range: bytes=a-b`` answers 206 with just those bytes (DOMAIN.md "What a
+freeze/thaw pair does not prove"), so the superblocks of a qcow2 or raw
+snapshot are read with a few small requests, never a download.  A Glance or
+store that ignores ``Range`` answers 200 with the whole image: the response
+is closed unread and the check says "this Glance does not serve ranges".
+The reads use the user's token from Horizon's session against the image
+endpoint of the service catalog, with the TLS settings Horizon's own glance
+client uses (openstack_dashboard/api/glance.py ``glanceclient``).
+
+The Images tab's fix (setting properties on an image) needs no call of
+ours: it is Horizon's ``api.glance.image_update_properties``.
 """
 import contextlib
 import logging
@@ -21,6 +33,8 @@ from django.conf import settings
 import requests
 
 from openstack_dashboard.api import base
+from openstack_dashboard.api import glance
+from openstack_dashboard.contrib.developer.profiler import api as profiler
 
 from consistency_dashboard.core import snapshot_bytes
 
@@ -128,6 +142,20 @@ class RangedReader(object):
         return bytes(data[:length])
 
 
+@profiler.trace
+def member_status(request, image_id, member_id):
+    """The membership status (``accepted``, ``pending``, ``rejected``) of
+    ``member_id`` on the image, or None when it is not a member."""
+    for member in glance.glanceclient(request).image_members.list(image_id):
+        found = member.get("member_id") if isinstance(member, dict) else \
+            getattr(member, "member_id", None)
+        if found == member_id:
+            return (member.get("status") if isinstance(member, dict)
+                    else getattr(member, "status", None))
+    return None
+
+
+@profiler.trace
 def check_snapshot(request, image_id, size=None, max_reads=MAX_READS,
                    max_bytes=MAX_BYTES):
     """What the snapshot image's own bytes say (a DiskCheck), read with at

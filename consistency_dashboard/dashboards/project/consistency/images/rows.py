@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from openstack_dashboard import policy
 
-from consistency_dashboard.api import glance_members
+from consistency_dashboard.api import images as image_calls
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.core import properties as core_props
 
@@ -60,8 +60,8 @@ def usable_by_project(request, images):
 
 def _accepted(request, image_id, project_id):
     try:
-        return glance_members.member_status(request, image_id,
-                                            project_id) == "accepted"
+        return image_calls.member_status(request, image_id,
+                                         project_id) == "accepted"
     except Exception:
         LOG.info("members of image %s not readable", image_id,
                  exc_info=True)

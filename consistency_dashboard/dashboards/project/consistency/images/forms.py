@@ -1,3 +1,8 @@
+"""The fix form: the selected images with what the fix would set on each,
+checked again on submit; the properties are set through Horizon's
+``api.glance.image_update_properties``, one image at a time, each failure
+said with its reason."""
+
 import dataclasses
 
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +14,10 @@ from horizon import messages
 from openstack_dashboard import api
 
 from consistency_dashboard.api import errors
-from consistency_dashboard.dashboards.project.consistency import image_rows
-from consistency_dashboard.dashboards.project.consistency import tabs
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import tabs as image_tabs
 
 
 def list_images_by_id(request, image_ids):
@@ -86,7 +93,7 @@ def preview(request, fix, image_ids):
                                      "from Glance; nothing was changed."),
                           details="")
         return []
-    servers = tabs.project_servers(request) if found else []
+    servers = image_tabs.project_servers(request) if found else []
     counts = (image_rows.count_instances_by_image(servers)
               if servers is not None else {})
     policy_allows = image_rows.may_modify_images(request)

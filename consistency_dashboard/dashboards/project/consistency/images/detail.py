@@ -11,14 +11,18 @@ from horizon.utils import memoized
 
 from openstack_dashboard import api
 
+from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency import \
     detail_base
-from consistency_dashboard.core import posture as core_posture
-from consistency_dashboard.dashboards.project.consistency import image_rows
-from consistency_dashboard.dashboards.project.consistency \
-    import tables as project_tables
-from consistency_dashboard.dashboards.project.consistency \
-    import tabs as consistency_tabs
+from consistency_dashboard.dashboards.project.consistency.images \
+    import rows as image_rows
+from consistency_dashboard.dashboards.project.consistency.images \
+    import tables as image_tables
+from consistency_dashboard.dashboards.project.consistency.images \
+    import tabs as image_tabs
+from consistency_dashboard.dashboards.project.consistency import \
+    tables as panel_tables
+from consistency_dashboard.dashboards.translation import core_text
 
 # How the same properties fare on each path a live snapshot can take
 # (DOMAIN.md "What a snapshot actually does"): the storage setting of
@@ -41,7 +45,7 @@ def storage_predictions(row):
     for storage, label in STORAGE_PATHS:
         posture = core_posture.image_posture(row.properties, storage)
         found.append({"label": label, "posture": posture,
-                      "badge": project_tables.badge_html(
+                      "badge": panel_tables.badge_html(
                           posture.label, posture.needs_attention)})
     return found
 
@@ -54,10 +58,10 @@ class OverviewTab(tabs.Tab):
     def get_context_data(self, request):
         row = self.tab_group.kwargs["row"]
         return {"row": row,
-                "badge": project_tables.posture_cell(row),
-                "properties": project_tables.properties_cell(row),
+                "badge": image_tables.posture_cell(row),
+                "properties": image_tables.properties_cell(row),
                 "instances_url": "%s?tab=consistency__instances&image=%s" % (
-                    reverse(project_tables.INDEX_URL), row.id)}
+                    reverse(panel_tables.INDEX_URL), row.id)}
 
 
 class WhyTab(tabs.Tab):
@@ -82,19 +86,19 @@ class FixTab(tabs.Tab):
     def get_context_data(self, request):
         row = self.tab_group.kwargs["row"]
         fixes = []
-        for fix in project_tables.FIX_ORDER:
+        for fix in image_tables.FIX_ORDER:
             plan = row.plan(fix)
             fixes.append({
-                "label": core_posture.FIX_LABELS[fix],
+                "label": core_text(core_posture.FIX_LABELS[fix]),
                 "plan": plan,
                 "url": ("%s?image_id=%s" % (
-                    reverse(project_tables.FIX_URL, args=(fix.value,)),
+                    reverse(image_tables.FIX_URL, args=(fix.value,)),
                     row.id) if plan.applicable and row.can_modify else None),
             })
         return {"row": row, "fixes": fixes,
-                "existing_instances_warning":
-                    core_posture.EXISTING_INSTANCES_WARNING,
-                "instances_url": project_tables.tab_url("instances")}
+                "existing_instances_warning": core_text(
+                    core_posture.EXISTING_INSTANCES_WARNING),
+                "instances_url": panel_tables.tab_url("instances")}
 
 
 class ImageDetailTabs(tabs.TabGroup):
@@ -106,7 +110,7 @@ class ImageDetailView(detail_base.RowDetailView):
     """Two API calls whatever the image: the image and the project's
     server list (for the count of instances booted from it)."""
     tab_group_class = ImageDetailTabs
-    actions_table = project_tables.ImagesTable
+    actions_table = image_tables.ImagesTable
 
     @memoized.memoized_method
     def get_data(self):
@@ -120,8 +124,8 @@ class ImageDetailView(detail_base.RowDetailView):
                 raise exceptions.NotFound(NOT_SHOWN)
         except Exception:
             exceptions.handle(request, NOT_SHOWN,
-                              redirect=project_tables.tab_url(), details="")
-        servers = consistency_tabs.project_servers(request)
+                              redirect=panel_tables.tab_url(), details="")
+        servers = image_tabs.project_servers(request)
         count = "?"
         if servers is not None:
             count = image_rows.count_instances_by_image(servers).get(
@@ -131,4 +135,4 @@ class ImageDetailView(detail_base.RowDetailView):
                                    count)
 
     def back_url(self):
-        return project_tables.tab_url()
+        return panel_tables.tab_url()
