@@ -273,7 +273,7 @@ class RecordWriteFailsTests(FlowCase):
                 data = self.drive()
         assert data["failed"], data
         assert "could not be written" in data["message"]
-        assert "not allowed (403)" in data["message"]
+        assert "metadata is full" in data["message"]
         assert "Nothing is repeated" in data["message"]
         assert len(self.flow_snapshots()) == snapshots
         assert len(self.compute.rebuilt_while) == rebuilds

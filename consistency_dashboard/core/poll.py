@@ -134,7 +134,7 @@ def poll_state(elapsed_seconds, image_status=None, task_state=None,
                       bound_seconds)
     if fate in (ImageFate.PENDING, ImageFate.TIMED_OUT) and server_idle \
             and not task_state and \
-            (image_status or "").lower() in _PENDING_STATUSES and \
+            (image_status or "").lower() in ("queued", "saving") and \
             elapsed_seconds >= ABANDONED_AFTER_SECONDS:
         fate = ImageFate.ABANDONED
     pending_volumes = any((s or "").lower() in _VOLUME_SNAPSHOT_PENDING

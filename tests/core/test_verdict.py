@@ -771,6 +771,13 @@ def test_poll_pending_image_on_an_idle_instance_was_abandoned():
                            server_idle=True).fate is F.ACTIVE
 
 
+def test_a_vanished_image_is_not_said_to_be_deleted_by_nova():
+    # Nothing proves who deleted it: anyone in the project can.
+    from consistency_dashboard.core import causes
+    said = causes.render("vanished_unexplained")
+    assert "Nova deleted" not in said and "by hand" in said
+
+
 def test_poll_backs_off():
     assert [poll.next_interval(t) for t in (0, 29, 30, 119, 120)] == [
         2.0, 2.0, 5.0, 5.0, 15.0]
