@@ -130,10 +130,15 @@ class ApplyFixForm(forms.SelfHandlingForm):
         selection = preview(request, self.fix_kind, data["image_ids"])
         if not selection:
             return True
-        changed, unchanged, failed = [], [], []
+        changed, unchanged, failed, unconfirmed = [], [], [], []
+        gone_away = None
         for item in selection:
             if not item.will_change:
                 unchanged.append("%s (%s)" % (item.name, item.why_not))
+                continue
+            if gone_away is not None:
+                # Glance stopped answering: the rest is not sent at all.
+                failed.append("%s (%s)" % (item.name, gone_away))
                 continue
             try:
                 api.glance.image_update_properties(
@@ -141,8 +146,15 @@ class ApplyFixForm(forms.SelfHandlingForm):
                     list(item.plan.remove_properties) or None,
                     **item.plan.set_properties)
             except Exception as exc:
-                _status, why = errors.explain(exc, _("Glance"))
-                failed.append("%s (%s)" % (item.name, why))
+                status, why = errors.explain(exc, _("Glance"))
+                if status == "unreachable":
+                    # The update is a PATCH and a read of the image: the
+                    # PATCH may have landed before Glance went away (seen on
+                    # the real cloud with Glance stopped mid-way).
+                    unconfirmed.append("%s (%s)" % (item.name, why))
+                    gone_away = _("not tried: Glance stopped answering")
+                else:
+                    failed.append("%s (%s)" % (item.name, why))
             else:
                 changed.append("%s (%s)" % (item.name, item.changes))
         if changed:
@@ -152,6 +164,10 @@ class ApplyFixForm(forms.SelfHandlingForm):
         if unchanged:
             messages.info(request, _("Not changed: %s.") %
                           "; ".join(unchanged))
+        if unconfirmed:
+            messages.warning(request, _(
+                "Not confirmed, perhaps changed: %s. Look at the image "
+                "again once Glance answers.") % "; ".join(unconfirmed))
         if failed:
             messages.error(request, _("Failed, not changed: %s.") %
                            "; ".join(failed))
