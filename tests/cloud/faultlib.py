@@ -289,10 +289,12 @@ def stop_agent_for(domain, seconds):
     """SIGSTOP the guest's qemu-ga (it hangs: libvirt's commands get no
     answer) and SIGCONT it ``seconds`` later, from a guest process that
     outlives the command."""
-    guest_sh(domain, "pid=$(cat /run/consistency-qemu-ga.pid); "
-                     "(sleep 1; kill -STOP $pid; sleep %d; kill -CONT $pid) "
-                     ">/dev/null 2>&1 </dev/null &" % seconds)
-    time.sleep(2)
+    guest_sh(domain, 'pid=$(cat /run/consistency-qemu-ga.pid); '
+                     'setsid sh -c "sleep 1; kill -STOP $pid; sleep %d; '
+                     'kill -CONT $pid" >/dev/null 2>&1 </dev/null &'
+             % seconds)
+    time.sleep(3)
+    assert not agent_answers(domain), "the agent still answers"
 
 
 def restore_everything(cloud):
