@@ -514,8 +514,8 @@ class BootVolumeAndOperatorTests(test.TestCase):
             403, "Maximum number of metadata items exceeds 128")
         res = self.client.post(url("recreate_from_volume", UUID), {})
         msgs = [str(m) for m in res.wsgi_request._messages]
-        self.assertTrue(any("was not changed" in m and "403" in m
-                            for m in msgs), msgs)
+        self.assertTrue(any("was not changed" in m and
+                            "metadata is full" in m for m in msgs), msgs)
         self.mock_volume_set_image_metadata.assert_not_called()
 
     @test.create_mocks({server_calls: ("compute_version_range", "server_get"),
