@@ -245,12 +245,12 @@ def test_a_freeze_thawed_at_once_still_holds_a_write(vm):
         assert (frozen, thawed) == (1, 1)
         freeze = wait_for_event(vm, offset, 'freeze')
         thaw = wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
-        # The watcher was writing on both filesystems when the hook
-        # returned.
-        assert freeze['ready'] == '2/2', freeze
         [pair] = probe.parse_console(vm.console_text(), before).clean_pairs
         assert pair.freeze_proven_by_writes, thaw
         assert [m for m, _ in pair.held] == ['/']
+        # The watcher was writing on both filesystems when the hook
+        # returned.
+        assert freeze['ready'] == '2/2', freeze
         rounds.append((pair.held_seconds, round(pair.duration, 2),
                        float(freeze['waited']), round(t1 - t0, 2),
                        round(t2 - t1, 2)))
