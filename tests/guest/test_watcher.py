@@ -140,8 +140,9 @@ def agent_thaw(g, release=None, **env):
     return g.run('probe', 'thaw', **env)
 
 
-# The watcher writes without a pause while the freeze is awaited (the
-# first CONSISTENCY_PROBE_FAST_FOR seconds), then every 0.1-0.15 s.
+# The watcher writes without a pause while the freeze is awaited (for
+# CONSISTENCY_PROBE_FAST_FOR seconds after the hook returned), then about
+# every 0.1 s.
 @pytest.mark.parametrize('fast_for', ['10', '0'])
 def test_a_held_write_reports_how_long_it_was_held(tmp_path, fast_for):
     g = real_guest(tmp_path)
