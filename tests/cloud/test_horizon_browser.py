@@ -113,6 +113,10 @@ def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
         screenshot(chromium, "cloud-horizon-test-snapshot-verdict")
         assert "filesystem-consistent" in text, text
         assert "proven by the snapshot (ext4 / clean)" in text, text
+        # The freeze time is the guest's held writes (the root's write was
+        # held by Nova's short freeze), not the hook gap.
+        assert "(held writes)" in text, text
+        assert "writes held while frozen: / " in text, text
         assert "reported by the guest" in text, text
     except Exception:
         screenshot(chromium, "cloud-horizon-test-snapshot-failure")

@@ -75,19 +75,23 @@ def test_healthy_guest_is_proven_by_the_snapshot_and_its_held_writes(
         "%s, proven by the snapshot (ext4 / clean)" % verdict.label), \
         verdict.summary
     assert verdict.rests_on == core_verdict.SRC_BYTES
-    # The freeze time comes from the guest's held writes when its watcher
-    # saw one, else from the hook gap.  On the demo the watcher, started in
-    # the background by the freeze hook, usually misses Nova's short
-    # freeze (it lasts through the block job's abort and the re-define):
-    # what it saw is recorded, and the verdict must never claim more.
-    held = any(p.freeze_proven_by_writes
-               for p in evidence.probe.clean_pairs)
-    assert verdict.freeze_measured_by == (
-        "held writes" if held else "hook gap"), evidence.probe
-    record_property("held_write_seen", held)
-    record_property("freeze_seconds", verdict.freeze_seconds)
-    print("verdict: %s; freeze %s s (%s)" % (
-        verdict.summary, verdict.freeze_seconds, verdict.freeze_measured_by))
+    # The guest's held writes give the freeze time, not the hook gap: the
+    # probe's freeze hook returns only once its watcher is writing, so even
+    # Nova's short freeze (it lasts through the block job's abort and the
+    # domain's re-define) holds the root's write.
+    pair = evidence.probe.clean_pairs[-1]
+    assert pair.freeze_proven_by_writes, evidence.probe
+    assert "/" in dict(pair.held), pair.held
+    assert verdict.freeze_measured_by == "held writes", evidence.probe
+    assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
+    assert any(item.observation.startswith("writes held while frozen: / ")
+               for item in verdict.evidence), [i.text for i in verdict.evidence]
+    record_property("held_seconds", round(verdict.freeze_seconds, 2))
+    record_property("hook_gap_seconds", round(pair.duration, 2))
+    print("verdict: %s; held %.2f s (held writes), hook gap %.2f s, "
+          "freeze hook waited %s s for the watcher" % (
+              verdict.summary, verdict.freeze_seconds, pair.duration,
+              pair.freeze.fields.get("waited")))
 
 
 def test_agent_stopped_guest_is_crash_consistent_by_its_bytes(

@@ -12,7 +12,7 @@ from consistency_dashboard import guest
 
 BASIC_TOOLS = ('sh', 'cat', 'cp', 'date', 'grep', 'id', 'kill', 'mkdir',
                'mkfifo', 'mv', 'rm', 'runuser', 'sleep', 'timeout', 'env',
-               'awk', 'chmod', 'stat', 'setsid', 'dd')
+               'awk', 'chmod', 'stat', 'setsid', 'dd', 'nice')
 
 LINE = re.compile(r'CONSISTENCY-PROBE v[12] (.*)$')
 

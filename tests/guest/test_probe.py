@@ -17,7 +17,7 @@ def test_freeze_then_thaw_writes_the_v2_lines_with_one_seq(tmp_path):
     assert len(lines) == 2
     assert re.fullmatch(
         r'CONSISTENCY-PROBE v2 event=freeze seq=1 mono=123\.45 '
-        r'wall=\d+\.\d\d apps=-', lines[0])
+        r'wall=\d+\.\d\d apps=- ready=0/0 waited=0\.00', lines[0])
     assert re.fullmatch(
         r'CONSISTENCY-PROBE v2 event=thaw seq=1 mono=124\.16 '
         r'wall=\d+\.\d\d logged=124\.16 apps=- held=- free=- stuck=-',

@@ -1,6 +1,8 @@
 """The probe's watcher, run on the host: a write that the filesystem holds
 is reported with how long it was held; a write that is not held (the
-filesystem was not frozen) is reported as free, never as held.
+filesystem was not frozen) is reported as free, never as held.  The freeze
+hook returns (the agent freezes) only once the watcher wrote on every
+filesystem, and never waits longer than its bound.
 
 A write is held here in two ways: by a FIFO standing in for the watcher's
 file (opening it for writing blocks until a reader comes, in the wait
@@ -31,9 +33,13 @@ def watched_fs(root, name='fs'):
 
 
 def hold_with_fifo(mount):
-    """Make the watcher's next write block until release() is called."""
+    """Make the watcher's next write block until release() is called: its
+    file is replaced by a FIFO (a rename: the watcher opens it by name for
+    every write, a write in flight finishes on the old file)."""
     fifo = mount / PROBE_DIR / 'held'
-    os.mkfifo(fifo, 0o600)
+    fresh = fifo.with_name('held.new')
+    os.mkfifo(fresh, 0o600)
+    os.replace(fresh, fifo)
 
     def release(timeout=10):
         # Renamed first: the blocked writer already holds the FIFO's inode,
@@ -105,6 +111,12 @@ def wait_written(*mounts, timeout=10):
     return False
 
 
+def ready_of(g):
+    """The freeze line's "ready" and "waited"."""
+    freeze = g.events('freeze')[-1]
+    return freeze['ready'], float(freeze['waited'])
+
+
 def real_guest(tmp_path):
     g = Guest(tmp_path / 'guest', real_clock=True)
     return g
@@ -128,15 +140,22 @@ def agent_thaw(g, release=None, **env):
     return g.run('probe', 'thaw', **env)
 
 
-def test_a_held_write_reports_how_long_it_was_held(tmp_path):
+# The watcher writes without a pause while the freeze is awaited (for
+# CONSISTENCY_PROBE_FAST_FOR seconds after the hook returned), then about
+# every 0.1 s.
+@pytest.mark.parametrize('fast_for', ['10', '0'])
+def test_a_held_write_reports_how_long_it_was_held(tmp_path, fast_for):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
-    release = hold_with_fifo(mount)
     start = time.monotonic()
-    assert agent_freeze(g).returncode == 0
-    # The hook does not wait for the watcher (the agent would be blocked).
-    assert time.monotonic() - start < 2
+    assert agent_freeze(g, CONSISTENCY_PROBE_FAST_FOR=fast_for
+                        ).returncode == 0
+    # The hook returned once the watcher had written (then the agent
+    # freezes: here the next write is made to block).
+    assert ready_of(g)[0] == '1/1'
+    assert (mount / PROBE_DIR / 'held').read_text().startswith('1 ')
+    release = hold_with_fifo(mount)
     assert wait_blocked(g)
     blocked_at = time.monotonic()
     time.sleep(1.0)
@@ -156,6 +175,97 @@ def test_a_held_write_reports_how_long_it_was_held(tmp_path):
     assert wait_gone(g) == []
 
 
+def test_the_freeze_hook_returns_once_the_watcher_wrote(tmp_path):
+    # The watcher's first write is slow (a FIFO whose wait channel is not
+    # the freeze lock's: not a freeze).  The hook waits for it: the agent
+    # freezes only a filesystem the watcher is already writing on, so a
+    # freeze shorter than the watcher's start-up is not missed.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    late = threading.Timer(1.0, release)
+    start = time.monotonic()
+    late.start()
+    try:
+        result = agent_freeze(
+            g, CONSISTENCY_PROBE_READY_WAIT=60,
+            CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
+        returned = time.monotonic() - start
+    finally:
+        late.join()
+    assert result.returncode == 0
+    assert returned >= 1.0
+    ready, waited = ready_of(g)
+    assert ready == '1/1'
+    assert waited >= 0.8
+    agent_thaw(g)
+    thaw = g.events('thaw')[0]
+    assert (thaw['held'], thaw['free'], thaw['stuck']) == (
+        '-', str(mount), '-')
+    assert wait_gone(g) == []
+
+
+# A watcher whose first write never ends: the hook gives up after
+# CONSISTENCY_PROBE_READY_WAIT seconds by the clock, or after as many
+# 0.05 s looks when the clock does not move; a setting that is not a
+# number means the default, 3 s.
+@pytest.mark.parametrize('real_clock,setting,bound', [
+    (True, '1', 1.0), (False, '1', 1.0), (True, 'soon', 3.0)])
+def test_the_wait_is_bounded_when_a_watcher_never_writes(
+        tmp_path, real_clock, setting, bound):
+    g = Guest(tmp_path / 'guest', real_clock=real_clock)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    try:
+        start = time.monotonic()
+        result = agent_freeze(
+            g, CONSISTENCY_PROBE_READY_WAIT=setting,
+            CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
+        returned = time.monotonic() - start
+        assert result.returncode == 0, result.stderr
+        assert bound <= returned < bound + 30
+        ready, waited = ready_of(g)
+        assert ready == '0/1'
+        if real_clock:
+            assert waited >= bound
+    finally:
+        release()
+    agent_thaw(g)
+    assert g.events('thaw')[0]['held'] == '-'
+    assert wait_gone(g) == []
+
+
+def test_no_wait_when_the_watcher_is_off(tmp_path):
+    # Nothing watches: nothing to wait for, whatever the bound.
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    start = time.monotonic()
+    g.run('probe', 'freeze', CONSISTENCY_PROBE_WATCH=0,
+          CONSISTENCY_PROBE_READY_WAIT=60)
+    assert time.monotonic() - start < 30
+    assert ready_of(g) == ('0/0', 0.0)
+    assert watcher_pids(g) == []
+    assert not (mount / PROBE_DIR / 'held').exists()
+
+
+def test_no_wait_when_the_wait_is_zero(tmp_path):
+    g = real_guest(tmp_path)
+    mount = watched_fs(tmp_path)
+    g.add_mount(mount)
+    release = hold_with_fifo(mount)
+    try:
+        agent_freeze(g, CONSISTENCY_PROBE_READY_WAIT=0,
+                     CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
+        assert ready_of(g) == ('0/1', 0.0)
+    finally:
+        release()
+    agent_thaw(g)
+    assert wait_gone(g) == []
+
+
 def test_a_write_that_is_not_held_gives_no_held_time(tmp_path):
     # A filesystem the agent skips (vfat) or a freeze that failed: the
     # watcher's writes go through, and the mount is listed as free.
@@ -163,7 +273,7 @@ def test_a_write_that_is_not_held_gives_no_held_time(tmp_path):
     mount = watched_fs(tmp_path, 'vfat')
     g.add_mount(mount, fstype='vfat')
     agent_freeze(g)
-    assert wait_written(mount)
+    assert ready_of(g)[0] == '1/1'
     time.sleep(0.5)
     agent_thaw(g)
     thaw = g.events('thaw')[0]
@@ -179,9 +289,9 @@ def test_the_thaw_is_stamped_before_slow_application_thaw_hooks(tmp_path):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
-    release = hold_with_fifo(mount)
     start = time.monotonic()
     agent_freeze(g)
+    release = hold_with_fifo(mount)
     assert wait_blocked(g)
     time.sleep(0.5)
     release()
@@ -200,9 +310,9 @@ def test_a_write_still_blocked_after_the_thaw_is_reported_stuck(tmp_path):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
+    agent_freeze(g)
     release = hold_with_fifo(mount)
     try:
-        agent_freeze(g)
         assert wait_blocked(g)
         start = time.monotonic()
         agent_thaw(g, CONSISTENCY_PROBE_HELD_WAIT=1)
@@ -276,9 +386,9 @@ def test_the_watcher_is_detached_and_gone_after_the_thaw(tmp_path):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
+    g.run('probe', 'freeze')
     release = hold_with_fifo(mount)
     try:
-        g.run('probe', 'freeze')
         deadline = time.monotonic() + 5
         while not watcher_pids(g) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -299,8 +409,8 @@ def test_a_slow_write_not_waiting_for_a_freeze_is_not_held(tmp_path):
     g = real_guest(tmp_path)
     mount = watched_fs(tmp_path)
     g.add_mount(mount, fstype='vfat')
-    release = hold_with_fifo(mount)
     agent_freeze(g, CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
+    release = hold_with_fifo(mount)
     assert wait_blocked(g)
     time.sleep(0.5)
     agent_thaw(g, release)
@@ -400,8 +510,9 @@ def test_threaded_release_does_not_leave_a_writer(tmp_path):
     second = watched_fs(tmp_path, 'b')
     g.add_mount(first)
     g.add_mount(second)
-    releases = [hold_with_fifo(first), hold_with_fifo(second)]
     agent_freeze(g)
+    assert ready_of(g)[0] == '2/2'
+    releases = [hold_with_fifo(first), hold_with_fifo(second)]
     assert wait_blocked(g)
     time.sleep(0.6)
     releases[0]()
