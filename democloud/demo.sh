@@ -37,6 +37,7 @@ ETC="$STATE/etc"
 HOST=127.0.0.1
 ADMIN_PASSWORD="${DEMO_ADMIN_PASSWORD:-admin-secret}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-demo-secret}"
+# shellcheck disable=SC2034  # read by the config templates (render)
 SERVICE_PASSWORD="service-secret"
 DB_PASSWORD="db-secret"
 HORIZON_PORT=8080
@@ -239,199 +240,57 @@ do_plugin_install() {
 }
 
 # ---------------------------------------------------------------- configs
-auth_section() {  # auth_section USER
-  cat <<EOF
-auth_type = password
-auth_url = http://$HOST:5000/v3
-username = $1
-password = $SERVICE_PASSWORD
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
-region_name = RegionOne
-EOF
-}
+# Each service's configuration is a template in democloud/config/, filled by
+# render: {{NAME}} is the shell variable NAME (unset is an error), a line
+# {{auth USER}} is the Keystone auth options of service user USER
+# (service-auth.inc), a line {{include FILE}} is FILE filled the same way,
+# and {{db USER DATABASE}} is the MariaDB URL.
+CONFIG_TEMPLATES="$HERE/config"
 db() { echo "mysql+pymysql://$1:$DB_PASSWORD@$HOST/$2?charset=utf8"; }
 RABBIT="rabbit://guest:guest@$HOST:5672/"
+render() {  # render TEMPLATE (a file name in democloud/config/) > FILE
+  local template=$CONFIG_TEMPLATES/$1 line name
+  local re_line='^\{\{(auth|include) ([^ }]+)\}\}$' re_var='\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}' \
+    re_db='\{\{db ([a-z_]+) ([a-z0-9_]+)\}\}'
+  [ -f "$template" ] || { echo "render: no template $template" >&2; return 1; }
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line =~ $re_line ]]; then
+      if [ "${BASH_REMATCH[1]}" = auth ]; then
+        AUTH_USER=${BASH_REMATCH[2]} render service-auth.inc || return 1
+      else
+        render "${BASH_REMATCH[2]}" || return 1
+      fi
+      continue
+    fi
+    while [[ $line =~ $re_db ]]; do
+      line=${line//"${BASH_REMATCH[0]}"/$(db "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")}
+    done
+    while [[ $line =~ $re_var ]]; do
+      name=${BASH_REMATCH[1]}
+      [ -n "${!name+set}" ] || { echo "render: $1 uses {{$name}}, which is not set" >&2; return 1; }
+      line=${line//"{{$name}}"/${!name}}
+    done
+    printf '%s\n' "$line"
+  done <"$template"
+}
 
 write_configs() {
   mkdir -p "$ETC"/{keystone,glance,placement,neutron,nova,nova-compute} \
     "$STATE"/{keystone/fernet-keys,keystone/credential-keys,glance/images,glance/staging,glance/tasks,nova/instances,nova/snapshots,locks,horizon}
-  cat >"$ETC/keystone/keystone.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/keystone-app.log
-[database]
-connection = $(db keystone keystone)
-[token]
-provider = fernet
-expiration = 14400
-[fernet_tokens]
-key_repository = $STATE/keystone/fernet-keys
-[credential]
-key_repository = $STATE/keystone/credential-keys
-EOF
-
-  cat >"$ETC/glance/glance-api.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/glance-app.log
-enabled_backends = fs:file
-bind_host = $HOST
-[database]
-connection = $(db glance glance)
-[glance_store]
-default_backend = fs
-[fs]
-filesystem_store_datadir = $STATE/glance/images
-[os_glance_staging_store]
-filesystem_store_datadir = $STATE/glance/staging
-[os_glance_tasks_store]
-filesystem_store_datadir = $STATE/glance/tasks
-[paste_deploy]
-flavor = keystone
-config_file = $ETC/glance/glance-api-paste.ini
-[keystone_authtoken]
-www_authenticate_uri = http://$HOST:5000
-$(auth_section glance)
-[oslo_concurrency]
-lock_path = $STATE/locks
-EOF
+  render keystone.conf >"$ETC/keystone/keystone.conf"
+  render glance-api.conf >"$ETC/glance/glance-api.conf"
   cp "$OSV/etc/glance/glance-api-paste.ini" "$ETC/glance/"
-
-  cat >"$ETC/placement/placement.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/placement-app.log
-[placement_database]
-connection = $(db placement placement)
-[api]
-auth_strategy = keystone
-[keystone_authtoken]
-www_authenticate_uri = http://$HOST:5000
-$(auth_section placement)
-EOF
-
-  cat >"$ETC/neutron/neutron.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/neutron-app.log
-core_plugin = ml2
-service_plugins =
-auth_strategy = keystone
-transport_url = $RABBIT
-api_workers = 1
-rpc_workers = 0
-rpc_state_report_workers = 0
-notify_nova_on_port_status_changes = false
-notify_nova_on_port_data_changes = false
-api_paste_config = $ETC/neutron/api-paste.ini
-[database]
-connection = $(db neutron neutron)
-[keystone_authtoken]
-www_authenticate_uri = http://$HOST:5000
-$(auth_section neutron)
-[nova]
-$(auth_section nova)
-[oslo_concurrency]
-lock_path = $STATE/locks
-[agent]
-root_helper = true
-EOF
-  cat >"$ETC/neutron/ml2_conf.ini" <<EOF
-[ml2]
-type_drivers = flat
-tenant_network_types =
-mechanism_drivers =
-extension_drivers =
-[ml2_type_flat]
-flat_networks = *
-EOF
+  render placement.conf >"$ETC/placement/placement.conf"
+  render neutron.conf >"$ETC/neutron/neutron.conf"
+  render ml2_conf.ini >"$ETC/neutron/ml2_conf.ini"
   cp "$OSV/etc/neutron/api-paste.ini" "$ETC/neutron/"
-
-  local nova_default nova_common
-  nova_default=$(cat <<EOF
-transport_url = $RABBIT
-state_path = $STATE/nova
-instances_path = $STATE/nova/instances
-my_ip = $HOST
-host = democloud
-use_rootwrap_daemon = false
-instance_name_template = ${INSTANCE_PREFIX}%08x
-EOF
-)
-  nova_common=$(cat <<EOF
-[oslo_concurrency]
-lock_path = $STATE/locks
-[placement]
-$(auth_section placement)
-[neutron]
-$(auth_section neutron)
-[glance]
-region_name = RegionOne
-[keystone_authtoken]
-www_authenticate_uri = http://$HOST:5000
-$(auth_section nova)
-[service_user]
-send_service_user_token = true
-$(auth_section nova)
-[vnc]
-enabled = false
-[spice]
-enabled = false
-[serial_console]
-enabled = false
-[scheduler]
-workers = 1
-discover_hosts_in_cells_interval = -1
-[conductor]
-workers = 1
-[oslo_messaging_rabbit]
-heartbeat_in_pthread = false
-EOF
-)
-  cat >"$ETC/nova/nova.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/nova-api.log
-$nova_default
-$nova_common
-[api]
-auth_strategy = keystone
-[wsgi]
-api_paste_config = $ETC/nova/api-paste.ini
-[api_database]
-connection = $(db nova nova_api)
-[database]
-connection = $(db nova nova_cell1)
-EOF
+  render nova.conf >"$ETC/nova/nova.conf"
   # nova-compute must not see any database settings.
-  local ph="$OSV/bin/privsep-helper --config-file $ETC/nova-compute/nova.conf"
-  cat >"$ETC/nova-compute/nova.conf" <<EOF
-[DEFAULT]
-log_file = $LOG/nova-compute-app.log
-$nova_default
-compute_driver = libvirt.LibvirtDriver
-reserved_host_memory_mb = 512
-resume_guests_state_on_host_boot = true
-graceful_shutdown_timeout = 20
-manager_shutdown_timeout = 10
-heal_instance_info_cache_interval = -1
-$nova_common
-[libvirt]
-virt_type = qemu
-cpu_mode = none
-connection_uri = qemu:///system
-# QEMU >= 5 gives each TCG guest a 1 GiB translation cache, which fills up
-# over time: a 320 MB guest reached 1.4 GB RSS. 32 MiB keeps it small.
-tb_cache_size = ${DEMO_TB_CACHE_MB:-32}
-snapshots_directory = $STATE/nova/snapshots
-[nova_sys_admin]
-helper_command = $ph
-[privsep_osbrick]
-helper_command = $ph
-[vif_plug_linux_bridge_privileged]
-helper_command = $ph
-[vif_plug_ovs_privileged]
-helper_command = $ph
-[privsep]
-helper_command = $ph
-EOF
+  # shellcheck disable=SC2034  # read by the template
+  local TB_CACHE_MB=${DEMO_TB_CACHE_MB:-32}
+  # shellcheck disable=SC2034
+  local PRIVSEP_HELPER="$OSV/bin/privsep-helper --config-file $ETC/nova-compute/nova.conf"
+  render nova-compute.conf >"$ETC/nova-compute/nova.conf"
   cp "$OSV/etc/nova/api-paste.ini" "$ETC/nova/"
   if [ "$VOLUMES" = 1 ]; then write_volume_configs; fi
   # Separate log files for the nova daemons sharing nova.conf.
@@ -450,96 +309,17 @@ CEPH_CONF="$ETC/ceph/ceph.conf"
 # Every mgr module is left unloaded but status: each is a Python
 # sub-interpreter, and with all of Pacific's loaded the mgr took 300 MiB
 # RSS; without them 60 MiB.  RBD needs none of them.
+# shellcheck disable=SC2034  # read by the config template
 CEPH_MGR_OFF="alerts balancer crash devicehealth influx insights iostat localpool mirroring nfs orchestrator osd_perf_query osd_support pg_autoscaler progress prometheus rbd_support restful selftest snap_schedule stats telegraf telemetry test_orchestrator volumes zabbix dashboard diskprediction_local k8sevents rook cephadm"
 write_volume_configs() {
   mkdir -p "$ETC/ceph" "$ETC/cinder" "$CEPH"/{mon,mgr,osd,run} "$LOG/ceph" "$STATE/cinder"
   [ -f "$CEPH/fsid" ] || cat /proc/sys/kernel/random/uuid >"$CEPH/fsid"
-  cat >"$CEPH_CONF" <<EOF
-[global]
-fsid = $(cat "$CEPH/fsid")
-mon_host = [v2:$HOST:3300/0,v1:$HOST:6789/0]
-public_network = 127.0.0.0/8
-auth_cluster_required = none
-auth_service_required = none
-auth_client_required = none
-run_dir = $CEPH/run
-log_file = $LOG/ceph/\$name.log
-admin_socket = $CEPH/run/\$name.asok
-mon_data = $CEPH/mon/ceph-\$id
-mgr_data = $CEPH/mgr/ceph-\$id
-osd_data = $CEPH/osd/ceph-\$id
-keyring = $CEPH/keyring
-osd_pool_default_size = 1
-osd_pool_default_min_size = 1
-osd_pool_default_pg_num = 8
-osd_pool_default_pgp_num = 8
-mon_allow_pool_size_one = true
-mon_warn_on_pool_no_redundancy = false
-mon_data_avail_warn = 5
-osd_crush_chooseleaf_type = 0
-ms_async_op_threads = 1
-mgr_disabled_modules = $CEPH_MGR_OFF
-mgr_initial_modules =
-[mon]
-mon_memory_target = 134217728
-rocksdb_cache_size = 16777216
-mon_osd_cache_size = 20
-[osd]
-osd_objectstore = bluestore
-bluestore_block_create = true
-bluestore_block_size = $(( ${DEMO_CEPH_OSD_GB:-10} * 1073741824 ))
-bluestore_cache_autotune = false
-bluestore_cache_size = 67108864
-osd_memory_target = 268435456
-osd_memory_cache_min = 33554432
-osd_op_num_shards = 1
-osd_op_num_threads_per_shard = 1
-bluestore_fsck_on_mkfs = false
-EOF
-  cat >"$ETC/cinder/cinder.conf" <<EOF
-[DEFAULT]
-transport_url = $RABBIT
-auth_strategy = keystone
-enabled_backends = ceph
-default_volume_type = __DEFAULT__
-state_path = $STATE/cinder
-my_ip = $HOST
-host = democloud
-glance_api_servers = http://$HOST:9292
-osapi_volume_workers = 1
-api_paste_config = $ETC/cinder/api-paste.ini
-image_conversion_dir = $STATE/cinder/conversion
-[database]
-connection = $(db cinder cinder)
-[keystone_authtoken]
-www_authenticate_uri = http://$HOST:5000
-$(auth_section cinder)
-[service_user]
-send_service_user_token = true
-$(auth_section cinder)
-[nova]
-$(auth_section nova)
-[oslo_concurrency]
-lock_path = $STATE/locks
-[oslo_messaging_rabbit]
-heartbeat_in_pthread = false
-# As for Nova: privsep's helper straight from the venv (no sudo, no rootwrap;
-# everything runs as root here). Cinder inspects images through privsep.
-[cinder_sys_admin]
-helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
-[privsep_osbrick]
-helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
-[privsep]
-helper_command = $OSV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
-[ceph]
-volume_driver = cinder.volume.drivers.rbd.RBDDriver
-volume_backend_name = ceph
-rbd_pool = volumes
-rbd_ceph_conf = $CEPH_CONF
-rbd_flatten_volume_from_snapshot = false
-report_discard_supported = true
-image_volume_cache_enabled = false
-EOF
+  # shellcheck disable=SC2034  # read by the templates
+  local CEPH_FSID CEPH_OSD_BYTES=$(( ${DEMO_CEPH_OSD_GB:-10} * 1073741824 ))
+  # shellcheck disable=SC2034
+  CEPH_FSID=$(cat "$CEPH/fsid")
+  render ceph.conf >"$CEPH_CONF"
+  render cinder.conf >"$ETC/cinder/cinder.conf"
   cp "$OSV/etc/cinder/api-paste.ini" "$ETC/cinder/"
 }
 
