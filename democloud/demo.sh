@@ -9,10 +9,10 @@
 #   democloud/demo.sh status which processes run, and the URLs
 #   democloud/demo.sh env [demo|admin]   print `export OS_...` lines
 #
-# CONSISTENCY_DEMO_VOLUMES=1 adds volume-backed instances: a single-node Ceph
-# (mon, mgr, one BlueStore OSD on a file in the state folder) and Cinder
-# (api, scheduler, volume) with its RBD driver; Nova attaches the volumes
-# through librbd.
+# Volume-backed instances run too (CONSISTENCY_DEMO_VOLUMES=0 leaves them
+# out): a single-node Ceph (mon, mgr, one BlueStore OSD on a file in the
+# state folder) and Cinder (api, scheduler, volume in one process) with its
+# RBD driver; Nova attaches the volumes through librbd.
 #
 # Where things live (see democloud/README.md):
 #   state (databases, configs, logs, instances): $CONSISTENCY_DEMO_STATE,
@@ -54,11 +54,11 @@ APT_PACKAGES=(mariadb-server mariadb-client rabbitmq-server
   qemu-system-x86 qemu-utils libvirt-dev pkg-config gcc python3-dev
   libpcre3-dev libssl-dev libffi-dev procps iproute2 curl git
   mmdebstrap e2fsprogs)
-# Volume-backed instances (CONSISTENCY_DEMO_VOLUMES=1): single-node Ceph and
+# Volume-backed instances (off with CONSISTENCY_DEMO_VOLUMES=0): single-node Ceph and
 # the RBD pieces Cinder (python3-rados/rbd) and QEMU (qemu-block-extra) use.
 VOLUME_APT_PACKAGES=(ceph-mon ceph-mgr ceph-osd ceph-base ceph-common
   python3-rados python3-rbd qemu-block-extra)
-VOLUMES="${CONSISTENCY_DEMO_VOLUMES:-0}"
+VOLUMES="${CONSISTENCY_DEMO_VOLUMES:-1}"
 if [ "$VOLUMES" = 1 ]; then APT_PACKAGES+=("${VOLUME_APT_PACKAGES[@]}"); fi
 
 # ---------------------------------------------------------------- helpers
@@ -287,16 +287,15 @@ write_configs() {
   render nova.conf >"$ETC/nova/nova.conf"
   # nova-compute must not see any database settings.
   # shellcheck disable=SC2034  # read by the template
-  local TB_CACHE_MB=${DEMO_TB_CACHE_MB:-32}
+  local TB_CACHE_MB=${DEMO_TB_CACHE_MB:-16}
   # shellcheck disable=SC2034
   local PRIVSEP_HELPER="$OSV/bin/privsep-helper --config-file $ETC/nova-compute/nova.conf"
   render nova-compute.conf >"$ETC/nova-compute/nova.conf"
   cp "$OSV/etc/nova/api-paste.ini" "$ETC/nova/"
   if [ "$VOLUMES" = 1 ]; then write_volume_configs; fi
-  # Separate log files for the nova daemons sharing nova.conf.
-  for d in conductor scheduler; do
-    sed "s|^log_file = .*|log_file = $LOG/nova-$d.log|" "$ETC/nova/nova.conf" >"$ETC/nova/nova-$d.conf"
-  done
+  # Its own log file for the conductor and scheduler process, which shares nova.conf.
+  sed "s|^log_file = .*|log_file = $LOG/nova-conductor-scheduler.log|" "$ETC/nova/nova.conf" \
+    >"$ETC/nova/nova-conductor-scheduler.conf"
 }
 
 # ------------------------------------------------- volumes: Ceph and Cinder
@@ -366,10 +365,8 @@ do_ceph() {
 
 do_cinder() {
   once cinder-db "$OSV/bin/cinder-manage" --config-file "$ETC/cinder/cinder.conf" db sync
-  uwsgi_start cinder-api 8776 cinder.wsgi.api:application --pyargv "--config-file $ETC/cinder/cinder.conf"
-  start_bg cinder-scheduler "$OSV/bin/cinder-scheduler" --config-file "$ETC/cinder/cinder.conf" --log-file "$LOG/cinder-scheduler-app.log"
-  # one process, no forked backend child (see cinder_one_process.py): -140 MiB
-  start_bg cinder-volume "$OSV/bin/python" "$HERE/cinder_one_process.py" --config-file "$ETC/cinder/cinder.conf" --log-file "$LOG/cinder-volume-app.log"
+  # api, scheduler and volume in one process (see cinder_one_process.py)
+  start_bg cinder "$OSV/bin/python" "$HERE/cinder_one_process.py" --config-file "$ETC/cinder/cinder.conf" --log-file "$LOG/cinder-app.log"
   wait_for 120 cinder-api http_up "http://$HOST:8776/"
   seed wait-volume
 }
@@ -576,7 +573,7 @@ compute_node_registered() {
   [ "$(mysql_cli -N -e "select count(*) from nova_cell1.compute_nodes where deleted=0")" -ge 1 ]
 }
 do_nova_services() {
-  if pid_alive nova-conductor && pid_alive nova-scheduler && pid_alive nova-compute \
+  if pid_alive nova-conductor-scheduler && pid_alive nova-compute \
      && [ -f "$STATE/done/nova-discovered" ]; then
     echo "nova services running and the host is mapped"; return 0
   fi
@@ -589,11 +586,14 @@ do_nova_services() {
       stop_pid nova-compute
     fi
   fi
-  # one process each, no forked worker (see nova_one_process.py): -240 MiB
-  start_bg nova-conductor "$OSV/bin/python" "$HERE/nova_one_process.py" conductor --config-file "$ETC/nova/nova-conductor.conf"
-  start_bg nova-scheduler "$OSV/bin/python" "$HERE/nova_one_process.py" scheduler --config-file "$ETC/nova/nova-scheduler.conf"
+  # conductor and scheduler in one process, no forked worker (see nova_one_process.py)
+  start_bg nova-conductor-scheduler "$OSV/bin/python" "$HERE/nova_one_process.py" conductor scheduler \
+    --config-file "$ETC/nova/nova-conductor-scheduler.conf"
   start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
   seed wait-compute
+  if [ -f "$STATE/done/nova-discovered" ]; then
+    echo "the host was mapped to cell1 before (the mapping is kept in the database)"; return 0
+  fi
   # the compute node record appears a few seconds after the service is up
   wait_for 180 "the compute node record" compute_node_registered
   "$OSV/bin/nova-manage" --config-file "$ETC/nova/nova.conf" cell_v2 discover_hosts --verbose
@@ -720,8 +720,8 @@ EOF
 cmd_status() {
   local s rc=0
   local extra=""
-  [ "$VOLUMES" = 1 ] && extra="ceph-mon ceph-mgr ceph-osd cinder-api cinder-scheduler cinder-volume"
-  for s in mariadb rabbitmq keystone glance placement neutron nova-api nova-conductor nova-scheduler nova-compute $extra horizon; do
+  [ "$VOLUMES" = 1 ] && extra="ceph-mon ceph-mgr ceph-osd cinder"
+  for s in mariadb rabbitmq keystone glance placement neutron nova-api nova-conductor-scheduler nova-compute $extra horizon; do
     if pid_alive "$s"; then printf '%-16s running (pid %s)\n' "$s" "$(cat "$RUN/$s.pid")"
     else printf '%-16s stopped\n' "$s"; rc=3; fi
   done
@@ -749,7 +749,9 @@ cmd_down() {
     kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
   fi
   [ -f /run/virtlogd.pid ] && kill "$(cat /run/virtlogd.pid)" 2>/dev/null || true
-  stop_many 30 nova-scheduler nova-conductor nova-api cinder-volume cinder-scheduler cinder-api neutron placement glance keystone
+  # (and the names older versions of this script started)
+  stop_many 30 nova-conductor-scheduler nova-scheduler nova-conductor nova-api cinder \
+    cinder-volume cinder-scheduler cinder-api neutron placement glance keystone
   stop_many 30 ceph-osd ceph-mgr ceph-mon
   if pid_alive rabbitmq; then
     rabbit_env; /usr/lib/rabbitmq/bin/rabbitmqctl -q -n democloud@localhost stop >/dev/null 2>&1 || true
@@ -782,7 +784,7 @@ cmd_up() {
   mkdir -p "$LOG" "$RUN" "$ETC"
   echo "democloud: state $STATE, cache $CACHE_DIR, logs $LOG"
   local port svc
-  for svc in keystone:5000 glance:9292 placement:8778 neutron:9696 nova-api:8774 cinder-api:8776 horizon:$HORIZON_PORT; do
+  for svc in keystone:5000 glance:9292 placement:8778 neutron:9696 nova-api:8774 cinder:8776 horizon:$HORIZON_PORT; do
     port=${svc#*:}; svc=${svc%%:*}
     if ! pid_alive "$svc" && http_up "http://$HOST:$port/"; then
       die "port $port ($svc) is already served by a process this state folder did not start (another checkout's demo cloud? run its democloud/demo.sh down)"
@@ -801,11 +803,11 @@ cmd_up() {
   step "Glance, Placement, Neutron, Nova APIs" "$LOG/apis-setup.log" do_apis
   if [ "$VOLUMES" = 1 ]; then
     step "Ceph mon, mgr, OSD" "$LOG/ceph-setup.log" do_ceph
-    STEP_EXTRA_LOGS="$LOG/cinder-volume-app.log $LOG/cinder-scheduler-app.log $LOG/cinder-api.log" \
+    STEP_EXTRA_LOGS="$LOG/cinder-app.log $LOG/cinder.log" \
       step "Cinder api/scheduler/volume" "$LOG/cinder-setup.log" do_cinder
   fi
   step "virtlogd + libvirtd" "$LOG/libvirt-setup.log" do_libvirt
-  STEP_EXTRA_LOGS="$LOG/nova-compute-app.log $LOG/nova-compute.log $LOG/nova-conductor.log" \
+  STEP_EXTRA_LOGS="$LOG/nova-compute-app.log $LOG/nova-compute.log $LOG/nova-conductor-scheduler.log" \
     step "Nova conductor/scheduler/compute" "$LOG/nova-setup.log" do_nova_services
   step "Horizon settings + enabled files" "$LOG/horizon-setup.log" do_horizon_config
   step "Horizon static files (compress)" "$LOG/horizon-setup.log" do_horizon_static
