@@ -135,7 +135,7 @@ class Cloud:
     @property
     def cinder(self):
         """The Block Storage endpoint, or None when the demo runs without
-        volumes (CONSISTENCY_DEMO_VOLUMES unset)."""
+        volumes (CONSISTENCY_DEMO_VOLUMES=0)."""
         try:
             return self.demo.get_endpoint(service_type="volumev3", interface="public")
         except Exception:
