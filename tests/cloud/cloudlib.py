@@ -8,6 +8,7 @@ guests under libvirt.
 """
 
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -134,7 +135,7 @@ class Cloud:
     @property
     def cinder(self):
         """The Block Storage endpoint, or None when the demo runs without
-        volumes (CONSISTENCY_DEMO_VOLUMES unset)."""
+        volumes (CONSISTENCY_DEMO_VOLUMES=0)."""
         try:
             return self.demo.get_endpoint(service_type="volumev3", interface="public")
         except Exception:
@@ -336,6 +337,17 @@ def run_test_snapshot(cloud, server_id, settle_timeout=300, thaw_timeout=90):
     verdict = core_verdict.decide(evidence)
     elapsed = time.monotonic() - t0
     return verdict, evidence, image, elapsed
+
+
+def forget_volume_snapshot(cloud, image):
+    """Delete a volume-backed test snapshot: the image and the Cinder
+    snapshots its block_device_mapping points at (Nova leaves those)."""
+    bdm = image.get("block_device_mapping") or "[]"
+    for item in json.loads(bdm) if isinstance(bdm, str) else bdm:
+        if item.get("snapshot_id"):
+            cloud.demo.delete(cloud.cinder + "/snapshots/%s" % item["snapshot_id"],
+                              raise_exc=False)
+    cloud.delete_image(image["id"])
 
 
 def core_timestamp(value):

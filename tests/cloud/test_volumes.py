@@ -24,23 +24,12 @@ CONSISTENT_LEVELS = (core_verdict.Level.FILESYSTEM_CONSISTENT,
 @pytest.fixture(scope="module")
 def volumes(cloud):
     if cloud.cinder is None:
-        if os.environ.get("CONSISTENCY_DEMO_VOLUMES") == "1":
-            pytest.fail("CONSISTENCY_DEMO_VOLUMES=1 but the cloud has no volumev3 endpoint")
-        pytest.skip("the demo cloud runs without volumes (start it with "
-                    "CONSISTENCY_DEMO_VOLUMES=1 democloud/demo.sh up)")
+        if os.environ.get("CONSISTENCY_DEMO_VOLUMES") != "0":
+            cloudlib.require_cloud_or_skip(
+                "the demo cloud has no volumev3 endpoint: it was started with "
+                "CONSISTENCY_DEMO_VOLUMES=0 (or by an older demo.sh)")
+        pytest.skip("the demo cloud runs without volumes (CONSISTENCY_DEMO_VOLUMES=0)")
     return cloud
-
-
-def forget_snapshot(cloud, image):
-    """Delete a volume-backed test snapshot: the image and the Cinder
-    snapshots its block_device_mapping points at (Nova leaves those)."""
-    import json
-    bdm = image.get("block_device_mapping") or "[]"
-    for item in json.loads(bdm) if isinstance(bdm, str) else bdm:
-        if item.get("snapshot_id"):
-            cloud.demo.delete(cloud.cinder + "/snapshots/%s" % item["snapshot_id"],
-                              raise_exc=False)
-    cloud.delete_image(image["id"])
 
 
 def seeded(cloud, name):
@@ -54,7 +43,7 @@ def seeded(cloud, name):
 def snapshot(cloud, server):
     verdict, evidence, image, seconds = cloudlib.run_test_snapshot(cloud, server["id"])
     if image is not None:
-        forget_snapshot(cloud, image)
+        cloudlib.forget_volume_snapshot(cloud, image)
     return verdict, evidence, seconds
 
 
