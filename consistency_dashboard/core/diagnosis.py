@@ -12,6 +12,9 @@ wraps only the start of the work on the long task executor
 (nova/compute/manager.py ``snapshot_instance``, commit 9e678b83eb) and says
 Success even when the snapshot fails; the one signal left is the image
 itself, deleted on error (``delete_image_on_error``).
+
+Every sentence is marked for translation (core/i18n.py) and the page
+translates it where it shows it; the English words are what they were.
 """
 
 import dataclasses
@@ -20,6 +23,11 @@ import enum
 
 from consistency_dashboard.core import captured as captured_mod
 from consistency_dashboard.core import snapshot_paths as paths
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import join
+from consistency_dashboard.core.i18n import ngettext_lazy
+from consistency_dashboard.core.i18n import Text
 from consistency_dashboard.core import timestamps
 
 SNAPSHOT_ACTION = "createImage"
@@ -36,16 +44,21 @@ SNAPSHOT_EVENTS = (SNAPSHOT_EVENT, VOLUME_SNAPSHOT_EVENT)
 MATCH_BEFORE = datetime.timedelta(seconds=30)
 MATCH_AFTER = datetime.timedelta(minutes=10)
 
-EVENT_SAYS_NOTHING = (
+EVENT_SAYS_NOTHING = gettext_noop(
     "From Nova 33.0.0 this event says Success even when the snapshot fails: "
     "it only wraps the start of the work.")
+# The same words, after the release is said to be unknown.
+_RELEASE_UNKNOWN = gettext_noop(
+    "This cloud's Nova release is not known; from Nova 33.0.0 this event "
+    "says Success even when the snapshot fails: it only wraps the start of "
+    "the work.")
 
 
 class ActionOutcome(enum.Enum):
-    FAILED = "failed"
-    SUCCEEDED = "succeeded"
-    NOT_PROVEN = "not proven by Nova"
-    RUNNING = "still running"
+    FAILED = gettext_noop("failed")
+    SUCCEEDED = gettext_noop("succeeded")
+    NOT_PROVEN = gettext_noop("not proven by Nova")
+    RUNNING = gettext_noop("still running")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +66,7 @@ class ActionReading:
     request_id: str
     started: object          # aware datetime or None
     outcome: ActionOutcome
-    reading: str             # one or two sentences
+    reading: str             # one or two sentences (a marked Text)
     event_result: str = None
     details: str = None      # the event's fault message (2.84+)
     traceback: str = None    # admins only
@@ -99,6 +112,29 @@ def _sentence(text):
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+class _Sentence(Text):
+    """A sentence ending in a full stop; a translation gets the same
+    finish."""
+
+    @staticmethod
+    def finish(text):
+        return _sentence(text)
+
+
+def _filled_sentence(template, **params):
+    """``template`` filled with ``params`` and finished as a sentence."""
+    return _Sentence(template, params,
+                     _sentence(template.format(**params)))
+
+
+def _as_sentence(text):
+    """``text`` (a marked text, or plain English words that are one)
+    finished as a sentence."""
+    if not isinstance(text, Text):
+        text = Text(text or "")
+    return _filled_sentence("{text}", text=text)
+
+
 def read_snapshot_action(action, reports_failure, snapshots=None,
                          snapshots_known=True):
     """An :class:`ActionReading` for one createImage action dict (with its
@@ -129,22 +165,29 @@ def read_snapshot_action(action, reports_failure, snapshots=None,
     lowered = (result or "").lower()
     if not result:
         return ActionReading(outcome=ActionOutcome.RUNNING,
-                             reading="The compute host is still taking the "
-                                     "snapshot.", **common)
+                             reading=gettext_noop(
+                                 "The compute host is still taking the "
+                                 "snapshot."), **common)
     if lowered == "error":
-        text = "Nova reports the snapshot failed"
-        text += (": %s" % details) if details else (
-            " (no details: the cloud's API is older than microversion 2.84, "
-            "or policy keeps them for administrators, as it does by default)")
+        if details:
+            text = _filled_sentence(gettext_noop(
+                "Nova reports the snapshot failed: {details}"),
+                details=details)
+        else:
+            text = gettext_noop(
+                "Nova reports the snapshot failed (no details: the cloud's "
+                "API is older than microversion 2.84, or policy keeps them "
+                "for administrators, as it does by default).")
         return ActionReading(outcome=ActionOutcome.FAILED,
-                             reading=_sentence(text), **common)
+                             reading=text, **common)
     if event.get("event") == VOLUME_SNAPSHOT_EVENT:
         # Not moved to the background by commit 9e678b83eb: the API's own
         # work, so its Success holds on every release.
         return ActionReading(outcome=ActionOutcome.SUCCEEDED,
-                             reading="Nova reports the volume-backed "
-                                     "snapshot succeeded (api_snapshot_"
-                                     "instance).", **common)
+                             reading=gettext_noop(
+                                 "Nova reports the volume-backed snapshot "
+                                 "succeeded (api_snapshot_instance)."),
+                             **common)
     return _read_success(reports_failure, image, snapshots_known, common)
 
 
@@ -153,14 +196,15 @@ def _without_event(action, started, image_status, common):
     if message:
         return ActionReading(
             outcome=ActionOutcome.FAILED,
-            reading=_sentence("Nova recorded no snapshot event: the "
-                              "request stopped before the compute host "
-                              "started (%s)" % message), **common)
+            reading=_filled_sentence(gettext_noop(
+                "Nova recorded no snapshot event: the request stopped "
+                "before the compute host started ({message})"),
+                message=message), **common)
     return ActionReading(
         outcome=ActionOutcome.RUNNING if started is not None and
         image_status not in ("active",) else ActionOutcome.NOT_PROVEN,
-        reading="Nova has recorded no snapshot event for this request "
-                "yet.", **common)
+        reading=gettext_noop("Nova has recorded no snapshot event for this "
+                             "request yet."), **common)
 
 
 def _read_success(reports_failure, image, snapshots_known, common):
@@ -169,35 +213,40 @@ def _read_success(reports_failure, image, snapshots_known, common):
     image_status = (image or {}).get("status")
     if reports_failure is True:
         return ActionReading(outcome=ActionOutcome.SUCCEEDED,
-                             reading="Nova reports the snapshot succeeded "
-                                     "(on this release a failure would say "
-                                     "Error).", **common)
+                             reading=gettext_noop(
+                                 "Nova reports the snapshot succeeded (on "
+                                 "this release a failure would say "
+                                 "Error)."), **common)
     # Success on Nova 33+ (or an unknown release): only the image tells.
-    prefix = EVENT_SAYS_NOTHING if reports_failure is False else (
-        "This cloud's Nova release is not known; " + EVENT_SAYS_NOTHING[0]
-        .lower() + EVENT_SAYS_NOTHING[1:])
+    prefix = EVENT_SAYS_NOTHING if reports_failure is False else \
+        _RELEASE_UNKNOWN
     if image is not None and image_status == "active":
         return ActionReading(
             outcome=ActionOutcome.SUCCEEDED,
-            reading=_sentence("%s The image %s exists and is active, so this "
-                              "snapshot worked" % (prefix, image.get("id"))),
+            reading=_filled_sentence(gettext_noop(
+                "{prefix} The image {image} exists and is active, so this "
+                "snapshot worked"), prefix=prefix, image=image.get("id")),
             **common)
     if image is not None and image_status in ("queued", "saving",
                                               "importing", "uploading"):
         return ActionReading(
             outcome=ActionOutcome.RUNNING,
-            reading=_sentence("%s The image %s is still %s" % (
-                prefix, image.get("id"), image_status)), **common)
+            reading=_filled_sentence(gettext_noop(
+                "{prefix} The image {image} is still {status}"),
+                prefix=prefix, image=image.get("id"), status=image_status),
+            **common)
     if not snapshots_known:
         return ActionReading(
             outcome=ActionOutcome.NOT_PROVEN,
-            reading=_sentence("%s The images could not be read, so whether "
-                              "it worked is not known" % prefix), **common)
+            reading=_filled_sentence(gettext_noop(
+                "{prefix} The images could not be read, so whether it "
+                "worked is not known"), prefix=prefix), **common)
     return ActionReading(
         outcome=ActionOutcome.FAILED,
-        reading=_sentence("%s No snapshot image of this instance from that "
-                          "time exists: Nova deletes the image when the "
-                          "snapshot fails, so it most likely failed" % prefix),
+        reading=_filled_sentence(gettext_noop(
+            "{prefix} No snapshot image of this instance from that time "
+            "exists: Nova deletes the image when the snapshot fails, so it "
+            "most likely failed"), prefix=prefix),
         **common)
 
 

@@ -21,42 +21,65 @@ import string
 
 
 class Text(str):
-    """English words (``str(text)``) with ``template`` and ``params``."""
+    """English words (``str(text)``) with ``template`` and ``params``;
+    a text with plural forms also has ``plural`` and ``number``."""
 
-    def __new__(cls, template, params=None, english=None):
+    def __new__(cls, template, params=None, english=None, plural=None,
+                number=None):
         params = dict(params or {})
+        plural = None if plural is None else str(plural)
         if english is None:
-            english = str(template).format(**params) if params \
-                else str(template)
+            english = _english_template(str(template), plural, number)
+            english = english.format(**params) if params else english
         text = super().__new__(cls, english)
         text.template = str(template)
         text.params = params
+        text.plural = plural
+        text.number = number
         return text
 
     def __reduce__(self):
-        return (type(self), (self.template, self.params, str(self)))
+        return (type(self), (self.template, self.params, str(self),
+                             self.plural, self.number))
+
+    def english_template(self):
+        """The template the English words are made from: the plural form
+        when there is one and the number is not 1."""
+        return _english_template(self.template, self.plural, self.number)
 
     @staticmethod
     def finish(text):
         """The last touch to a filled template (e.g. a closing full stop)."""
         return text
 
-    def translated(self, translate):
+    def translated(self, translate, translate_plural=None):
         """The words in another language: ``translate`` maps a msgid to its
-        translation (Django's ``gettext``).  Values that are :class:`Text`
-        are translated too.  The English words as the core made them when
-        nothing has a translation, or when a translation does not fit the
-        values (a placeholder it names is not one of them)."""
-        params = {name: value.translated(translate)
+        translation (Django's ``gettext``), ``translate_plural`` a singular,
+        plural and number to the form that number needs (``ngettext``).
+        Values that are :class:`Text` are translated too.  The English
+        words as the core made them when nothing has a translation, or when
+        a translation does not fit the values (a placeholder it names is not
+        one of them)."""
+        params = {name: value.translated(translate, translate_plural)
                   if isinstance(value, Text) else value
                   for name, value in self.params.items()}
-        template = translate(self.template) if self.template else ""
-        if template == self.template and params == self.params:
+        english = self.english_template()
+        if self.plural is not None:
+            template = translate_plural(
+                self.template, self.plural, self.number) \
+                if translate_plural is not None else english
+        else:
+            template = translate(self.template) if self.template else ""
+        if template == english and params == self.params:
             return str(self)
         try:
             return self.finish(str(template).format(**params))
         except (KeyError, IndexError, ValueError):
             return str(self)
+
+
+def _english_template(template, plural, number):
+    return plural if plural is not None and number != 1 else template
 
 
 def gettext_noop(message):
@@ -65,10 +88,48 @@ def gettext_noop(message):
     return Text(message)
 
 
+def ngettext_lazy(singular, plural, number):
+    """Marks the two English forms of a text for the catalogue; returns a
+    :class:`Text` of the form ``number`` needs in English, translated at the
+    edge with the form the user's language needs (named after Django's
+    ``ngettext_lazy``, one of makemessages' keywords: nothing is translated
+    here)."""
+    return Text(singular, plural=plural, number=number)
+
+
 def fill(template, **params):
     """The :class:`Text` of ``template`` (a marked text with
     ``{placeholders}``) filled with ``params``."""
-    return Text(getattr(template, "template", template), params)
+    return Text(getattr(template, "template", template), params,
+                plural=getattr(template, "plural", None),
+                number=getattr(template, "number", None))
+
+
+class _Joined(Text):
+    """Texts joined by a separator, each translated on its own."""
+
+    def __new__(cls, separator, parts):
+        parts = tuple(parts)
+        text = super().__new__(cls, "", english=separator.join(
+            str(p) for p in parts))
+        text.separator = separator
+        text.parts = parts
+        return text
+
+    def __reduce__(self):
+        return (type(self), (self.separator, self.parts))
+
+    def translated(self, translate, translate_plural=None):
+        return self.separator.join(
+            p.translated(translate, translate_plural)
+            if isinstance(p, Text) else str(p) for p in self.parts)
+
+
+def join(separator, parts):
+    """A :class:`Text` of ``parts`` (texts, or plain strings that are data)
+    joined by ``separator``: the English words are ``separator.join(parts)``
+    and a translation joins the parts' translations."""
+    return _Joined(separator, parts)
 
 
 def placeholders(template):

@@ -4,12 +4,14 @@ The core marks its labels and sentences (``consistency_dashboard.core.i18n``)
 and stays free of Django; this is the one place that hands them to Django's
 gettext.  A sentence with values is translated as its template and filled
 after, so the catalogue holds ``"{label}: {cause}"``, not every filled-in
-line.  Templates use the ``core_text`` filter
+line; one with plural forms gets the form its number needs from
+``ngettext``.  Templates use the ``core_text`` filter
 (``{% load consistency_text %}``).
 """
 
 from django.utils.functional import lazy
 from django.utils.translation import gettext
+from django.utils.translation import ngettext
 
 from consistency_dashboard.core.i18n import Text
 
@@ -22,7 +24,7 @@ def core_text(value):
     Anything else (None, numbers, HTML already built) is returned as it
     is."""
     if isinstance(value, Text):
-        return value.translated(gettext)
+        return value.translated(gettext, ngettext)
     if isinstance(value, str) and value and not hasattr(value,
                                                          "__html__"):
         return gettext(value)
