@@ -289,69 +289,113 @@ class DiagnosisFacts:
     commands: tuple = ()
 
 
-NO_ACTIONS = (
+NO_ACTIONS = gettext_noop(
     "Nova recorded no createImage action for it. A volume-backed snapshot "
     "whose freeze fails synchronously leaves no action at all (the error "
     "was in the createImage answer); otherwise no snapshot was requested.")
 
 
 def _booleans(properties):
-    return "hw_qemu_guest_agent %s and os_require_quiesce %s" % (
-        properties.guest_agent.describe(),
-        properties.require_quiesce.describe())
+    return fill(gettext_noop("hw_qemu_guest_agent {agent} and "
+                             "os_require_quiesce {quiesce}"),
+                agent=properties.guest_agent.describe(),
+                quiesce=properties.require_quiesce.describe())
 
 
 _SOURCE_SHORT = {
-    captured_mod.CapturedSource.SERVER: "as Nova reports them",
+    captured_mod.CapturedSource.SERVER: gettext_noop("as Nova reports them"),
     captured_mod.CapturedSource.BOOT_VOLUME:
-        "read from the boot volume's image metadata",
+        gettext_noop("read from the boot volume's image metadata"),
     captured_mod.CapturedSource.SNAPSHOT:
-        "read from an earlier snapshot of it",
+        gettext_noop("read from an earlier snapshot of it"),
 }
+
+def _pairs_text(kind, count, seconds=None):
+    # Written out for makemessages: it reads only literal arguments.
+    if kind == "held":
+        template = ngettext_lazy(
+            "Its console shows {count} freeze/thaw pair reported by the "
+            "guest, the last one with its test writes held {seconds} s (the "
+            "freeze, proven from inside).",
+            "Its console shows {count} freeze/thaw pairs reported by the "
+            "guest, the last one with its test writes held {seconds} s (the "
+            "freeze, proven from inside).", count)
+    elif kind == "hooks":
+        template = ngettext_lazy(
+            "Its console shows {count} freeze/thaw pair reported by the "
+            "guest, the last one's hooks {seconds} s apart (hooks ran; that "
+            "alone does not prove the freeze).",
+            "Its console shows {count} freeze/thaw pairs reported by the "
+            "guest, the last one's hooks {seconds} s apart (hooks ran; that "
+            "alone does not prove the freeze).", count)
+    else:
+        template = ngettext_lazy(
+            "Its console shows {count} freeze/thaw pair reported by the "
+            "guest.",
+            "Its console shows {count} freeze/thaw pairs reported by the "
+            "guest.", count)
+    if seconds is None:
+        return fill(template, count=count)
+    return fill(template, count=count, seconds="%.2f" % seconds)
 
 
 def _probe_sentence(report, console_error):
     if console_error:
-        return ("Its console log is unavailable (%s), so there is no "
-                "evidence from inside the guest." % console_error)
+        return fill(gettext_noop("Its console log is unavailable ({error}), "
+                                 "so there is no evidence from inside the "
+                                 "guest."), error=console_error)
     if report is None:
         return None
     if report.may_still_be_frozen:
-        return ("Its console shows a freeze reported by the guest with no "
-                "thaw: the guest may still be frozen.")
+        return gettext_noop("Its console shows a freeze reported by the "
+                            "guest with no thaw: the guest may still be "
+                            "frozen.")
     clean = report.clean_pairs
     if clean:
         last = clean[-1]
-        text = ("Its console shows %d freeze/thaw pair%s reported by the "
-                "guest" % (len(clean), "" if len(clean) == 1 else "s"))
         held = getattr(last, "held_seconds", None)
         if held is not None:
-            text += (", the last one with its test writes held %.2f s "
-                     "(the freeze, proven from inside)" % held)
-        elif last.duration is not None:
+            return _pairs_text("held", len(clean), held)
+        if last.duration is not None:
             # A hook pair proves the hooks ran, not the freeze (qemu-ga runs
             # the freeze hook before FIFREEZE).
-            text += (", the last one's hooks %.2f s apart (hooks ran; that "
-                     "alone does not prove the freeze)" % last.duration)
-        return text + "."
+            return _pairs_text("hooks", len(clean), last.duration)
+        return _pairs_text(None, len(clean))
     if report.reported_anything:
-        return ("The guest's probe wrote to the console, but no complete "
-                "freeze/thaw pair.")
-    return ("Its console shows no consistency probe lines, so the guest "
-            "has not reported any freeze.")
+        return gettext_noop("The guest's probe wrote to the console, but no "
+                            "complete freeze/thaw pair.")
+    return gettext_noop("Its console shows no consistency probe lines, so "
+                        "the guest has not reported any freeze.")
+
+
+# (in a project, volume-backed) -> the first sentence of the paragraph
+_WHO = {
+    (True, True): gettext_noop(
+        "Instance {name} ({id}) in project {project} is volume-backed."),
+    (False, True): gettext_noop("Instance {name} ({id}) is volume-backed."),
+    (True, False): gettext_noop(
+        "Instance {name} ({id}) in project {project} boots from image "
+        "{image}."),
+    (False, False): gettext_noop(
+        "Instance {name} ({id}) boots from image {image}."),
+}
+
+
+def _who(f):
+    values = dict(name=f.instance_name or f.instance_id, id=f.instance_id)
+    if f.project_name:
+        values["project"] = f.project_name
+    if not f.volume_backed:
+        values["image"] = f.image_name or gettext_noop(
+            "(deleted or not visible)")
+    return fill(_WHO[bool(f.project_name), bool(f.volume_backed)], **values)
 
 
 def explain(facts):
-    """One paragraph a support engineer can paste into a ticket."""
+    """One paragraph a support engineer can paste into a ticket (a marked
+    text: each sentence is translated on its own)."""
     f = facts
-    who = "Instance %s (%s)" % (f.instance_name or f.instance_id,
-                                f.instance_id)
-    if f.project_name:
-        who += " in project %s" % f.project_name
-    source = ("is volume-backed" if f.volume_backed else
-              "boots from image %s" % (f.image_name or "(deleted or not "
-                                                        "visible)"))
-    parts = ["%s %s." % (who, source)]
+    parts = [_who(f)]
     captured = f.captured
     exact = captured is not None and captured.source in (
         captured_mod.CapturedSource.SERVER,
@@ -359,26 +403,32 @@ def explain(facts):
     if captured is not None and captured.source is \
             captured_mod.CapturedSource.BOOT_VOLUME and \
             captured.properties is not None:
-        parts.append("Its boot volume's image metadata has %s now (what a "
-                     "server created from the volume gets; not necessarily "
-                     "what this server was started with)." %
-                     _booleans(captured.properties))
+        parts.append(fill(gettext_noop(
+            "Its boot volume's image metadata has {properties} now (what a "
+            "server created from the volume gets; not necessarily what this "
+            "server was started with)."),
+            properties=_booleans(captured.properties)))
     elif captured is not None and captured.properties is not None:
-        parts.append("It was booted with %s (%s)." % (
-            _booleans(captured.properties),
-            _SOURCE_SHORT.get(captured.source, "source unknown")))
+        parts.append(fill(gettext_noop("It was booted with {properties} "
+                                       "({source})."),
+                          properties=_booleans(captured.properties),
+                          source=_SOURCE_SHORT.get(
+                              captured.source,
+                              gettext_noop("source unknown"))))
     else:
-        parts.append("The properties it was booted with are not known on "
-                     "this cloud; a test snapshot would reveal them.")
+        parts.append(gettext_noop(
+            "The properties it was booted with are not known on this cloud; "
+            "a test snapshot would reveal them."))
     prediction = f.prediction
-    parts.append("A live snapshot taken now: %s." % prediction.summary)
+    parts.append(fill(gettext_noop("A live snapshot taken now: {summary}."),
+                      summary=prediction.summary))
     if prediction.reasons:
-        parts.append(_sentence(prediction.reasons[0]))
+        parts.append(_as_sentence(prediction.reasons[0]))
     if prediction.rebuild_needed and f.current is not None:
-        parts.append("The image has since been changed to %s, but Nova "
-                     "keeps the properties captured at boot, so the change "
-                     "does not apply to this instance." %
-                     _booleans(f.current))
+        parts.append(fill(gettext_noop(
+            "The image has since been changed to {properties}, but Nova "
+            "keeps the properties captured at boot, so the change does not "
+            "apply to this instance."), properties=_booleans(f.current)))
     parts.extend(_history(f))
     probe_text = _probe_sentence(f.probe, f.console_error)
     if probe_text:
@@ -387,24 +437,32 @@ def explain(facts):
             prediction.badge != paths.CHECK_VOLUME_METADATA:
         parts.append(_fix_sentence(f, prediction))
     elif exact:
-        parts.append("No change to the instance is needed.")
+        parts.append(gettext_noop("No change to the instance is needed."))
     else:
-        parts.append("Whether a change is needed is not known exactly: a "
-                     "test snapshot shows the properties it runs with.")
-    return " ".join(p for p in parts if p)
+        parts.append(gettext_noop(
+            "Whether a change is needed is not known exactly: a test "
+            "snapshot shows the properties it runs with."))
+    return join(" ", [p for p in parts if p])
 
 
 def _fix_sentence(f, prediction):
     manage = next((c for c in f.commands or ()
                    if c.startswith("nova-manage")), None)
     if manage:
-        return ("To fix it without data loss, an operator can run `%s` on a "
-                "control-plane host with the instance stopped (Nova 25.0.0 "
-                "Yoga or later), then start it; the other ways are a rebuild "
-                "(the root disk is replaced) or, for a volume-backed "
-                "instance, a new server from the fixed boot volume." % manage)
+        return fill(gettext_noop(
+            "To fix it without data loss, an operator can run `{command}` on "
+            "a control-plane host with the instance stopped (Nova 25.0.0 "
+            "Yoga or later), then start it; the other ways are a rebuild "
+            "(the root disk is replaced) or, for a volume-backed instance, a "
+            "new server from the fixed boot volume."), command=manage)
     steps = [s.label for s in prediction.applicable_next_steps]
-    return "Ways to fix it: %s." % "; ".join(steps) if steps else ""
+    return fill(gettext_noop("Ways to fix it: {steps}."),
+                steps=join("; ", steps)) if steps else ""
+
+
+def _marked(words):
+    """Words read back as plain English are still the catalogue's msgid."""
+    return words if isinstance(words, Text) else Text(words or "")
 
 
 def _history(f):
@@ -412,17 +470,28 @@ def _history(f):
     parts = []
     if f.last_action is not None:
         when = timestamps.format_timestamp(f.last_action.started)
-        parts.append("Its last snapshot request%s: %s. %s" % (
-            " (%s)" % when if when else "", f.last_action.label,
-            f.last_action.reading))
+        values = dict(outcome=f.last_action.label,
+                      reading=_marked(f.last_action.reading))
+        if when:
+            parts.append(fill(gettext_noop(
+                "Its last snapshot request ({when}): {outcome}. {reading}"),
+                when=when, **values))
+        else:
+            parts.append(fill(gettext_noop(
+                "Its last snapshot request: {outcome}. {reading}"),
+                **values))
     elif f.actions_known:
         parts.append(NO_ACTIONS)
     if f.verdict is not None:
-        parts.append("The dashboard's latest test snapshot of it was "
-                     "%s: %s" % (f.verdict.label, _sentence(f.verdict.cause)))
+        parts.append(fill(gettext_noop(
+            "The dashboard's latest test snapshot of it was {label}: "
+            "{cause}"), label=_marked(f.verdict.label),
+            cause=_as_sentence(f.verdict.cause)))
     elif f.test_snapshots:
-        parts.append("The dashboard has test-snapshotted it (%d test%s) but "
-                     "recorded no verdict yet." % (
-                         f.test_snapshots,
-                         "" if f.test_snapshots == 1 else "s"))
+        parts.append(fill(ngettext_lazy(
+            "The dashboard has test-snapshotted it ({count} test) but "
+            "recorded no verdict yet.",
+            "The dashboard has test-snapshotted it ({count} tests) but "
+            "recorded no verdict yet.", f.test_snapshots),
+            count=f.test_snapshots))
     return parts
