@@ -21,11 +21,13 @@ from openstack_dashboard.test import helpers as test
 import pytest
 
 from consistency_dashboard.core import causes
+from consistency_dashboard.core import diagnosis
 from consistency_dashboard.core import posture
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict
 from consistency_dashboard.dashboards.translation import core_text
 from tests import fixtures
+from tests import test_admin_diagnosis as diagnosis_page
 from tools import makemessages
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,7 +69,41 @@ CORE_WORDS = [
     paths.Outcome.FILESYSTEM_ENFORCED.value,
     "The instance is {status} (task: {task}). Nothing was deleted.",
     "{step} (The snapshot's bytes could not settle it: {why_not}.)",
+    diagnosis.EVENT_SAYS_NOTHING,
+    diagnosis.NO_ACTIONS,
+    "Its last snapshot request ({when}): {outcome}. {reading}",
 ]
+# The diagnosis sentences with plural forms: (singular, plural).
+PLURAL_WORDS = [
+    ("The dashboard has test-snapshotted it ({count} test) but recorded no "
+     "verdict yet.",
+     "The dashboard has test-snapshotted it ({count} tests) but recorded no "
+     "verdict yet."),
+    ("Its console shows {count} freeze/thaw pair reported by the guest.",
+     "Its console shows {count} freeze/thaw pairs reported by the guest."),
+]
+
+
+def plural_msgids(po_path):
+    """(msgid, msgid_plural) pairs of a .po file."""
+    found, current, singular = set(), None, None
+    with open(po_path, encoding="utf-8") as po:
+        for line in po:
+            line = line.strip()
+            for key in ("msgid ", "msgid_plural "):
+                if line.startswith(key):
+                    if key == "msgid_plural ":
+                        singular = "".join(current)
+                    current = [ast.literal_eval(line[len(key):])]
+                    break
+            else:
+                if line.startswith('"') and current is not None:
+                    current.append(ast.literal_eval(line))
+                elif current is not None:
+                    if singular is not None:
+                        found.add((singular, "".join(current)))
+                    current, singular = None, None
+    return found
 
 
 @needs_gettext
@@ -81,12 +117,15 @@ def test_makemessages_extracts_the_core_words(tmp_path):
     assert str(filled) not in extracted
     # The templates' own words are there too.
     assert "Why this outcome" in extracted
+    # Both forms of a sentence that counts, from the core's marker.
+    assert set(PLURAL_WORDS) <= plural_msgids(po)
 
 
 def test_the_shipped_catalogue_has_the_core_words():
     shipped = msgids(SHIPPED)
     for words in CORE_WORDS:
         assert str(words) in shipped
+    assert set(PLURAL_WORDS) <= plural_msgids(SHIPPED)
 
 
 GERMAN = {
@@ -100,6 +139,36 @@ GERMAN = {
     "rests on {source} ({strength})": "beruht auf {source} ({strength})",
     str(verdict.SRC_GLANCE): "Glance-Abbildstatus",
     str(verdict.Strength.CLOUD.value): "von der Cloud angegeben",
+    # The diagnosis page's words
+    str(diagnosis.EVENT_SAYS_NOTHING):
+        "Ab Nova 33.0.0 meldet dieses Ereignis Erfolg, auch wenn der "
+        "Snapshot scheitert: es umfasst nur den Beginn der Arbeit.",
+    "{prefix} No snapshot image of this instance from that time exists: "
+    "Nova deletes the image when the snapshot fails, so it most likely "
+    "failed": "{prefix} Kein Snapshot-Abbild dieser Instanz aus dieser Zeit "
+              "existiert: Nova loescht das Abbild, wenn der Snapshot "
+              "scheitert, also ist er wohl gescheitert",
+    "Its last snapshot request ({when}): {outcome}. {reading}":
+        "Letzte Snapshot-Anfrage ({when}): {outcome}. {reading}",
+    str(diagnosis.ActionOutcome.FAILED.value): "gescheitert",
+}
+# (singular, plural) -> (German singular, German plural)
+GERMAN_PLURALS = {
+    PLURAL_WORDS[0]: (
+        "Das Dashboard hat {count} Test-Snapshot gemacht, aber noch kein "
+        "Urteil gespeichert.",
+        "Das Dashboard hat {count} Test-Snapshots gemacht, aber noch kein "
+        "Urteil gespeichert."),
+    ("Its console shows {count} freeze/thaw pair reported by the guest, the "
+     "last one's hooks {seconds} s apart (hooks ran; that alone does not "
+     "prove the freeze).",
+     "Its console shows {count} freeze/thaw pairs reported by the guest, "
+     "the last one's hooks {seconds} s apart (hooks ran; that alone does not "
+     "prove the freeze)."): (
+        "Die Konsole zeigt {count} vom Gast gemeldetes Freeze/Thaw-Paar, "
+        "die Hooks des letzten {seconds} s auseinander.",
+        "Die Konsole zeigt {count} vom Gast gemeldete Freeze/Thaw-Paare, "
+        "die Hooks des letzten {seconds} s auseinander."),
 }
 
 
@@ -115,10 +184,16 @@ def german(tmp_path):
     folder = tmp_path / "locale" / "de" / "LC_MESSAGES"
     folder.mkdir(parents=True)
     entries = ['msgid ""', 'msgstr ""',
-               '"Content-Type: text/plain; charset=UTF-8\\n"', '']
+               '"Content-Type: text/plain; charset=UTF-8\\n"',
+               '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"', '']
     for msgid, msgstr in GERMAN.items():
         entries += ["msgid " + _po_string(msgid),
                     "msgstr " + _po_string(msgstr), ""]
+    for (singular, plural), (one, other) in GERMAN_PLURALS.items():
+        entries += ["msgid " + _po_string(singular),
+                    "msgid_plural " + _po_string(plural),
+                    "msgstr[0] " + _po_string(one),
+                    "msgstr[1] " + _po_string(other), ""]
     (folder / "django.po").write_text("\n".join(entries), encoding="utf-8")
     subprocess.run(["msgfmt", "--check-format", "-o", str(folder / "django.mo"),
                     str(folder / "django.po")], check=True)
@@ -177,3 +252,58 @@ class TranslatedPageTests(test.TestCase):
                                 args=("make_consistent",)))
         self.assertContains(res, "Snapshots konsistent machen")
         self.assertNotContains(res, str(MAKE_CONSISTENT))
+
+
+def test_diagnosis_sentences_take_the_plural_form_of_their_count(german):
+    from tests.core import test_diagnosis as cases
+    one = diagnosis.explain(cases.facts(cases.GOOD, test_snapshots=1))
+    three = diagnosis.explain(cases.facts(cases.GOOD, test_snapshots=3))
+    assert "(1 test) but" in one and "(3 tests) but" in three
+    with translation.override("de"):
+        assert "Das Dashboard hat 1 Test-Snapshot gemacht," in \
+            core_text(one)
+        assert "Das Dashboard hat 3 Test-Snapshots gemacht," in \
+            core_text(three)
+        # Each sentence is translated on its own: one with no translation
+        # stays English beside it.
+        assert "; otherwise no snapshot was requested. Das Dashboard hat " \
+            "1 Test-Snapshot gemacht, aber noch kein Urteil gespeichert. No " \
+            "change to the instance is needed." in core_text(one)
+    with translation.override("en"):
+        assert core_text(one) == str(one)
+        assert core_text(three) == str(three)
+
+
+class TranslatedDiagnosisPageTests(test.BaseAdminViewTests):
+    """The admin diagnosis page in German: the ticket paragraph and the
+    readings of the snapshot actions."""
+
+    @pytest.fixture(autouse=True)
+    def _german(self, german):
+        """The German catalogue, for an admin who chose German."""
+
+    @test.create_mocks(diagnosis_page.MOCKS)
+    def test_diagnosis_sentences_are_translated(self):
+        diagnosis_page.DiagnosisTests._cloud(self)
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+        res = self.client.get(diagnosis_page.URL)
+        self.assertEqual(200, res.status_code)
+        d = res.context["diagnosis"]
+        # The core's paragraph stays English; the page shows it translated,
+        # the values (the time, the outcome's word) filled in after.
+        self.assertIn("Its last snapshot request (2026-11-26T10:00:00Z): "
+                      "failed. From Nova 33.0.0", str(d.explanation))
+        self.assertContains(
+            res, "Letzte Snapshot-Anfrage (2026-11-26T10:00:00Z): "
+                 "gescheitert. Ab Nova 33.0.0 meldet dieses Ereignis Erfolg")
+        self.assertContains(res, "Kein Snapshot-Abbild dieser Instanz aus "
+                                 "dieser Zeit existiert")
+        self.assertNotContains(res, "so it most likely failed")
+        # A plural form, chosen by the count (one hook pair).
+        self.assertContains(res, "Die Konsole zeigt 1 vom Gast gemeldetes "
+                                 "Freeze/Thaw-Paar, die Hooks des letzten "
+                                 "0.71 s auseinander.")
+        self.assertNotContains(res, "freeze/thaw pair reported by the guest")
+        # The readings table: the outcome and the reading.
+        self.assertContains(res, "<strong>gescheitert</strong>: Ab Nova "
+                                 "33.0.0", html=False)
