@@ -72,6 +72,7 @@ CORE_WORDS = [
     diagnosis.EVENT_SAYS_NOTHING,
     diagnosis.NO_ACTIONS,
     "Its last snapshot request ({when}): {outcome}. {reading}",
+    "{raw} (Nova reads: {value})",
 ]
 # The diagnosis sentences with plural forms: (singular, plural).
 PLURAL_WORDS = [
@@ -151,6 +152,7 @@ GERMAN = {
     "Its last snapshot request ({when}): {outcome}. {reading}":
         "Letzte Snapshot-Anfrage ({when}): {outcome}. {reading}",
     str(diagnosis.ActionOutcome.FAILED.value): "gescheitert",
+    "{raw} (Nova reads: {value})": "{raw} (Nova liest: {value})",
 }
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
@@ -307,3 +309,14 @@ class TranslatedDiagnosisPageTests(test.BaseAdminViewTests):
         # The readings table: the outcome and the reading.
         self.assertContains(res, "<strong>gescheitert</strong>: Ab Nova "
                                  "33.0.0", html=False)
+
+
+def test_a_property_value_is_translated_inside_a_diagnosis_sentence(german):
+    from tests.core import test_diagnosis as cases
+    paragraph = diagnosis.explain(cases.facts(cases.GOOD))
+    assert "hw_qemu_guest_agent yes (Nova reads: true) and " \
+        "os_require_quiesce yes (Nova reads: true)" in paragraph
+    with translation.override("de"):
+        assert "hw_qemu_guest_agent yes (Nova liest: true) and " \
+            "os_require_quiesce yes (Nova liest: true)" in \
+            core_text(paragraph)

@@ -10,6 +10,7 @@ whitespace stripped, case ignored, ``1 t true on y yes`` are true,
 import dataclasses
 import enum
 
+from consistency_dashboard.core.i18n import fill
 from consistency_dashboard.core.i18n import gettext_noop
 
 GUEST_AGENT = "hw_qemu_guest_agent"
@@ -64,14 +65,17 @@ class FlexibleBoolean:
         return str(self.raw) != ("true" if self.value else "false")
 
     def describe(self):
-        """Plain words for the value, for the UI."""
+        """Plain words for the value, for the UI (a marked text: Nova's
+        reading, true or false, is a value and stays as it is)."""
         if self.spelling is Spelling.ABSENT:
-            return "not set (Nova reads: false)"
+            return gettext_noop("not set (Nova reads: false)")
         if self.spelling is Spelling.UNPARSEABLE:
-            return "%r is not a boolean Nova understands (Nova reads: false)" % (
-                str(self.raw),)
-        return "%s (Nova reads: %s)" % (
-            str(self.raw), "true" if self.value else "false")
+            return fill(gettext_noop("{raw} is not a boolean Nova "
+                                     "understands (Nova reads: false)"),
+                        raw=repr(str(self.raw)))
+        return fill(gettext_noop("{raw} (Nova reads: {value})"),
+                    raw=str(self.raw),
+                    value="true" if self.value else "false")
 
 
 def parse_flexible_boolean(name, raw):
