@@ -73,6 +73,7 @@ CORE_WORDS = [
     diagnosis.NO_ACTIONS,
     "Its last snapshot request ({when}): {outcome}. {reading}",
     "{raw} (Nova reads: {value})",
+    "A second thaw with seq {seq}.",
 ]
 # The diagnosis sentences with plural forms: (singular, plural).
 PLURAL_WORDS = [
@@ -153,6 +154,7 @@ GERMAN = {
         "Letzte Snapshot-Anfrage ({when}): {outcome}. {reading}",
     str(diagnosis.ActionOutcome.FAILED.value): "gescheitert",
     "{raw} (Nova reads: {value})": "{raw} (Nova liest: {value})",
+    "A second thaw with seq {seq}.": "Ein zweites Thaw mit seq {seq}.",
 }
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
@@ -320,3 +322,16 @@ def test_a_property_value_is_translated_inside_a_diagnosis_sentence(german):
         assert "hw_qemu_guest_agent yes (Nova liest: true) and " \
             "os_require_quiesce yes (Nova liest: true)" in \
             core_text(paragraph)
+
+
+def test_a_probe_anomaly_reason_is_translated(german):
+    from consistency_dashboard.core import probe
+    line = ("[   10.%d] CONSISTENCY-PROBE v1 event=%s seq=4 mono=10.%d "
+            "wall=1795000000.0 apps=-")
+    report = probe.parse_console("\n".join(
+        [line % (1, "freeze", 1), line % (2, "thaw", 2),
+         line % (3, "thaw", 3)]) + "\n")
+    [anomaly] = report.anomalies
+    assert anomaly.reason == "A second thaw with seq 4."
+    with translation.override("de"):
+        assert core_text(anomaly.reason) == "Ein zweites Thaw mit seq 4."

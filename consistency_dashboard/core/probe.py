@@ -40,12 +40,18 @@ survives between the requests of the flow.  In the later read, in order:
 
 An empty first read (``empty``) or no first read at all (``none``) make every
 line count.
+
+An anomaly's reason is a marked sentence (core/i18n.py): English here,
+translated where a page shows it.
 """
 
 import dataclasses
 import enum
 import re
 import zlib
+
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
 
 MARKER = "CONSISTENCY-PROBE"
 VERSIONS = ("v1", "v2")
@@ -581,31 +587,38 @@ def _tokenize(rest):
     """(version, fields) of the text after the marker, or a _Rejected."""
     if not rest or rest[0] not in " \t":
         return _Rejected(AnomalyKind.MALFORMED,
-                         "The marker is not followed by a version.")
+                         gettext_noop("The marker is not followed by a "
+                                      "version."))
     tokens = rest.split()
     version = tokens[0]
     if version not in VERSIONS:
         if _VERSION_TOKEN.match(version):
             return _Rejected(AnomalyKind.UNSUPPORTED_VERSION,
-                             "Probe format %s is not supported by this "
-                             "dashboard (it reads %s); the line was not "
-                             "read." % (version, " and ".join(VERSIONS)))
+                             fill(gettext_noop(
+                                 "Probe format {version} is not supported "
+                                 "by this dashboard (it reads {versions}); "
+                                 "the line was not read."), version=version,
+                                 versions=" and ".join(VERSIONS)))
         return _Rejected(AnomalyKind.MALFORMED,
-                         "The marker is not followed by a version.")
+                         gettext_noop("The marker is not followed by a "
+                                      "version."))
     if MARKER in rest or _KERNEL_TIMESTAMP.search(rest):
         return _Rejected(AnomalyKind.INTERRUPTED,
-                         "Another console line broke into this probe line; "
-                         "it was not read.")
+                         gettext_noop("Another console line broke into "
+                                      "this probe line; it was not read."))
     fields = {}
     for token in tokens[1:]:
         match = _TOKEN.match(token)
         if not match:
             return _Rejected(AnomalyKind.MALFORMED,
-                             "%r is not a key=value field." % token[:40])
+                             fill(gettext_noop("{token} is not a key=value "
+                                               "field."),
+                                  token=repr(token[:40])))
         key, value = match.group(1), match.group(2)
         if key in fields:
             return _Rejected(AnomalyKind.MALFORMED,
-                             "The field %s appears twice." % key)
+                             fill(gettext_noop("The field {key} appears "
+                                               "twice."), key=key))
         fields[key] = value
     return version, fields
 
@@ -615,11 +628,13 @@ def _check_required(version, fields):
     event = fields.get("event")
     if event is None or "seq" not in fields:
         return _Rejected(AnomalyKind.MALFORMED,
-                         "The line has no event or no seq.")
+                         gettext_noop("The line has no event or no "
+                                      "seq."))
     if event not in _REQUIRED:
         return _Rejected(AnomalyKind.UNKNOWN_EVENT,
-                         "Unknown event %r; the line was ignored." %
-                         event[:40])
+                         fill(gettext_noop("Unknown event {event}; the line "
+                                           "was ignored."),
+                              event=repr(event[:40])))
     required = _REQUIRED[event]
     if version == "v2" and event == "thaw":
         # Without held= a cut line would read as "nothing was held".
@@ -627,12 +642,14 @@ def _check_required(version, fields):
     missing = [k for k in required if k not in fields]
     if missing:
         return _Rejected(AnomalyKind.MALFORMED,
-                         "The %s line lacks %s (cut short?)." %
-                         (event, ", ".join(missing)))
+                         fill(gettext_noop("The {event} line lacks "
+                                           "{missing} (cut short?)."),
+                              event=event, missing=", ".join(missing)))
     if not _SEQ.match(fields["seq"]) or int(fields["seq"]) < 1:
         return _Rejected(AnomalyKind.MALFORMED,
-                         "seq=%r is not a positive integer." %
-                         fields["seq"][:40])
+                         fill(gettext_noop("seq={seq} is not a positive "
+                                           "integer."),
+                              seq=repr(fields["seq"][:40])))
     return None
 
 
@@ -643,8 +660,10 @@ def _typed_values(event, fields):
         if key in fields:
             if not _SECONDS.match(fields[key]):
                 return _Rejected(AnomalyKind.MALFORMED,
-                                 "%s=%r is not a number of seconds." %
-                                 (key, fields[key][:40]))
+                                 fill(gettext_noop(
+                                     "{key}={value} is not a number of "
+                                     "seconds."), key=key,
+                                     value=repr(fields[key][:40])))
             values[key] = float(fields[key])
     if event == "app":
         if not _APP_NAME.match(fields["app"]) or \
@@ -652,22 +671,26 @@ def _typed_values(event, fields):
                 fields["result"] not in APP_RESULTS or \
                 ("rc" in fields and not _RC.match(fields["rc"])):
             return _Rejected(AnomalyKind.MALFORMED,
-                             "The application line has a malformed app, "
-                             "phase, result or rc.")
+                             gettext_noop("The application line has a "
+                                          "malformed app, phase, result or "
+                                          "rc."))
         return values
     values["apps"] = _parse_apps(fields["apps"])
     if values["apps"] is None:
         return _Rejected(AnomalyKind.MALFORMED,
-                         "apps=%r is not a list of name:result." %
-                         fields["apps"][:60])
+                         fill(gettext_noop("apps={apps} is not a list of "
+                                           "name:result."),
+                              apps=repr(fields["apps"][:60])))
     for key, parse in (("held", _parse_held), ("free", _parse_mounts),
                        ("stuck", _parse_mounts)):
         if key in fields:
             values[key] = parse(fields[key])
             if values[key] is None:
                 return _Rejected(AnomalyKind.MALFORMED,
-                                 "%s=%r is not a list of mount points." %
-                                 (key, fields[key][:60]))
+                                 fill(gettext_noop(
+                                     "{key}={value} is not a list of mount "
+                                     "points."), key=key,
+                                     value=repr(fields[key][:60])))
     return values
 
 
@@ -688,20 +711,22 @@ def _parse_line(line, line_no, boot=0):
     kmsg_time = _kmsg_time(line, at)
     if kmsg_time is None:
         return _Rejected(AnomalyKind.NOT_KERNEL_MESSAGE,
-                         "The probe marker does not start a kernel message "
-                         "(no kernel timestamp right before it): a line "
-                         "relayed by a logger or a terminal is not "
-                         "evidence.")
+                         gettext_noop(
+                             "The probe marker does not start a kernel "
+                             "message (no kernel timestamp right before it): "
+                             "a line relayed by a logger or a terminal is not "
+                             "evidence."))
     parsed = _parse_canonical(line, at, line_no, boot, kmsg_time)
     if parsed is None:
         parsed = _parse_general(line, at, line_no, boot, kmsg_time)
     if isinstance(parsed, ProbeLine) and not _clock_agrees(parsed):
         return _Rejected(AnomalyKind.CLOCK_MISMATCH,
-                         "The line's clock (%s) disagrees with the kernel "
-                         "timestamp of its message (%.6f): not read." % (
-                             parsed.fields.get("logged",
-                                               parsed.fields.get("mono")),
-                             kmsg_time))
+                         fill(gettext_noop(
+                             "The line's clock ({clock}) disagrees with the "
+                             "kernel timestamp of its message ({kernel}): not "
+                             "read."), clock=str(parsed.fields.get(
+                                 "logged", parsed.fields.get("mono"))),
+                             kernel="%.6f" % kmsg_time))
     return parsed
 
 
@@ -833,9 +858,10 @@ class _Scan:
                 self.probe_count += 1
                 self.malformed += 1
                 self.issues.add(AnomalyKind.INCOMPLETE, i + 1,
-                                "The last console line is still being "
-                                "written; read the console again to "
-                                "include it.", line)
+                                gettext_noop(
+                                    "The last console line is still being "
+                                    "written; read the console again to "
+                                    "include it."), line)
             else:
                 probe_line(i + 1, line)
         self.probe_count += self.not_read
@@ -847,9 +873,11 @@ class _Scan:
         if len(marked) <= MAX_PROBE_LINES:
             return self.found.index
         self.issues.add(AnomalyKind.TOO_MANY_LINES, marked[0] + 1,
-                        "%d probe lines after the baseline, far more than a "
-                        "guest writes: only the newest %d were read." % (
-                            len(marked), MAX_PROBE_LINES))
+                        fill(gettext_noop(
+                            "{count} probe lines after the baseline, far "
+                            "more than a guest writes: only the newest "
+                            "{newest} were read."), count=len(marked),
+                            newest=MAX_PROBE_LINES))
         return marked[-MAX_PROBE_LINES]
 
     def _other_line(self, i, line):
@@ -906,9 +934,10 @@ class _Scan:
                      and mono < self.last_mono - _MONO_SLACK)
         if backwards:
             self.issues.add(AnomalyKind.CLOCK_BACKWARDS, parsed.line_no,
-                            "The guest's monotonic clock went backwards "
-                            "without a reboot: a forged or out-of-order "
-                            "line.", parsed.text)
+                            gettext_noop(
+                                "The guest's monotonic clock went backwards "
+                                "without a reboot: a forged or out-of-order "
+                                "line."), parsed.text)
         if mono is not None:
             self.last_mono = mono if self.last_mono is None else max(
                 self.last_mono, mono)
@@ -918,18 +947,21 @@ class _Scan:
         if key in self.builders:
             self.builders[key].disputed = True
             self.issues.add(AnomalyKind.DUPLICATE_FREEZE, parsed.line_no,
-                            "A second freeze with seq %d: the seq pairs are "
-                            "ambiguous." % parsed.seq, parsed.text)
+                            fill(gettext_noop(
+                                "A second freeze with seq {seq}: the seq "
+                                "pairs are ambiguous."), seq=parsed.seq),
+                            parsed.text)
             return
         disputed = backwards
         highest = self.max_freeze_seq.get(self.boot, 0)
         if parsed.seq < highest:
             disputed = True
             self.issues.add(AnomalyKind.SEQ_BACKWARDS, parsed.line_no,
-                            "Freeze seq %d after seq %d in the same boot: "
-                            "the guest counts up, so a line is forged or "
-                            "out of order." % (parsed.seq, highest),
-                            parsed.text)
+                            fill(gettext_noop(
+                                "Freeze seq {seq} after seq {highest} in the "
+                                "same boot: the guest counts up, so a line is "
+                                "forged or out of order."), seq=parsed.seq,
+                                highest=highest), parsed.text)
         self.max_freeze_seq[self.boot] = max(highest, parsed.seq)
         builder = _Builder(parsed, disputed)
         self.builders[key] = builder
@@ -938,8 +970,9 @@ class _Scan:
             builder.thaw = early
             builder.disputed = True
             self.issues.add(AnomalyKind.THAW_BEFORE_FREEZE, early.line_no,
-                            "The thaw with seq %d came before its freeze." %
-                            parsed.seq, early.text)
+                            fill(gettext_noop(
+                                "The thaw with seq {seq} came before its "
+                                "freeze."), seq=parsed.seq), early.text)
 
     def _thaw(self, key, parsed, backwards):
         builder = self.builders.get(key)
@@ -950,7 +983,8 @@ class _Scan:
             if builder is not None:
                 builder.disputed = True
             self.issues.add(AnomalyKind.DUPLICATE_THAW, parsed.line_no,
-                            "A second thaw with seq %d." % parsed.seq,
+                            fill(gettext_noop("A second thaw with seq "
+                                              "{seq}."), seq=parsed.seq),
                             parsed.text)
             return
         builder.thaw = parsed
@@ -962,9 +996,10 @@ class _Scan:
         builder = self.builders.get(key)
         if builder is None:
             self.issues.add(AnomalyKind.GUARD_WITHOUT_FREEZE, parsed.line_no,
-                            "An application gave up waiting for the thaw of "
-                            "seq %d, whose freeze is not in the log." %
-                            parsed.seq, parsed.text)
+                            fill(gettext_noop(
+                                "An application gave up waiting for the thaw "
+                                "of seq {seq}, whose freeze is not in the "
+                                "log."), seq=parsed.seq), parsed.text)
         else:
             builder.guards.append(parsed)
 
@@ -975,8 +1010,9 @@ def _pairs(scan):
     issues = scan.issues
     for key, thaw in scan.orphan_thaws.items():
         issues.add(AnomalyKind.THAW_WITHOUT_FREEZE, thaw.line_no,
-                   "A thaw with seq %d but no freeze after the baseline." %
-                   key[1], thaw.text)
+                   fill(gettext_noop("A thaw with seq {seq} but no freeze "
+                                     "after the baseline."), seq=key[1]),
+                   thaw.text)
     pairs = []
     unmatched = []
     for key, builder in scan.builders.items():
@@ -990,9 +1026,10 @@ def _pairs(scan):
         (pairs if pair.complete else unmatched).append(pair)
     for key, details in scan.app_lines.items():
         issues.add(AnomalyKind.APP_WITHOUT_FREEZE, details[0].line_no,
-                   "Application lines for seq %d without a freeze line "
-                   "(the freeze failed or was not logged)." % key[1],
-                   details[0].text)
+                   fill(gettext_noop("Application lines for seq {seq} "
+                                     "without a freeze line (the freeze "
+                                     "failed or was not logged)."),
+                        seq=key[1]), details[0].text)
     return tuple(pairs), tuple(unmatched)
 
 
@@ -1008,10 +1045,12 @@ def _app_conflicts(pair, issues):
             if detail.phase == phase and detail.app in summary and \
                     summary[detail.app] != detail.result:
                 issues.add(AnomalyKind.APP_CONFLICT, detail.line_no,
-                           "%s reported %s for %s, but the %s line says "
-                           "%s; the less reassuring result is used." % (
-                               detail.app, detail.result, phase, phase,
-                               summary[detail.app]), detail.text)
+                           fill(gettext_noop(
+                               "{app} reported {result} for {phase}, but the "
+                               "{phase} line says {summary}; the less "
+                               "reassuring result is used."), app=detail.app,
+                               result=detail.result, phase=phase,
+                               summary=summary[detail.app]), detail.text)
 
 
 def _report(lines, found, scan):
