@@ -155,9 +155,20 @@ def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
         screenshot(chromium, "cloud-horizon-test-snapshot-verdict")
         assert "filesystem-consistent" in text, text
         assert "proven by the snapshot (ext4 / clean)" in text, text
-        # The freeze time is the guest's held writes (the root's write was
-        # held by Nova's short freeze), not the hook gap.
+        # The row is one line; the test's name opens its detail page, where
+        # every evidence item is.  The freeze time is the guest's held
+        # writes (the root's write was held by Nova's short freeze), not the
+        # hook gap.
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as EC
+        chromium.find_element(By.LINK_TEXT, text.split()[0]).click()
+        waiter(chromium)().until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, ".detail, .tab-content")))
+        text = chromium.find_element(By.TAG_NAME, "body").text
+        screenshot(chromium, "cloud-horizon-test-snapshot-detail")
         assert "(held writes)" in text, text
+        chromium.find_element(By.LINK_TEXT, "Evidence").click()
+        text = chromium.find_element(By.TAG_NAME, "body").text
         assert "writes held while frozen: / " in text, text
         assert "reported by the guest" in text, text
     except Exception:
