@@ -1668,7 +1668,8 @@ class ImageDeletedAfterVerdictTests(test.TestCase):
             "test_snapshots")._tables["test_snapshots"].data
         self.assertEqual("filesystem-consistent", found.level_label)
         self.assertIn("deleted after the verdict", found.verdict.next_step +
-                      " ".join(found.evidence_texts))
+                      " ".join(getattr(item, "text", item)
+                               for item in found.verdict.evidence))
         self.assertNotIn("if it fails again", found.verdict.next_step)
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
         self.assertContains(res, "deleted after the verdict")

@@ -16,7 +16,6 @@ from horizon import tables
 from consistency_dashboard.core import posture as core_posture
 from consistency_dashboard.dashboards.project.consistency import \
     tables as panel_tables
-from consistency_dashboard.dashboards.translation import core_text
 from consistency_dashboard.dashboards.translation import core_text_lazy
 
 FIX_URL = "horizon:project:consistency:fix"
@@ -49,14 +48,6 @@ def posture_cell(row):
                                        _("kernel or ramdisk image"))
     return panel_tables.badge_html(row.posture.label, row.needs_attention,
                                    row.posture.headline)
-
-
-def attention_cell(row):
-    if not row.needs_attention:
-        return _("No")
-    return format_html_join("", '<div class="text-danger">{}</div>',
-                            ((core_text(a),)
-                             for a in row.posture.attention))
 
 
 def image_detail_url(row):

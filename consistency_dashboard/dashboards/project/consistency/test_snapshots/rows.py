@@ -380,13 +380,6 @@ class TestSnapshotRow(object):
         return self.verdict.level.value
 
     @property
-    def evidence_texts(self):
-        if self.verdict is None:
-            return ()
-        return tuple(getattr(item, "text", item)
-                     for item in self.verdict.evidence)
-
-    @property
     def has_detail_page(self):
         """The detail page can load this test again: its instance or its
         image still exists (the page reads them by the row id)."""
