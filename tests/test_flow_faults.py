@@ -297,6 +297,14 @@ NOVA_DOWN = [
 ]
 
 
+def keystone_404(url, method):
+    """A 404 as keystoneauth's session raises it (from_response sets the
+    status, the URL and the method on the instance)."""
+    exc = ks_exc.NotFound()
+    exc.http_status, exc.url, exc.method = 404, url, method
+    return exc
+
+
 @table(NOVA_DOWN, "nova_down")
 class NovaDownAndSessionTests(FlowCase):
 
@@ -322,6 +330,28 @@ class NovaDownAndSessionTests(FlowCase):
         assert len(self.flow_snapshots()) == 1 and self.record().snapshot_id
         data = self.drive()
         assert data["done"], data["message"]
+
+    def test_token_revoked_mid_flow_keystone_404_is_a_401(self):
+        # Seen on the real cloud: with the user's tokens revoked, the
+        # clients' token plugin re-scopes at Keystone and gets 404 "Failed
+        # to validate token"; that is the login ending, not a lost server.
+        self.start(until="snapshot_create")
+        self.compute.fail("server_get", keystone_404(
+            "http://keystone/v3/auth/tokens", "POST"))
+        status, data = self.post()
+        assert status == 401, data
+        assert "session has expired" in data["message"]
+        assert "not found" not in data["message"]
+        data = self.drive()
+        assert data["done"], data["message"]
+
+    def test_a_server_404_is_still_not_found(self):
+        self.start(until="snapshot_create")
+        self.compute.fail("server_get", keystone_404(
+            "http://nova/v2.1/servers/%s" % UUID, "GET"))
+        status, data = self.post()
+        assert status == 200 and data["failed"], data
+        assert "not found (404)" in data["message"]
 
     # A Django session that expires makes Horizon's middleware answer the
     # page's POST with an empty 401 (horizon/middleware/base.py); the page's

@@ -17,12 +17,23 @@ _UNREACHABLE = ("CommunicationError", "ConnectFailure", "ConnectionRefused",
 
 
 def status_of(exc):
-    """The HTTP status carried by a client exception, or None."""
+    """The HTTP status carried by a client exception, or None.  Keystone
+    answers 404 ("Failed to validate token") when a client re-scopes a
+    revoked token at ``POST /v3/auth/tokens``: that is the login ending, so
+    it is a 401, not a missing resource."""
     for attr in ("code", "status_code", "http_status"):
         value = getattr(exc, attr, None)
         if isinstance(value, int):
+            if value == 404 and _is_token_request(exc):
+                return 401
             return value
     return None
+
+
+def _is_token_request(exc):
+    url = getattr(exc, "url", None)
+    return isinstance(url, str) and \
+        url.split("?")[0].rstrip("/").endswith("/auth/tokens")
 
 
 def explain(exc, service=_("the service")):

@@ -691,71 +691,130 @@ def flow_snapshots(cloud, server_id):
             i.get("instance_uuid") == server_id]
 
 
-@pytest.mark.skip(reason="races the flow: one advance request may finish "
-                  "a step and start the next before the test interrupts it, "
-                  "so the stale state seen depends on timing (CI of "
-                  "2026-12-02 and a re-run saw three different outcomes); "
-                  "tests/test_flow_faults.py covers each interruption")
+def issue(horizon, server_id, step, limit=600):
+    """POST the flow's steps one request at a time until the request that
+    issues ``step``'s action (the step reads running), and not one request
+    more: the flow takes at most one action per request, so the test can
+    interrupt it between that step and the next, as a user who closed the
+    page does."""
+    end = time.time() + limit
+    while True:
+        status, data = horizon.advance(server_id)
+        assert status == 200 and data is not None, (status, data)
+        no_raw_error(data["message"])
+        assert not (data["done"] or data["failed"] or
+                    data["needs_confirmation"]), data
+        state = steps_of(data).get(step)
+        assert state != "done", "step %s done before it was seen " \
+            "issued: %r" % (step, data)
+        if state == "running":
+            return data
+        assert time.time() < end, "step %s not issued: %r" % (step, data)
+        time.sleep(2)
+
+
+def settled(cloud, server_id, check, what):
+    """Wait on OpenStack itself (no request to the flow, which would take
+    the next step) until the issued step has taken effect."""
+    def ready():
+        server = cloud.server(server_id)
+        if server.get("OS-EXT-STS:task_state"):
+            return None
+        return server if check(server) else None
+    return cloudlib.wait_for("%s: %s" % (server_id, what), ready, 600, 2)
+
+
+def resume(horizon, cloud, server_id, name, stale):
+    """A wrong name is not a confirmation; the typed name resumes."""
+    _status, data = horizon.advance(server_id, "go", name + "-not")
+    assert data["stale"] == stale, data
+    assert cloud.server(server_id)["status"] == "ACTIVE"
+    _status, data = horizon.advance(server_id, "go", name)
+    assert not data["failed"] and data["stale"] is None, data
+    return data
+
+
 def test_flow_interrupted_after_each_step_and_started_in_between(
         cloud, horizon, guests):
     """The guided rebuild stops after each step (the user closed the page)
     and the user starts the instance in between: the flow never rebuilds
     it silently; it says what resuming means and resumes only with the
     typed name.  On the way the Horizon session expires and the Keystone
-    token is revoked: each is said, nothing is lost."""
+    token is revoked: each is said, nothing is lost.  The test advances
+    the flow one request at a time and waits for each step on OpenStack
+    itself, so every interruption falls where it is meant to."""
     server = guests.get("flow")
     sid, name = server["id"], server["name"]
-    status, data = horizon.advance(sid, "go", name)
-    assert status == 200 and not data["failed"], data
-    for step, stale in (("stop", "restarted"), ("snapshot", "ran_after"),
-                        ("set_properties", "ran_after")):
-        data = drive(horizon, sid, until=step)
-        assert not data["failed"], data["message"]
-        before = cloud.server(sid)
-        if before["status"] != "ACTIVE":
-            server_action(cloud, sid, "os-start", "ACTIVE")
+    image_before = server["image"]["id"]
+
+    def interrupted(expected):
+        """The user's start is seen: stale, asked, nothing rebuilt."""
         data = drive(horizon, sid)
-        # The flow may already have taken its snapshot in the request that
-        # finished the stop: then the server ran after that snapshot.
-        assert data["stale"] in (
-            {stale, "ran_after"} if step == "stop" else {stale}), data
-        stale = data["stale"]
+        assert data["stale"] == expected, data
         assert data["needs_confirmation"] and data["can_discard"], data
         after = cloud.server(sid)
         assert after["status"] == "ACTIVE"
-        assert after["image"]["id"] == before["image"]["id"]   # no rebuild
-        if step == "snapshot":
-            assert "lose everything written since then" in data["message"]
-            # The session expires, then the token is revoked: each said.
-            horizon.forget_session()
-            status, _data = horizon.advance(sid)
-            assert status == 401
-            horizon.login()
-            faultlib.revoke_user_tokens(cloud)
-            status, data = horizon.advance(sid)
-            assert status == 401 and "session has expired" in \
-                data["message"], (status, data)
-            assert "nothing was lost" in data["message"]
-            horizon.login()
-            data = drive(horizon, sid)
-            assert data["stale"] == stale, data
-        # A wrong name is not a confirmation.
-        status, data = horizon.advance(sid, "go", name + "-not")
-        assert data["stale"] == stale and \
-            cloud.server(sid)["status"] == "ACTIVE"
-        status, data = horizon.advance(sid, "go", name)
-        assert not data["failed"], data["message"]
-    data = drive(horizon, sid, until="rebuild")
+        assert after["image"]["id"] == image_before    # no rebuild
+        return data
+
+    # 1. Stopped by the flow, then started by the user: resuming stops it
+    # again (nothing is lost: no snapshot was taken yet).
+    status, data = horizon.advance(sid, "go", name)
+    assert status == 200 and not data["failed"], data
+    assert steps_of(data)["stop"] == "running", data
+    settled(cloud, sid, lambda s: s["status"] == "SHUTOFF", "stopped")
+    server_action(cloud, sid, "os-start", "ACTIVE")
+    data = interrupted("restarted")
+    assert flow_snapshots(cloud, sid) == []
+    resume(horizon, cloud, sid, name, "restarted")
+
+    # 2. The snapshot taken, then the instance started: rebuilding from it
+    # would lose what was written since, and the page says so.
+    issue(horizon, sid, "snapshot")
+    [snapshot] = flow_snapshots(cloud, sid)
+    settled(cloud, sid, lambda s: cloud.image(snapshot["id"])["status"] ==
+            "active", "snapshot active")
+    server_action(cloud, sid, "os-start", "ACTIVE")
+    data = interrupted("ran_after")
+    assert "lose everything written since then" in data["message"], data
+    # The session expires, then the token is revoked: each is said.
+    horizon.forget_session()
+    status, _data = horizon.advance(sid)
+    assert status == 401
+    horizon.login()
+    faultlib.revoke_user_tokens(cloud)
+    status, data = horizon.advance(sid)
+    assert status == 401 and "session has expired" in data["message"], \
+        (status, data)
+    assert "nothing was lost" in data["message"]
+    horizon.login()
+    interrupted("ran_after")
+    resume(horizon, cloud, sid, name, "ran_after")
+
+    # 3. The properties set on the snapshot, then the instance restarted
+    # by the user (stop and start): stale again, asked again.
+    issue(horizon, sid, "set_properties")
+    assert cloud.image(snapshot["id"]).get("hw_qemu_guest_agent") == "yes"
+    server_action(cloud, sid, "os-stop", "SHUTOFF")
+    server_action(cloud, sid, "os-start", "ACTIVE")
+    interrupted("ran_after")
+    resume(horizon, cloud, sid, name, "ran_after")
+
+    # 4. Rebuilt, then started by the user before the flow could: the flow
+    # sees the server running from its snapshot and finishes.
+    issue(horizon, sid, "rebuild")
+    settled(cloud, sid, lambda s: s["image"]["id"] == snapshot["id"],
+            "rebuilt from %s" % snapshot["id"])
     if cloud.server(sid)["status"] != "ACTIVE":
         server_action(cloud, sid, "os-start", "ACTIVE")
     data = drive(horizon, sid)
     assert data["done"], data
     final = cloud.server(sid)
     assert final["status"] == "ACTIVE"
+    assert final["image"]["id"] == snapshot["id"]
     assert final["image"]["properties"].get("hw_qemu_guest_agent") == "yes"
     assert FLOW_KEY not in (final.get("metadata") or {})
-    snapshots = flow_snapshots(cloud, sid)
-    assert [s["id"] for s in snapshots] == [final["image"]["id"]], snapshots
+    assert [s["id"] for s in flow_snapshots(cloud, sid)] == [snapshot["id"]]
 
 
 def test_instance_deleted_mid_flow(cloud, horizon, guests):
