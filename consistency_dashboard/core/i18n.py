@@ -15,6 +15,11 @@ its ``{placeholders}`` and the edge fills the translated template, never
 a translation of one filled-in sentence.  Values that are themselves
 :class:`Text` are translated too; any other value (a name, an ID, Nova's
 message) is data and stays as it is.
+
+What is stored for later (a Glance property) keeps the words without their
+language: :func:`to_data` turns a text into its msgid and values (plain
+JSON types), :func:`from_data` makes the same text again, so a reader in
+another language sees it in theirs.
 """
 
 import string
@@ -136,3 +141,54 @@ def placeholders(template):
     """The names of the ``{placeholders}`` in ``template``."""
     return tuple(name for _literal, name, _spec, _conv
                  in string.Formatter().parse(str(template)) if name)
+
+
+def to_data(value):
+    """``value`` as plain JSON types, language-neutral: a :class:`Text` as
+    ``{"t": msgid, "p": {name: value}}`` (``"pl"``/``"n"`` for a text with
+    plural forms; only the values its template names), a joined text as
+    ``{"j": separator, "parts": [...]}``,
+    anything else (data) as its string.  A text that finishes its filled
+    template its own way is kept as its English words (data)."""
+    if isinstance(value, _Joined):
+        return {"j": value.separator, "parts": [to_data(p)
+                                               for p in value.parts]}
+    if isinstance(value, Text) and type(value).finish is Text.finish:
+        found = {"t": value.template}
+        # only the values the template (or its plural) names: a translation
+        # names no others
+        named = set(placeholders(value.template)) | set(
+            placeholders(value.plural or ""))
+        params = {name: to_data(v) for name, v in value.params.items()
+                  if name in named}
+        if params:
+            found["p"] = params
+        if value.plural is not None:
+            found["pl"], found["n"] = value.plural, value.number
+        return found
+    return value if isinstance(value, (int, float)) and \
+        not isinstance(value, bool) else str(value)
+
+
+def from_data(data):
+    """The text :func:`to_data` made ``data`` from (a :class:`Text`, or the
+    string of a value that is data); raises ValueError for anything else."""
+    if isinstance(data, (str, int, float)) and not isinstance(data, bool):
+        return data
+    if isinstance(data, dict) and isinstance(data.get("parts"), list) and \
+            isinstance(data.get("j"), str):
+        return join(data["j"], [from_data(p) for p in data["parts"]])
+    if isinstance(data, dict) and isinstance(data.get("t"), str):
+        params = data.get("p") or {}
+        if not isinstance(params, dict):
+            raise ValueError("the values of a stored text are not a mapping")
+        plural = data.get("pl")
+        if plural is not None and not isinstance(plural, str):
+            raise ValueError("a stored plural form is not a string")
+        try:
+            return Text(data["t"], {name: from_data(v) for name, v in
+                                    params.items()},
+                        plural=plural, number=data.get("n"))
+        except (KeyError, IndexError, ValueError, TypeError) as error:
+            raise ValueError("a stored text does not fill: %s" % error)
+    raise ValueError("not a stored text: %r" % (data,))
