@@ -143,24 +143,27 @@ def placeholders(template):
                  in string.Formatter().parse(str(template)) if name)
 
 
-def to_data(value):
+def to_data(value, codes=None):
     """``value`` as plain JSON types, language-neutral: a :class:`Text` as
-    ``{"t": msgid, "p": {name: value}}`` (``"pl"``/``"n"`` for a text with
-    plural forms; only the values its template names), a joined text as
-    ``{"j": separator, "parts": [...]}``,
-    anything else (data) as its string.  A text that finishes its filled
-    template its own way is kept as its English words (data)."""
+    ``{"t": msgid, "p": {name: value}}`` (``"c": code`` instead of the
+    msgid when ``codes``, a mapping of msgid to code, has one;
+    ``"pl"``/``"n"`` for a text with plural forms; only the values its
+    template names), a joined text as ``{"j": separator, "parts": [...]}``,
+    anything else (data) as its string or number.  A text that finishes
+    its filled template its own way is kept as its English words (data)."""
+    codes = codes or {}
     if isinstance(value, _Joined):
-        return {"j": value.separator, "parts": [to_data(p)
-                                               for p in value.parts]}
+        return {"j": value.separator,
+                "parts": [to_data(p, codes) for p in value.parts]}
     if isinstance(value, Text) and type(value).finish is Text.finish:
-        found = {"t": value.template}
+        code = codes.get(value.template)
+        found = {"c": code} if code else {"t": value.template}
         # only the values the template (or its plural) names: a translation
         # names no others
         named = set(placeholders(value.template)) | set(
             placeholders(value.plural or ""))
-        params = {name: to_data(v) for name, v in value.params.items()
-                  if name in named}
+        params = {name: to_data(v, codes)
+                  for name, v in value.params.items() if name in named}
         if params:
             found["p"] = params
         if value.plural is not None:
@@ -170,25 +173,28 @@ def to_data(value):
         not isinstance(value, bool) else str(value)
 
 
-def from_data(data):
+def from_data(data, templates=None):
     """The text :func:`to_data` made ``data`` from (a :class:`Text`, or the
-    string of a value that is data); raises ValueError for anything else."""
+    string or number of a value that is data); ``templates`` maps the codes
+    it was given to their msgids.  Raises ValueError for anything else (an
+    unknown code, a shape it does not make)."""
+    templates = templates or {}
     if isinstance(data, (str, int, float)) and not isinstance(data, bool):
         return data
-    if isinstance(data, dict) and isinstance(data.get("parts"), list) and \
-            isinstance(data.get("j"), str):
-        return join(data["j"], [from_data(p) for p in data["parts"]])
-    if isinstance(data, dict) and isinstance(data.get("t"), str):
-        params = data.get("p") or {}
-        if not isinstance(params, dict):
-            raise ValueError("the values of a stored text are not a mapping")
-        plural = data.get("pl")
-        if plural is not None and not isinstance(plural, str):
-            raise ValueError("a stored plural form is not a string")
-        try:
-            return Text(data["t"], {name: from_data(v) for name, v in
-                                    params.items()},
-                        plural=plural, number=data.get("n"))
-        except (KeyError, IndexError, ValueError, TypeError) as error:
-            raise ValueError("a stored text does not fill: %s" % error)
-    raise ValueError("not a stored text: %r" % (data,))
+    if not isinstance(data, dict):
+        raise ValueError("not a stored text: %r" % (data,))
+    if isinstance(data.get("parts"), list) and isinstance(data.get("j"), str):
+        return join(data["j"], [from_data(p, templates)
+                                for p in data["parts"]])
+    template = templates.get(data["c"]) if "c" in data else data.get("t")
+    params = data.get("p") or {}
+    plural = data.get("pl")
+    if not isinstance(template, str) or not isinstance(params, dict) or \
+            not isinstance(plural, (str, type(None))):
+        raise ValueError("not a stored text: %r" % (data,))
+    try:
+        return Text(template, {name: from_data(v, templates)
+                               for name, v in params.items()},
+                    plural=plural, number=data.get("n"))
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise ValueError("a stored text does not fill: %s" % error)

@@ -218,6 +218,71 @@ _SOURCE_CODES = {str(source): code for code, source in SOURCES.items()}
 
 _ITEM = gettext_noop("{observation} ({source}; {strength})")
 
+# code -> template of an evidence item's observation (the item is stored
+# on the image by code, with its values)
+OBSERVATIONS = {
+    # what the properties captured at boot read
+    "captured": gettext_noop(
+        "hw_qemu_guest_agent {agent}, os_require_quiesce {quiesce}"),
+    "not_set": props.NOT_SET,
+    "not_a_boolean": props.NOT_A_BOOLEAN,
+    "nova_reads": props.NOVA_READS,
+    # Nova's answer and the image
+    "http_error": gettext_noop("HTTP {status}: {message}"),
+    "no_message": gettext_noop("(no message)"),
+    "no_answer": gettext_noop("no answer"),
+    "accepted": gettext_noop("accepted: image {image}"),
+    "id_not_returned": gettext_noop("(id not returned)"),
+    "power_at_request": gettext_noop("instance {power} at the request"),
+    "image_vanished": gettext_noop("image {image} vanished (HTTP 404)"),
+    "image_is": gettext_noop("image {image} is {status}"),
+    "id_not_known": gettext_noop("(id not known)"),
+    "image_status": gettext_noop("image is {status}"),
+    "image_deactivated": gettext_noop("image is deactivated"),
+    "event": gettext_noop("{event}: {result}"),
+    "event_details": gettext_noop("{event}: {result}: {details}"),
+    "no_result": gettext_noop("(no result yet)"),
+    "event_says_success": gettext_noop(
+        "{event} (from Nova 33.0.0 this event says Success even when the "
+        "snapshot fails)"),
+    # the guest's report
+    "pair": gettext_noop("freeze seq {seq} then thaw seq {seq}, {gap} apart"),
+    "held": gettext_noop("writes held while frozen: {held}"),
+    "none_held": gettext_noop("no write was held during the freeze"),
+    "apps": gettext_noop("applications at freeze: {apps}"),
+    "no_thaw": gettext_noop("freeze seq {seq} with no thaw"),
+    "probe_silent": gettext_noop(
+        "the probe reported earlier freezes in this boot but none for this "
+        "snapshot"),
+    "power_off": gettext_noop(
+        "the guest reported a power-off (reboot: Power down) before the "
+        "snapshot"),
+    "console_unavailable": gettext_noop(
+        "console output unavailable: {error}"),
+    # where the disks are
+    "rbd_location": gettext_noop(
+        "rbd:// location: Glance keeps this image on Ceph RBD"),
+    "root_disks": gettext_noop("root disks: {storage}"),
+    # the snapshot's bytes
+    "bytes_not_checked": gettext_noop("snapshot's bytes not checked: {why}"),
+    "no_ranges": gettext_noop("this Glance does not serve ranges"),
+    "unreadable": gettext_noop("the snapshot could not be read"),
+    "fs_needs_recovery": gettext_noop(
+        "{kind} journal needs recovery in the snapshot ({where})"),
+    "fs_labelled": gettext_noop("{where}, label {label}"),
+    "fs_state": gettext_noop("{kind} ({where}): {state}"),
+    "fs_state_reason": gettext_noop("{kind} ({where}): {state}: {reason}"),
+    "fs_clean": gettext_noop("journal clean (needs_recovery clear)"),
+    "fs_no_journal": gettext_noop("no journal, so the snapshot cannot tell"),
+    "fs_not_checkable": gettext_noop("not checkable from the snapshot"),
+}
+
+
+def _observed(code, **params):
+    """An observation: the template of ``code`` filled with ``params``."""
+    return fill(OBSERVATIONS[code], **params)
+
+
 
 @dataclasses.dataclass(frozen=True)
 class EvidenceItem:
@@ -246,7 +311,7 @@ class EvidenceItem:
         name (``k``).  Values too long are clipped; an item that still
         does not fit is stored as its English words, as older versions
         stored every item."""
-        data = {"o": to_data(self.observation),
+        data = {"o": to_data(self.observation, _stored_codes()),
                 "s": _SOURCE_CODES.get(str(self.source),
                                        to_data(self.source)),
                 "k": self.strength.name if self.strength else ""}
@@ -262,7 +327,7 @@ class EvidenceItem:
         if data is not None and "o" in data:
             try:
                 source = data.get("s")
-                return cls(from_data(data["o"]),
+                return cls(from_data(data["o"], STORED_TEXTS),
                            SOURCES.get(source) if source in SOURCES
                            else from_data(source or ""),
                            Strength[data["k"]] if data.get("k") else None)
@@ -342,7 +407,7 @@ def text_property(text):
     the catalogue's msgid.  Clipped words when the JSON does not fit."""
     if isinstance(text, Text) and (
             text.params or text.plural is not None or text.template != text):
-        found = _fitted_json(to_data(text))
+        found = _fitted_json(to_data(text, _stored_codes()))
         if found is not None and found.startswith("{"):
             return found
     return _clip(text)
@@ -354,7 +419,7 @@ def text_from_property(value):
     data = _json_object(value)
     if data is not None:
         try:
-            return from_data(data)
+            return from_data(data, STORED_TEXTS)
         except ValueError:
             pass
     return value or ""
@@ -539,13 +604,9 @@ class _Guest:
         return None
 
 
-_CAPTURED = gettext_noop(
-    "hw_qemu_guest_agent {agent}, os_require_quiesce {quiesce}")
-
-
 def _describe(captured):
-    return fill(_CAPTURED, agent=captured.guest_agent.describe(),
-                quiesce=captured.require_quiesce.describe())
+    return _observed("captured", agent=captured.guest_agent.describe(),
+                     quiesce=captured.require_quiesce.describe())
 
 
 def _captured(ev, items):
@@ -585,7 +646,6 @@ def _rbd_location(ev):
                .startswith("rbd://") for loc in ev.image_locations or ())
 
 
-_IMAGE_IS = gettext_noop("image {image} is {status}")
 _STEP_AGENT = gettext_noop(
     "Check that qemu-guest-agent runs in the guest and that its fsfreeze "
     "hooks succeed, then test again.")
@@ -643,15 +703,12 @@ def _sync_cause(ev, status, message):
             "Test again later; if it persists, ask the cloud operator.")
 
 
-_NO_MESSAGE = gettext_noop("(no message)")
-
-
 def _sync_failure(ev, prediction):
     status = ev.nova.status
     message = (ev.nova.message or "").strip()
-    items = [EvidenceItem(fill(gettext_noop("HTTP {status}: {message}"),
-                               status=status,
-                               message=message or _NO_MESSAGE), SRC_NOVA)]
+    items = [EvidenceItem(_observed(
+        "http_error", status=status,
+        message=message or OBSERVATIONS["no_message"]), SRC_NOVA)]
     cause, step = _sync_cause(ev, status, message or "(no message)")
     if prediction.outcome is paths.Outcome.FAILS and status in (400, 409,
                                                                 500):
@@ -661,23 +718,16 @@ def _sync_failure(ev, prediction):
                     strength=Strength.CLOUD)
 
 
-_EVENT = gettext_noop("{event}: {result}")
-_EVENT_DETAILS = gettext_noop("{event}: {result}: {details}")
-_EVENT_SAYS_SUCCESS = gettext_noop(
-    "{event} (from Nova 33.0.0 this event says Success even when the "
-    "snapshot fails)")
-
-
 def _event_items(ev, event, reports_failure, items):
     if event is None:
         return
-    result = event.get("result") or gettext_noop("(no result yet)")
-    text = fill(_EVENT_DETAILS if event.get("details") else _EVENT,
-                event=str(event.get("event")), result=result,
-                details=event.get("details"))
+    result = event.get("result") or OBSERVATIONS["no_result"]
+    text = _observed("event_details" if event.get("details") else "event",
+                     event=str(event.get("event")), result=result,
+                     details=event.get("details"))
     if (result or "").lower() == "success" and reports_failure is not True \
             and event.get("event") == "compute_snapshot_instance":
-        text = fill(_EVENT_SAYS_SUCCESS, event=text)
+        text = _observed("event_says_success", event=text)
     items.append(EvidenceItem(text, SRC_EVENTS))
 
 
@@ -717,14 +767,12 @@ def _details_note(ev, event):
 def _failed_after_accept(ev, prediction, event, reports_failure, items,
                          fate):
     if fate is ImageFate.VANISHED:
-        items.append(EvidenceItem(fill(gettext_noop(
-            "image {image} vanished (HTTP 404)"),
-            image=ev.nova.image_id or "?"), SRC_GLANCE))
+        items.append(EvidenceItem(_observed(
+            "image_vanished", image=ev.nova.image_id or "?"), SRC_GLANCE))
     elif fate is not None:
-        items.append(EvidenceItem(fill(_IMAGE_IS,
-                                       image=ev.nova.image_id or "?",
-                                       status=ev.image_status or fate.value),
-                                  SRC_GLANCE))
+        items.append(EvidenceItem(_observed(
+            "image_is", image=ev.nova.image_id or "?",
+            status=ev.image_status or fate.value), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     cause = _vanished_cause(ev, prediction, event)
     warnings = []
@@ -761,8 +809,9 @@ def _in_progress(ev, fate, items, cause=None):
         step = gettext_noop(
             "The page checks again; a slow snapshot is not a failure.")
     if ev.image_status:
-        items.append(EvidenceItem(fill(gettext_noop("image is {status}"),
-                                       status=ev.image_status), SRC_GLANCE))
+        items.append(EvidenceItem(_observed("image_status",
+                                            status=ev.image_status),
+                                  SRC_GLANCE))
     return _verdict(Level.IN_PROGRESS, cause, items, step,
                     rests_on=SRC_GLANCE, strength=Strength.CLOUD)
 
@@ -794,22 +843,18 @@ def _pair_items(guest, items, warnings):
     pair = guest.pair
     apps = pair.app_results("freeze")
     items.append(EvidenceItem(
-        fill(gettext_noop("freeze seq {seq} then thaw seq {seq}, {gap} "
-                          "apart"),
-             seq=pair.seq, gap=_fmt_seconds(pair.duration)), SRC_GUEST,
-        Strength.HOOK_PAIR))
+        _observed("pair", seq=pair.seq, gap=_fmt_seconds(pair.duration)),
+        SRC_GUEST, Strength.HOOK_PAIR))
     if guest.held:
-        items.append(EvidenceItem(
-            fill(gettext_noop("writes held while frozen: {held}"),
-                 held=_held(guest)), SRC_HELD, Strength.HELD_WRITES))
+        items.append(EvidenceItem(_observed("held", held=_held(guest)),
+                                  SRC_HELD, Strength.HELD_WRITES))
     elif guest.version not in (None, "v1"):
-        items.append(EvidenceItem(
-            gettext_noop("no write was held during the freeze"), SRC_HELD,
-            Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("none_held"), SRC_HELD,
+                                  Strength.GUEST_REPORT))
     if apps:
         items.append(EvidenceItem(
-            fill(gettext_noop("applications at freeze: {apps}"),
-                 apps=", ".join("%s %s" % kv for kv in sorted(apps.items()))),
+            _observed("apps", apps=", ".join(
+                "%s %s" % kv for kv in sorted(apps.items()))),
             SRC_GUEST, Strength.GUEST_REPORT))
     thaw_fail = [a for a, r in pair.app_results("thaw").items()
                  if r == "fail"]
@@ -824,9 +869,8 @@ def _guest_items(guest, items, warnings):
     if guest.pair is not None:
         _pair_items(guest, items, warnings)
     for unmatched in guest.unmatched:
-        items.append(EvidenceItem(
-            fill(gettext_noop("freeze seq {seq} with no thaw"),
-                 seq=unmatched.seq), SRC_GUEST, Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("no_thaw", seq=unmatched.seq),
+                                  SRC_GUEST, Strength.GUEST_REPORT))
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
     if guest.disputed:
@@ -855,7 +899,7 @@ def _no_answer(ev, items):
         ": " + message) if message else "")
     return _verdict(
         Level.FAILED, cause,
-        items + [EvidenceItem(gettext_noop("no answer"), SRC_NOVA)],
+        items + [EvidenceItem(_observed("no_answer"), SRC_NOVA)],
         gettext_noop(
             "Look at the Test snapshots tab: if Nova created the image "
             "after all, it is listed there; otherwise test again."),
@@ -887,13 +931,12 @@ def decide(ev):
         return dataclasses.replace(verdict, evidence=tuple(items) +
                                    verdict.evidence)
     if ev.nova.status is not None:
-        items.append(EvidenceItem(fill(
-            gettext_noop("accepted: image {image}"),
-            image=ev.nova.image_id or gettext_noop("(id not returned)")),
+        items.append(EvidenceItem(_observed(
+            "accepted",
+            image=ev.nova.image_id or OBSERVATIONS["id_not_returned"]),
             SRC_NOVA))
-    items.append(EvidenceItem(fill(
-        gettext_noop("instance {power} at the request"),
-        power=ev.power_at_request.value), SRC_SERVER))
+    items.append(EvidenceItem(_observed(
+        "power_at_request", power=ev.power_at_request.value), SRC_SERVER))
     return _after_accept(ev, captured, exact, prediction, items)
 
 
@@ -911,7 +954,7 @@ def _after_accept(ev, captured, exact, prediction, items):
         return _failed_after_accept(ev, prediction, event, reports_failure,
                                     items, fate)
     if fate is ImageFate.DEACTIVATED:
-        items.append(EvidenceItem(gettext_noop("image is deactivated"),
+        items.append(EvidenceItem(_observed("image_deactivated"),
                                   SRC_GLANCE))
         return _verdict(Level.UNKNOWN, causes.cause("deactivated"), items,
                         gettext_noop("Ask the cloud operator."),
@@ -922,8 +965,8 @@ def _after_accept(ev, captured, exact, prediction, items):
         warnings.append(gettext_noop(
             "Nova's event says Error although the image is active; the "
             "image was kept."))
-    items.append(EvidenceItem(fill(
-        _IMAGE_IS, image=ev.nova.image_id or gettext_noop("(id not known)"),
+    items.append(EvidenceItem(_observed(
+        "image_is", image=ev.nova.image_id or OBSERVATIONS["id_not_known"],
         status="active"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     if ev.boot_source is paths.BootSource.VOLUME:
@@ -1058,46 +1101,41 @@ class _Bytes:
     @property
     def shown(self):
         """The basis of a verdict the bytes settle against a freeze."""
-        return fill(_PROOF_SHOWN_BY_BYTES, proof=self.proof)
+        return fill(PROOFS["proof_bytes_shown"], proof=self.proof)
 
     @property
     def proven(self):
         """The basis of a freeze the bytes prove."""
-        return fill(_PROOF_BY_BYTES, proof=self.proof)
+        return fill(PROOFS["proof_bytes"], proof=self.proof)
 
 
-# The line naming what a proven verdict rests on (Verdict.proof)
-_PROOF_BY_BYTES = gettext_noop("proven by the snapshot ({proof})")
-_PROOF_SHOWN_BY_BYTES = gettext_noop("shown by the snapshot ({proof})")
-_PROOF_BY_HELD_WRITES = gettext_noop(
-    "proven by the guest's held writes ({held})")
-_PROOF_BY_NOVA = gettext_noop("enforced by Nova")
+# code -> the line naming what a settled verdict rests on (Verdict.proof)
+PROOFS = {
+    "proof_bytes": gettext_noop("proven by the snapshot ({proof})"),
+    "proof_bytes_shown": gettext_noop("shown by the snapshot ({proof})"),
+    "proof_held_writes": gettext_noop(
+        "proven by the guest's held writes ({held})"),
+    "proof_nova": gettext_noop("enforced by Nova"),
+}
 
 
 _FS_WORDS = {
-    snapshot_bytes.FsState.CLEAN: gettext_noop(
-        "journal clean (needs_recovery clear)"),
-    snapshot_bytes.FsState.NO_JOURNAL: gettext_noop(
-        "no journal, so the snapshot cannot tell"),
-    snapshot_bytes.FsState.NOT_CHECKABLE: gettext_noop(
-        "not checkable from the snapshot"),
+    snapshot_bytes.FsState.CLEAN: OBSERVATIONS["fs_clean"],
+    snapshot_bytes.FsState.NO_JOURNAL: OBSERVATIONS["fs_no_journal"],
+    snapshot_bytes.FsState.NOT_CHECKABLE: OBSERVATIONS["fs_not_checkable"],
 }
-_FS_NEEDS_RECOVERY = gettext_noop(
-    "{kind} journal needs recovery in the snapshot ({where})")
-_FS_LABELLED = gettext_noop("{where}, label {label}")
-_FS_STATE = gettext_noop("{kind} ({where}): {state}")
-_FS_STATE_REASON = gettext_noop("{kind} ({where}): {state}: {reason}")
 
 
 def _fs_observation(fs):
     # where ("whole disk", "partition 1"), the kind and the reason are the
     # disk reader's words (core/snapshot_bytes.py), shown as they are
-    where = fill(_FS_LABELLED, where=fs.where, label=fs.label) if fs.label \
-        else fs.where
+    where = _observed("fs_labelled", where=fs.where, label=fs.label) \
+        if fs.label else fs.where
     if fs.state is snapshot_bytes.FsState.NEEDS_RECOVERY:
-        return fill(_FS_NEEDS_RECOVERY, kind=fs.kind, where=where)
-    return fill(_FS_STATE_REASON if fs.reason else _FS_STATE, kind=fs.kind,
-                where=where, state=_FS_WORDS[fs.state], reason=fs.reason)
+        return _observed("fs_needs_recovery", kind=fs.kind, where=where)
+    return _observed("fs_state_reason" if fs.reason else "fs_state",
+                     kind=fs.kind, where=where, state=_FS_WORDS[fs.state],
+                     reason=fs.reason)
 
 
 def _read_bytes(ev, items):
@@ -1105,13 +1143,10 @@ def _read_bytes(ev, items):
     if check is None:
         return _Bytes()
     if not check.checkable:
-        why = gettext_noop("this Glance does not serve ranges") \
-            if check.ranges_unsupported else \
-            (check.reason or "").rstrip(".") or \
-            gettext_noop("the snapshot could not be read")
-        items.append(EvidenceItem(
-            fill(gettext_noop("snapshot's bytes not checked: {why}"),
-                 why=why), SRC_BYTES))
+        why = OBSERVATIONS["no_ranges"] if check.ranges_unsupported else \
+            (check.reason or "").rstrip(".") or OBSERVATIONS["unreadable"]
+        items.append(EvidenceItem(_observed("bytes_not_checked", why=why),
+                                  SRC_BYTES))
         for fs in check.filesystems:
             items.append(EvidenceItem(_fs_observation(fs), SRC_BYTES))
         return _Bytes(why_not=why)
@@ -1266,12 +1301,12 @@ def _judge_proven(path, guest, warnings):
                     "path: instance disks are not on Ceph here."))
         return _proven(pair, "held_writes", "held_writes_apps", SRC_HELD,
                        Strength.HELD_WRITES, "guest",
-                       fill(_PROOF_BY_HELD_WRITES, held=held),
+                       fill(PROOFS["proof_held_writes"], held=held),
                        held=held, seq=pair.seq)
     if path.enforced:
         return _proven(pair, "nova_enforced", "nova_enforced_apps",
                        SRC_QUIESCE, Strength.NOVA_QUIESCE, "nova",
-                       _PROOF_BY_NOVA)
+                       PROOFS["proof_nova"])
     return None
 
 
@@ -1351,10 +1386,8 @@ def _judge_nothing_proven(ev, path, found, guest, items):
                 "install the guest probe kit."),
             found), SRC_LOCATIONS, Strength.CLOUD)
     if _probe_silent(report, guest):
-        items.append(EvidenceItem(
-            gettext_noop("the probe reported earlier freezes in this boot "
-                         "but none for this snapshot"), SRC_GUEST,
-            Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("probe_silent"), SRC_GUEST,
+                                  Strength.GUEST_REPORT))
         return _Judgement(
             Level.CRASH_CONSISTENT, causes.cause("probe_silent"),
             gettext_noop(
@@ -1450,10 +1483,8 @@ def _judge_stopped(ev, found, items):
             SRC_BYTES, Strength.SNAPSHOT_BYTES, "snapshot", found.shown)
     report = ev.probe
     if report is not None and report.power_down_seen:
-        items.append(EvidenceItem(
-            gettext_noop("the guest reported a power-off (reboot: Power "
-                         "down) before the snapshot"),
-            SRC_GUEST, Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("power_off"), SRC_GUEST,
+                                  Strength.GUEST_REPORT))
         return _unknown(causes.cause("stopped_power_off_reported"), step,
                         SRC_GUEST, Strength.GUEST_REPORT)
     if report is None and ev.console_error:
@@ -1466,13 +1497,10 @@ def _judge_stopped(ev, found, items):
 
 def _storage_items(ev, path, items):
     if path.rbd_location:
-        items.append(EvidenceItem(
-            gettext_noop("rbd:// location: Glance keeps this image on Ceph "
-                         "RBD"), SRC_LOCATIONS))
+        items.append(EvidenceItem(_observed("rbd_location"), SRC_LOCATIONS))
     if ev.storage is not paths.Storage.UNKNOWN:
         items.append(EvidenceItem(
-            fill(gettext_noop("root disks: {storage}"),
-                 storage=ev.storage.value), SRC_STORAGE))
+            _observed("root_disks", storage=ev.storage.value), SRC_STORAGE))
 
 
 # How the freeze time shown was measured (Verdict.freeze_measured_by)
@@ -1498,8 +1526,8 @@ def _active(ev, captured, exact, items, warnings):
         _guest_items(guest, items, warnings)
     elif ev.console_error:
         items.append(EvidenceItem(
-            fill(gettext_noop("console output unavailable: {error}"),
-                 error=ev.console_error), SRC_CONSOLE))
+            _observed("console_unavailable", error=ev.console_error),
+            SRC_CONSOLE))
     path = _path_of(ev, captured, exact, items)
     _storage_items(ev, path, items)
     found = _read_bytes(ev, items)
@@ -1541,6 +1569,14 @@ FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
 DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255
+# code -> template: the texts stored on an image by code (short, and the
+# same code when the words change)
+STORED_TEXTS = dict(OBSERVATIONS, **PROOFS)
+
+
+def _stored_codes():
+    return {str(template): code for code, template in STORED_TEXTS.items()}
+
 MAX_EVIDENCE_ITEMS = 12
 MAX_WARNINGS = 4
 _SEPARATOR = " | "
