@@ -128,6 +128,21 @@ def test_makemessages_extracts_the_core_words(tmp_path):
     assert set(PLURAL_WORDS) <= plural_msgids(po)
 
 
+@needs_gettext
+def test_the_shipped_catalogue_is_complete_and_current(tmp_path):
+    """The shipped catalogue holds exactly what the extraction finds in
+    the code now: a text added, changed or removed without running
+    ``python tools/makemessages.py`` fails here."""
+    [po] = makemessages.make_messages(str(tmp_path / "locale"))
+    extracted, shipped = msgids(po), msgids(SHIPPED)
+    assert extracted, "the extraction found nothing"
+    assert sorted(extracted - shipped) == [], \
+        "not in the shipped catalogue: run python tools/makemessages.py"
+    assert sorted(shipped - extracted) == [], \
+        "no longer in the code: run python tools/makemessages.py"
+    assert plural_msgids(po) == plural_msgids(SHIPPED)
+
+
 def test_the_shipped_catalogue_has_the_core_words():
     shipped = msgids(SHIPPED)
     for words in CORE_WORDS:
