@@ -896,7 +896,7 @@ def test_real_probe_v2_lines(held_field, level, measured):
         assert "writes was seen held" in verdict.cause
 
 
-# --- what is stored on the image is language-neutral --------------------------
+# --- what is stored on the image is language-neutral ----------------------
 
 EVERY_VERDICT = [a[1] for a in ACTIVE] + [f[1] for f in FAILURES]
 
