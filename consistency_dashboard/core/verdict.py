@@ -1109,6 +1109,11 @@ class _Bytes:
         return fill(PROOFS["proof_bytes"], proof=self.proof)
 
 
+_NO_JOURNAL_FLAG = gettext_noop(
+    "no filesystem in it keeps a journal flag the dashboard can read "
+    "({kinds})")
+_NONE_FOUND = gettext_noop("none found")
+
 # code -> the line naming what a settled verdict rests on (Verdict.proof)
 PROOFS = {
     "proof_bytes": gettext_noop("proven by the snapshot ({proof})"),
@@ -1160,10 +1165,8 @@ def _read_bytes(ev, items):
         state.CLEAN if check.all_clean else None
     if wanted is None:
         return _Bytes(why_not=fill(
-            gettext_noop("no filesystem in it keeps a journal flag the "
-                         "dashboard can read ({kinds})"),
-            kinds=", ".join(f.kind for f in check.filesystems) or
-            gettext_noop("none found")))
+            _NO_JOURNAL_FLAG, kinds=", ".join(
+                f.kind for f in check.filesystems) or _NONE_FOUND))
     found = [f for f in check.filesystems if f.state is wanted]
     return _Bytes(clean=wanted is state.CLEAN,
                   recovery=wanted is state.NEEDS_RECOVERY,
@@ -1350,16 +1353,28 @@ def _judge_guest_only(path, found, guest):
     return _unknown(
         causes.cause("hooks_ran_unproven", seq=pair.seq,
                      gap=_fmt_seconds(pair.duration)),
-        _with_bytes_note(
-            gettext_noop(
-                "Update the guest probe kit: its newer version holds a "
-                "test write on each filesystem during the freeze, which "
-                "proves it."),
-            found), SRC_GUEST, Strength.HOOK_PAIR)
+        _with_bytes_note(_STEP_UPDATE_KIT, found), SRC_GUEST,
+        Strength.HOOK_PAIR)
 
 
 _BYTES_NOTE = gettext_noop(
     "{step} (The snapshot's bytes could not settle it: {why_not}.)")
+# The next steps that may get that note
+_STEP_UPDATE_KIT = gettext_noop(
+    "Update the guest probe kit: its newer version holds a test write on "
+    "each filesystem during the freeze, which proves it.")
+_STEP_ASK_STORAGE = gettext_noop(
+    "Ask the cloud operator where instance disks are kept (the dashboard's "
+    "CONSISTENCY_DASHBOARD_STORAGE setting), or install the guest probe "
+    "kit.")
+_STEP_SET_QUIESCE = gettext_noop(
+    "Set os_require_quiesce so Nova enforces the freeze.")
+_STEP_CONSOLE_NEEDED = gettext_noop(
+    "Console output is needed for the guest's report; ask the operator to "
+    "enable it.")
+_STEP_SHUT_DOWN = gettext_noop(
+    "Shut the guest down from inside (so it unmounts its filesystems) "
+    "before snapshotting, then test again.")
 
 
 def _with_bytes_note(step, found):
@@ -1379,12 +1394,9 @@ def _probe_silent(report, guest):
 def _judge_nothing_proven(ev, path, found, guest, items):
     report = ev.probe
     if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
-        return _unknown(causes.cause("rbd_location_only"), _with_bytes_note(
-            gettext_noop(
-                "Ask the cloud operator where instance disks are kept (the "
-                "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or "
-                "install the guest probe kit."),
-            found), SRC_LOCATIONS, Strength.CLOUD)
+        return _unknown(causes.cause("rbd_location_only"),
+                        _with_bytes_note(_STEP_ASK_STORAGE, found),
+                        SRC_LOCATIONS, Strength.CLOUD)
     if _probe_silent(report, guest):
         items.append(EvidenceItem(_observed("probe_silent"), SRC_GUEST,
                                   Strength.GUEST_REPORT))
@@ -1397,12 +1409,8 @@ def _judge_nothing_proven(ev, path, found, guest, items):
     if report is None and ev.console_error:
         return _unknown(
             causes.cause("console_unavailable", error=ev.console_error),
-            _with_bytes_note(
-                gettext_noop(
-                    "Set os_require_quiesce so Nova enforces the freeze.")
-                if path.volume else gettext_noop(
-                    "Console output is needed for the guest's report; ask "
-                    "the operator to enable it."), found))
+            _with_bytes_note(_STEP_SET_QUIESCE if path.volume
+                             else _STEP_CONSOLE_NEEDED, found))
     return _silent(path, found)
 
 
@@ -1463,10 +1471,7 @@ def _judge_running(ev, path, found, guest, items, warnings):
 def _judge_stopped(ev, found, items):
     """A cold snapshot: consistent if the guest shut down cleanly
     (LibvirtDriver.snapshot takes no live snapshot of a SHUTDOWN guest)."""
-    step = _with_bytes_note(
-        gettext_noop(
-            "Shut the guest down from inside (so it unmounts its "
-            "filesystems) before snapshotting, then test again."), found)
+    step = _with_bytes_note(_STEP_SHUT_DOWN, found)
     if found.clean:
         return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                        Strength.SNAPSHOT_BYTES, "snapshot", found.proven,
@@ -1569,9 +1574,26 @@ FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
 DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255
+# code -> the texts a next step or a warning with values is made of (their
+# msgids are too long to be stored in a property as they are)
+NOTES = {
+    "bytes_note": _BYTES_NOTE, "no_journal_flag": _NO_JOURNAL_FLAG,
+    "none_found": _NONE_FOUND, "step_kit": _STEP_KIT,
+    "step_kit_or_recreate": _STEP_KIT_OR_RECREATE,
+    "step_kit_or_quiesce": _STEP_KIT_OR_QUIESCE,
+    "step_update_kit": _STEP_UPDATE_KIT, "step_ask_storage": _STEP_ASK_STORAGE,
+    "step_set_quiesce": _STEP_SET_QUIESCE,
+    "step_console_needed": _STEP_CONSOLE_NEEDED,
+    "step_shut_down": _STEP_SHUT_DOWN,
+    "contradiction": LOUD_CONTRADICTION, "claim_held": _CLAIM_HELD,
+    "claim_pair": _CLAIM_PAIR, "thaw_failed": _THAW_FAILED,
+    "guard_released": _GUARD_RELEASED, "disputed": _DISPUTED,
+    "other_pairs": _OTHER_PAIRS, "newer_probe": _NEWER_PROBE,
+    "clock": _CLOCK_NOTE,
+}
 # code -> template: the texts stored on an image by code (short, and the
 # same code when the words change)
-STORED_TEXTS = dict(OBSERVATIONS, **PROOFS)
+STORED_TEXTS = dict(OBSERVATIONS, **PROOFS, **NOTES)
 
 
 def _stored_codes():

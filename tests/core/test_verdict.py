@@ -916,15 +916,16 @@ def test_stored_words_are_msgids_and_values(kw):
         assert read == original, read
         assert i18n.to_data(read.observation) == \
             i18n.to_data(original.observation)
-    # A proof with values comes back as its msgid and values; one without
-    # as its words, which are its msgid.
-    assert str(back.proof) == str(verdict.proof)
-    if getattr(verdict.proof, "params", None):
-        assert i18n.to_data(back.proof) == i18n.to_data(verdict.proof)
     assert str(back.basis) == str(verdict.basis)
-    for original, read in zip(verdict.warnings, back.warnings):
-        assert str(read) == str(original) or \
-            str(original).startswith(str(read).rstrip("\u2026"))
+    # A text with values comes back as its msgid and values; one without
+    # as its words, which are its msgid.
+    assert len(back.warnings) == len(verdict.warnings)
+    for original, read in zip((verdict.proof, verdict.next_step) +
+                              verdict.warnings,
+                              (back.proof, back.next_step) + back.warnings):
+        assert str(read) == str(original)
+        if getattr(original, "params", None):
+            assert i18n.to_data(read) == i18n.to_data(original)
 
 
 def test_a_stored_item_keeps_no_english_of_its_own():
@@ -945,6 +946,19 @@ def test_a_stored_item_keeps_no_english_of_its_own():
         "c": "proof_bytes", "p": {"proof": "ext4 / clean"}}
     # A text without values is stored as its words: they are its msgid.
     assert stored[v.NEXT_STEP] == str(verdict.next_step)
+
+
+def test_a_next_step_with_the_bytes_note_reads_back_with_its_values():
+    unreadable = sb.DiskCheck(False, reason="The snapshot's bytes could not "
+                                            "be read (timeout).", reads=1)
+    verdict = decide(captured=AGENT, boot_source="volume",
+                     disk_check=unreadable)
+    assert "could not settle it" in verdict.next_step
+    stored = v.image_properties_for(verdict, SETTLED)
+    assert json.loads(stored[v.NEXT_STEP])["c"] == "bytes_note"
+    back = v.verdict_from_image_properties(stored)
+    assert str(back.next_step) == str(verdict.next_step)
+    assert i18n.to_data(back.next_step) == i18n.to_data(verdict.next_step)
 
 
 def test_a_long_value_is_clipped_so_the_item_still_reads_back():
