@@ -283,7 +283,6 @@ def _observed(code, **params):
     return fill(OBSERVATIONS[code], **params)
 
 
-
 @dataclasses.dataclass(frozen=True)
 class EvidenceItem:
     """One observation, where it comes from and how much it can prove.
