@@ -24,6 +24,7 @@ from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import causes
 from consistency_dashboard.core import diagnosis
 from consistency_dashboard.core import posture
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -185,6 +186,10 @@ GERMAN = {
     str(verdict.PROOFS["proof_bytes"]): "bewiesen durch den Snapshot "
                                         "({proof})",
     str(verdict.MEASURED_BY_HOOKS): "Hook-Abstand",
+    str(verdict.OBSERVATIONS["bytes_not_checked"]):
+        "Bytes des Snapshots nicht geprüft: {why}",
+    str(snapshot_bytes.REASONS["read"]):
+        "Die Bytes des Snapshots konnten nicht gelesen werden ({detail}).",
 }
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
@@ -293,6 +298,23 @@ def test_a_stored_verdict_is_shown_in_the_readers_language(german):
         assert core_text(pair.observation) == \
             "freeze seq 1 then thaw seq 1, 0.71 s apart"
         assert core_text(back.basis) == "proven by the snapshot (ext4 / clean)"
+
+
+def test_the_disk_readers_reason_is_quoted_translated(german):
+    """A sentence of the disk reader quoted in an evidence item, without
+    its full stop, in the reader's language."""
+    from tests.core import test_verdict as cases
+    decided = cases.decide(disk_check=snapshot_bytes.not_checkable(
+        "read", "timeout"))
+    back = verdict.verdict_from_image_properties(
+        verdict.image_properties_for(decided, cases.SETTLED))
+    [item] = [i for i in back.evidence if i.source == verdict.SRC_BYTES]
+    assert item.observation == "snapshot's bytes not checked: The " \
+        "snapshot's bytes could not be read (timeout)"
+    with translation.override("de"):
+        assert core_text(item.observation) == \
+            "Bytes des Snapshots nicht geprüft: Die Bytes des Snapshots " \
+            "konnten nicht gelesen werden (timeout)"
 
 
 def test_words_an_older_version_stored_are_shown_as_they_are(german):

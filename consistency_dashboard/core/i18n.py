@@ -137,6 +137,30 @@ def join(separator, parts):
     return _Joined(separator, parts)
 
 
+class _Unstopped(Text):
+    """A sentence quoted inside another, without its closing full stop."""
+
+    def __new__(cls, sentence):
+        text = super().__new__(cls, "", english=str(sentence).rstrip("."))
+        text.sentence = sentence
+        return text
+
+    def __reduce__(self):
+        return (type(self), (self.sentence,))
+
+    def translated(self, translate, translate_plural=None):
+        return self.sentence.translated(translate,
+                                        translate_plural).rstrip(".")
+
+
+def unstopped(sentence):
+    """``sentence`` without its closing full stop (to quote it inside
+    another); a marked sentence stays marked, translated whole first."""
+    if isinstance(sentence, Text):
+        return _Unstopped(sentence)
+    return str(sentence).rstrip(".")
+
+
 def placeholders(template):
     """The names of the ``{placeholders}`` in ``template``."""
     return tuple(name for _literal, name, _spec, _conv
@@ -150,8 +174,11 @@ def to_data(value, codes=None):
     ``"pl"``/``"n"`` for a text with plural forms; only the values its
     template names), a joined text as ``{"j": separator, "parts": [...]}``,
     anything else (data) as its string or number.  A text that finishes
-    its filled template its own way is kept as its English words (data)."""
+    its filled template its own way is kept as its English words (data); a
+    sentence without its full stop is ``{"u": sentence}``."""
     codes = codes or {}
+    if isinstance(value, _Unstopped):
+        return {"u": to_data(value.sentence, codes)}
     if isinstance(value, _Joined):
         return {"j": value.separator,
                 "parts": [to_data(p, codes) for p in value.parts]}
@@ -183,6 +210,8 @@ def from_data(data, templates=None):
         return data
     if not isinstance(data, dict):
         raise ValueError("not a stored text: %r" % (data,))
+    if "u" in data:
+        return unstopped(from_data(data["u"], templates))
     if isinstance(data.get("parts"), list) and isinstance(data.get("j"), str):
         return join(data["j"], [from_data(p, templates)
                                 for p in data["parts"]])

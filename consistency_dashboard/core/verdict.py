@@ -52,6 +52,7 @@ from consistency_dashboard.core.i18n import from_data
 from consistency_dashboard.core.i18n import gettext_noop
 from consistency_dashboard.core.i18n import Text
 from consistency_dashboard.core.i18n import to_data
+from consistency_dashboard.core.i18n import unstopped
 from consistency_dashboard.core.poll import ImageFate
 
 
@@ -1148,7 +1149,7 @@ def _read_bytes(ev, items):
         return _Bytes()
     if not check.checkable:
         why = OBSERVATIONS["no_ranges"] if check.ranges_unsupported else \
-            (check.reason or "").rstrip(".") or OBSERVATIONS["unreadable"]
+            unstopped(check.reason or "") or OBSERVATIONS["unreadable"]
         items.append(EvidenceItem(_observed("bytes_not_checked", why=why),
                                   SRC_BYTES))
         for fs in check.filesystems:
@@ -1592,7 +1593,13 @@ NOTES = {
 }
 # code -> template: the texts stored on an image by code (short, and the
 # same code when the words change)
-STORED_TEXTS = dict(OBSERVATIONS, **PROOFS, **NOTES)
+STORED_TEXTS = dict(
+    OBSERVATIONS, **PROOFS, **NOTES,
+    # the disk reader's sentences, quoted in evidence items
+    **{"disk_reason_" + code: text
+       for code, text in snapshot_bytes.REASONS.items()},
+    **{"fs_reason_" + code: text
+       for code, text in snapshot_bytes.FS_REASONS.items()})
 
 
 def _stored_codes():

@@ -1016,6 +1016,7 @@ def test_a_text_survives_to_data_and_back():
                   b=i18n.fill(i18n.gettext_noop("({c})"), c=3)),
         i18n.ngettext_lazy("{n} test", "{n} tests", 2),
         diagnosis.explain(cases.facts(cases.GOOD, test_snapshots=3)),
+        i18n.unstopped(sb.disk_reason("read", "timeout")),
     ]
     for text in texts:
         data = i18n.to_data(text)
@@ -1023,6 +1024,9 @@ def test_a_text_survives_to_data_and_back():
         back = i18n.from_data(data)
         assert str(back) == str(text)
         assert i18n.to_data(back) == data
+    assert str(texts[-1]) == "The snapshot's bytes could not be read " \
+        "(timeout)"
+    assert i18n.unstopped("A sentence.") == "A sentence"
     # Codes for long msgids, given both ways.
     coded = i18n.to_data(texts[0], {"{a} and {b}": "and"})
     assert coded["c"] == "and" and "t" not in coded
@@ -1031,3 +1035,14 @@ def test_a_text_survives_to_data_and_back():
                 {"t": "{a}", "p": {"b": 1}}):
         with pytest.raises(ValueError):
             i18n.from_data(bad, {"and": "{a} and {b}"})
+
+
+def test_every_stored_code_names_one_text():
+    tables = (v.OBSERVATIONS, v.PROOFS, v.NOTES, v.SOURCES)
+    codes = [code for table in tables[:3] for code in table]
+    assert len(codes) == len(set(codes))
+    for table in tables[:3]:
+        for code, text in table.items():
+            assert v.STORED_TEXTS[code] is text
+    assert len(set(map(str, v.STORED_TEXTS.values()))) == \
+        len(v.STORED_TEXTS)
