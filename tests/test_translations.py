@@ -190,6 +190,11 @@ GERMAN = {
         "Bytes des Snapshots nicht geprüft: {why}",
     str(snapshot_bytes.REASONS["read"]):
         "Die Bytes des Snapshots konnten nicht gelesen werden ({detail}).",
+    str(causes.TEMPLATES["held_writes"]):
+        "Die Testschreibvorgänge des Gastes wurden angehalten ({held}): "
+        "das Einfrieren fand statt (seq {seq}). {apps_note}",
+    str(causes.NOTES["apps_failed"]):
+        "Nicht jeder Anwendungs-Hook war erfolgreich.",
 }
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
@@ -315,6 +320,20 @@ def test_the_disk_readers_reason_is_quoted_translated(german):
         assert core_text(item.observation) == \
             "Bytes des Snapshots nicht geprüft: Die Bytes des Snapshots " \
             "konnten nicht gelesen werden (timeout)"
+
+
+def test_a_causes_note_is_translated_with_it(german):
+    params = (("held", "/ 0.31 s"), ("seq", "4"), ("apps_note", "apps_failed"))
+    # A record of an older version kept the note's English words.
+    older = (("held", "/ 0.31 s"), ("seq", "4"),
+             ("apps_note", " Not every application hook succeeded."))
+    for stored in (params, older):
+        cause = causes.render("held_writes", stored)
+        assert str(cause).endswith("(seq 4). Not every application hook "
+                                   "succeeded.")
+        with translation.override("de"):
+            assert core_text(cause).endswith(
+                "(seq 4). Nicht jeder Anwendungs-Hook war erfolgreich.")
 
 
 def test_words_an_older_version_stored_are_shown_as_they_are(german):

@@ -1200,7 +1200,7 @@ def _apps_note(pair):
         return ""
     apps = pair.app_results("freeze")
     if any(r in ("fail", "released") for r in apps.values()) or pair.guards:
-        return " Not every application hook succeeded."
+        return "apps_failed"    # causes.NOTES
     return ""
 
 
