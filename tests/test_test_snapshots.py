@@ -618,8 +618,11 @@ class RowUpdateTests(test.TestCase):
         # The detail page reads the same verdict back: every item.
         res = settled_detail(self, stamp)
         self.assertContains(res, "proven by the snapshot (ext4 / clean)")
-        self.assertContains(res, "freeze seq 7 then thaw seq 7, 0.71 s "
-                                 "apart (reported by the guest")
+        # Read back with its source and strength, in their own cells.
+        self.assertContains(res, "<td>freeze seq 7 then thaw seq 7, 0.71 s "
+                                 "apart</td><td>reported by the guest "
+                                 "(console log)</td><td>weak: hooks ran"
+                                 "</td>", html=False)
         self.assertContains(res, "frozen 0.71 s (hook gap)")
         self.assertEqual(1, self.mock_check_snapshot.call_count)
         self.assertEqual(1, self.mock_image_update_properties.call_count)
@@ -1042,7 +1045,8 @@ class MoreVerdictPathTests(test.TestCase):
         self.assertEqual("nova", kwargs[core_verdict.VERIFIED_BY])
         res = settled_detail(self, stamp)
         self.assertContains(res, "enforced by Nova")
-        self.assertContains(res, "available (Cinder volume snapshots;")
+        self.assertContains(res, "<td>available</td><td>Cinder volume "
+                                 "snapshots</td>", html=False)
         self.assertEqual(2, self.mock_volume_snapshot_list.call_count)
 
     @test.create_mocks(MOCKS)
@@ -1556,11 +1560,16 @@ class TestSnapshotDetailTests(test.TestCase):
 
         self.assertTemplateUsed(res, "horizon/common/_detail.html")
         self.assertContains(res, 'data-verdict="filesystem-consistent"')
-        for text in ("ext4 journal clean in the snapshot (the snapshot&#x27;s "
-                     "bytes; strongest: the snapshot&#x27;s own bytes)",
-                     "freeze seq 7 then thaw seq 7, 0.71 s apart (the guest "
-                     "console; weak: hooks ran)",
-                     "snapshot image active (Glance; stated by the cloud)",
+        # Each item read back with its source and strength in their own
+        # cells, the one the verdict rests on marked.
+        for text in ("<td>ext4 journal clean in the snapshot <span class="
+                     "\"label label-info\">the verdict rests on this</span>"
+                     "</td><td>the snapshot&#x27;s bytes</td><td>strongest: "
+                     "the snapshot&#x27;s own bytes</td>",
+                     "<td>freeze seq 7 then thaw seq 7, 0.71 s apart</td>"
+                     "<td>the guest console</td><td>weak: hooks ran</td>",
+                     "<td>snapshot image active</td><td>Glance</td><td>"
+                     "stated by the cloud</td>",
                      "The guest agent froze the filesystems.",
                      "The probe kit is older than this dashboard.",
                      "Nothing to do: keep it as a backup or delete it.",

@@ -20,11 +20,17 @@ from openstack_dashboard import api
 from openstack_dashboard.test import helpers as test
 import pytest
 
+from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.core import causes
 from consistency_dashboard.core import diagnosis
 from consistency_dashboard.core import posture
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import verdict
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import records
+from consistency_dashboard.dashboards.project.consistency.test_snapshots \
+    import rows
 from consistency_dashboard.dashboards.translation import core_text
 from tests import fixtures
 from tests import test_admin_diagnosis as diagnosis_page
@@ -123,6 +129,21 @@ def test_makemessages_extracts_the_core_words(tmp_path):
     assert set(PLURAL_WORDS) <= plural_msgids(po)
 
 
+@needs_gettext
+def test_the_shipped_catalogue_is_complete_and_current(tmp_path):
+    """The shipped catalogue holds exactly what the extraction finds in
+    the code now: a text added, changed or removed without running
+    ``python tools/makemessages.py`` fails here."""
+    [po] = makemessages.make_messages(str(tmp_path / "locale"))
+    extracted, shipped = msgids(po), msgids(SHIPPED)
+    assert extracted, "the extraction found nothing"
+    assert sorted(extracted - shipped) == [], \
+        "not in the shipped catalogue: run python tools/makemessages.py"
+    assert sorted(shipped - extracted) == [], \
+        "no longer in the code: run python tools/makemessages.py"
+    assert plural_msgids(po) == plural_msgids(SHIPPED)
+
+
 def test_the_shipped_catalogue_has_the_core_words():
     shipped = msgids(SHIPPED)
     for words in CORE_WORDS:
@@ -155,6 +176,25 @@ GERMAN = {
     str(diagnosis.ActionOutcome.FAILED.value): "gescheitert",
     "{raw} (Nova reads: {value})": "{raw} (Nova liest: {value})",
     "A second thaw with seq {seq}.": "Ein zweites Thaw mit seq {seq}.",
+    # A test snapshot's evidence and proof, as stored on its image
+    str(verdict.OBSERVATIONS["pair"]):
+        "Freeze seq {seq}, dann Thaw seq {seq}, {gap} auseinander",
+    str(verdict.OBSERVATIONS["captured"]):
+        "hw_qemu_guest_agent {agent}; os_require_quiesce {quiesce}",
+    str(verdict.SRC_GUEST): "vom Gast gemeldet (Konsolenprotokoll)",
+    str(verdict.Strength.HOOK_PAIR.value): "schwach: Hooks liefen",
+    str(verdict.PROOFS["proof_bytes"]): "bewiesen durch den Snapshot "
+                                        "({proof})",
+    str(verdict.MEASURED_BY_HOOKS): "Hook-Abstand",
+    str(verdict.OBSERVATIONS["bytes_not_checked"]):
+        "Bytes des Snapshots nicht geprüft: {why}",
+    str(snapshot_bytes.REASONS["read"]):
+        "Die Bytes des Snapshots konnten nicht gelesen werden ({detail}).",
+    str(causes.TEMPLATES["held_writes"]):
+        "Die Testschreibvorgänge des Gastes wurden angehalten ({held}): "
+        "das Einfrieren fand statt (seq {seq}). {apps_note}",
+    str(causes.NOTES["apps_failed"]):
+        "Nicht jeder Anwendungs-Hook war erfolgreich.",
 }
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
@@ -230,6 +270,91 @@ def test_core_words_are_translated_at_the_edge(german):
             "crash-consistent only: booted without the guest agent channel"
 
 
+def _stored_properties():
+    """The properties an English session stores on a test snapshot image
+    whose bytes prove the freeze."""
+    from tests.core import test_verdict as cases
+    decided = cases.decide(disk_check=cases.CLEAN,
+                           probe=cases.report("fs_verified.log"))
+    return verdict.image_properties_for(decided, cases.SETTLED)
+
+
+def _stored_verdict():
+    return verdict.verdict_from_image_properties(_stored_properties())
+
+
+def test_a_stored_verdict_is_shown_in_the_readers_language(german):
+    back = _stored_verdict()
+    pair = [i for i in back.evidence if i.source == verdict.SRC_GUEST][0]
+    captured = back.evidence[0]
+    with translation.override("de"):
+        assert core_text(pair.observation) == \
+            "Freeze seq 1, dann Thaw seq 1, 0.71 s auseinander"
+        assert core_text(pair.source) == \
+            "vom Gast gemeldet (Konsolenprotokoll)"
+        assert core_text(pair.strength.value) == "schwach: Hooks liefen"
+        # Values that are texts are translated too.
+        assert core_text(captured.observation) == \
+            "hw_qemu_guest_agent yes (Nova liest: true); os_require_quiesce " \
+            "yes (Nova liest: true)"
+        assert core_text(back.basis) == \
+            "bewiesen durch den Snapshot (ext4 / clean)"
+    with translation.override("en"):
+        assert core_text(pair.observation) == \
+            "freeze seq 1 then thaw seq 1, 0.71 s apart"
+        assert core_text(back.basis) == "proven by the snapshot (ext4 / clean)"
+
+
+def test_the_disk_readers_reason_is_quoted_translated(german):
+    """A sentence of the disk reader quoted in an evidence item, without
+    its full stop, in the reader's language."""
+    from tests.core import test_verdict as cases
+    decided = cases.decide(disk_check=snapshot_bytes.not_checkable(
+        "read", "timeout"))
+    back = verdict.verdict_from_image_properties(
+        verdict.image_properties_for(decided, cases.SETTLED))
+    [item] = [i for i in back.evidence if i.source == verdict.SRC_BYTES]
+    assert item.observation == "snapshot's bytes not checked: The " \
+        "snapshot's bytes could not be read (timeout)"
+    with translation.override("de"):
+        assert core_text(item.observation) == \
+            "Bytes des Snapshots nicht geprüft: Die Bytes des Snapshots " \
+            "konnten nicht gelesen werden (timeout)"
+
+
+def test_a_causes_note_is_translated_with_it(german):
+    params = (("held", "/ 0.31 s"), ("seq", "4"), ("apps_note", "apps_failed"))
+    # A record of an older version kept the note's English words.
+    older = (("held", "/ 0.31 s"), ("seq", "4"),
+             ("apps_note", " Not every application hook succeeded."))
+    for stored in (params, older):
+        cause = causes.render("held_writes", stored)
+        assert str(cause).endswith("(seq 4). Not every application hook "
+                                   "succeeded.")
+        with translation.override("de"):
+            assert core_text(cause).endswith(
+                "(seq 4). Nicht jeder Anwendungs-Hook war erfolgreich.")
+
+
+def test_words_an_older_version_stored_are_shown_as_they_are(german):
+    back = verdict.verdict_from_image_properties({
+        verdict.VERDICT: "filesystem-consistent",
+        verdict.PROOF: "proven by the snapshot (ext4 / clean)",
+        verdict.EVIDENCE + "_1": "freeze seq 7 then thaw seq 7, 0.71 s apart "
+                                 "(reported by the guest (console log); weak: "
+                                 "hooks ran)"})
+    [item] = back.evidence
+    with translation.override("de"):
+        assert core_text(back.basis) == \
+            "proven by the snapshot (ext4 / clean)"
+        assert core_text(item.observation) == \
+            "freeze seq 7 then thaw seq 7, 0.71 s apart"
+        # The source and strength are split off and are msgids.
+        assert core_text(item.source) == \
+            "vom Gast gemeldet (Konsolenprotokoll)"
+        assert core_text(item.strength.value) == "schwach: Hooks liefen"
+
+
 class TranslatedPageTests(test.TestCase):
 
     @pytest.fixture(autouse=True)
@@ -250,6 +375,31 @@ class TranslatedPageTests(test.TestCase):
                         "?tab=consistency__images")
         self.assertContains(res, "Snapshots konsistent machen")
         self.assertNotContains(res, str(MAKE_CONSISTENT))
+
+    @test.create_mocks({server_calls: ("compute_version_range",
+                                       "server_get"),
+                        api.glance: ("image_get",)})
+    def test_a_test_snapshots_evidence_is_translated(self):
+        """An English session stored the verdict; a German reader sees its
+        evidence and what it rests on in German."""
+        from tests import test_test_snapshots as snapshots
+        stamp = snapshots.stamp_ago(600)
+        self.mock_compute_version_range.return_value = ("2.1", "2.104")
+        self.mock_server_get.return_value = snapshots.server(
+            snapshots.record_meta(stamp, image_id=snapshots.IMAGE_ID))
+        image = snapshots.marked_image(records.requested_at_of(stamp))
+        image._apiresource.update(_stored_properties())
+        self.mock_image_get.return_value = image
+        res = self._get(snapshots.url("test_snapshot_detail", rows.row_id(
+            snapshots.SERVER_ID, stamp, snapshots.IMAGE_ID)))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, "bewiesen durch den Snapshot (ext4 / clean)")
+        self.assertContains(res, "<td>Freeze seq 1, dann Thaw seq 1, 0.71 s "
+                                 "auseinander</td><td>vom Gast gemeldet "
+                                 "(Konsolenprotokoll)</td><td>schwach: Hooks "
+                                 "liefen</td>", html=False)
+        self.assertContains(res, "(Hook-Abstand)")
+        self.assertNotContains(res, "then thaw seq")
 
     def test_fix_page_title_is_translated(self):
         res = self._get(reverse("horizon:project:consistency:fix",

@@ -16,7 +16,8 @@ Modules:
   now, per boot source, power state and storage (``predict``);
 * ``verdict.py``: where the verdict is decided: the evidence around one
   test snapshot in, a consistency level with its reasons out
-  (``decide``), and how it is stored on the image;
+  (``decide``), and how it is stored on the image, without a language
+  (``image_properties_for``, ``verdict_from_image_properties``);
 * ``causes.py``: the verdict's causes as codes that fit in a Glance
   property, rendered back into sentences;
 * ``snapshot_bytes.py``: what a snapshot's own bytes say (ext4/XFS
@@ -28,5 +29,9 @@ Modules:
 * ``rebuild_flow.py``: the "rebuild from its own snapshot" fix as a state
   machine; ``fix_eligibility.py``: whether a fix still applies now;
 * ``microversions.py``: the compute microversions that change what can be
-  known; ``timestamps.py``: the APIs' timestamps as aware datetimes.
+  known; ``timestamps.py``: the APIs' timestamps as aware datetimes;
+* ``i18n.py``: the core's words marked for translation without Django
+  (``gettext_noop``, ``fill``, ``join``) and kept without a language for
+  storage (``to_data``, ``from_data``); the dashboards translate them
+  (``dashboards/translation.py``).
 """

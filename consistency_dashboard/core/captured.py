@@ -161,6 +161,15 @@ def newest_snapshot_per_instance(images):
     return newest
 
 
+def _read_from(properties, source):
+    """The captured properties read from ``properties``, a source that
+    holds them as Nova does (the server's, or the boot volume's now)."""
+    raw = dict(properties)
+    return CapturedProperties(
+        properties=props.read_properties(raw), source=source,
+        source_label=SOURCE_LABELS[source], stale_suspected=False, raw=raw)
+
+
 def resolve_captured(boot_source, server_image_properties=None,
                      boot_volume_image_metadata=None, newest_snapshot=None,
                      instance_created_at=None, image_updated_at=None):
@@ -176,19 +185,10 @@ def resolve_captured(boot_source, server_image_properties=None,
     """
     boot_source = getattr(boot_source, "value", boot_source)
     if server_image_properties is not None and boot_source == "image":
-        raw = dict(server_image_properties)
-        return CapturedProperties(
-            properties=props.read_properties(raw),
-            source=CapturedSource.SERVER,
-            source_label=SOURCE_LABELS[CapturedSource.SERVER],
-            stale_suspected=False, raw=raw)
+        return _read_from(server_image_properties, CapturedSource.SERVER)
     if boot_source == "volume" and boot_volume_image_metadata is not None:
-        raw = dict(boot_volume_image_metadata)
-        return CapturedProperties(
-            properties=props.read_properties(raw),
-            source=CapturedSource.BOOT_VOLUME,
-            source_label=SOURCE_LABELS[CapturedSource.BOOT_VOLUME],
-            stale_suspected=False, raw=raw)
+        return _read_from(boot_volume_image_metadata,
+                          CapturedSource.BOOT_VOLUME)
     if newest_snapshot:
         raw = image_properties(newest_snapshot)
         when = timestamps.format_timestamp(newest_snapshot.get("created_at"))

@@ -240,6 +240,21 @@ TEMPLATES = {
 
 MAX_PARAM = 120
 
+# code -> the note a cause's ``{..._note}`` is filled with: the parameter
+# keeps the code, the sentence is marked (a record written by an older
+# version keeps the English words, read the same way)
+NOTES = {
+    "apps_failed": gettext_noop("Not every application hook succeeded."),
+}
+_NOTE_WORDS = {str(text): text for text in NOTES.values()}
+
+
+def _note(value):
+    """A ``{..._note}`` parameter's value as a marked text when it names a
+    note, else as it is."""
+    value = str(value)
+    return NOTES.get(value) or _NOTE_WORDS.get(value.strip()) or value
+
 
 @dataclasses.dataclass(frozen=True)
 class Cause:
@@ -285,7 +300,8 @@ def render(code, params=()):
     if template is None:
         return None
     values = _Missing(dict(params or ()))
-    values = {name: values[name] for name in placeholders(template)}
+    values = {name: _note(values[name]) if name.endswith("_note")
+              else values[name] for name in placeholders(template)}
     return _Sentence(template, values, _sentence(template.format(**values)))
 
 

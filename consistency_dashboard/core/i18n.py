@@ -15,6 +15,11 @@ its ``{placeholders}`` and the edge fills the translated template, never
 a translation of one filled-in sentence.  Values that are themselves
 :class:`Text` are translated too; any other value (a name, an ID, Nova's
 message) is data and stays as it is.
+
+What is stored for later (a Glance property) keeps the words without their
+language: :func:`to_data` turns a text into its msgid and values (plain
+JSON types), :func:`from_data` makes the same text again, so a reader in
+another language sees it in theirs.
 """
 
 import string
@@ -132,7 +137,93 @@ def join(separator, parts):
     return _Joined(separator, parts)
 
 
+class _Unstopped(Text):
+    """A sentence quoted inside another, without its closing full stop."""
+
+    def __new__(cls, sentence):
+        text = super().__new__(cls, "", english=str(sentence).rstrip("."))
+        text.sentence = sentence
+        return text
+
+    def __reduce__(self):
+        return (type(self), (self.sentence,))
+
+    def translated(self, translate, translate_plural=None):
+        return self.sentence.translated(translate,
+                                        translate_plural).rstrip(".")
+
+
+def unstopped(sentence):
+    """``sentence`` without its closing full stop (to quote it inside
+    another); a marked sentence stays marked, translated whole first."""
+    if isinstance(sentence, Text):
+        return _Unstopped(sentence)
+    return str(sentence).rstrip(".")
+
+
 def placeholders(template):
     """The names of the ``{placeholders}`` in ``template``."""
     return tuple(name for _literal, name, _spec, _conv
                  in string.Formatter().parse(str(template)) if name)
+
+
+def to_data(value, codes=None):
+    """``value`` as plain JSON types, language-neutral: a :class:`Text` as
+    ``{"t": msgid, "p": {name: value}}`` (``"c": code`` instead of the
+    msgid when ``codes``, a mapping of msgid to code, has one;
+    ``"pl"``/``"n"`` for a text with plural forms; only the values its
+    template names), a joined text as ``{"j": separator, "parts": [...]}``,
+    anything else (data) as its string or number.  A text that finishes
+    its filled template its own way is kept as its English words (data); a
+    sentence without its full stop is ``{"u": sentence}``."""
+    codes = codes or {}
+    if isinstance(value, _Unstopped):
+        return {"u": to_data(value.sentence, codes)}
+    if isinstance(value, _Joined):
+        return {"j": value.separator,
+                "parts": [to_data(p, codes) for p in value.parts]}
+    if isinstance(value, Text) and type(value).finish is Text.finish:
+        code = codes.get(value.template)
+        found = {"c": code} if code else {"t": value.template}
+        # only the values the template (or its plural) names: a translation
+        # names no others
+        named = set(placeholders(value.template)) | set(
+            placeholders(value.plural or ""))
+        params = {name: to_data(v, codes)
+                  for name, v in value.params.items() if name in named}
+        if params:
+            found["p"] = params
+        if value.plural is not None:
+            found["pl"], found["n"] = value.plural, value.number
+        return found
+    return value if isinstance(value, (int, float)) and \
+        not isinstance(value, bool) else str(value)
+
+
+def from_data(data, templates=None):
+    """The text :func:`to_data` made ``data`` from (a :class:`Text`, or the
+    string or number of a value that is data); ``templates`` maps the codes
+    it was given to their msgids.  Raises ValueError for anything else (an
+    unknown code, a shape it does not make)."""
+    templates = templates or {}
+    if isinstance(data, (str, int, float)) and not isinstance(data, bool):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError("not a stored text: %r" % (data,))
+    if "u" in data:
+        return unstopped(from_data(data["u"], templates))
+    if isinstance(data.get("parts"), list) and isinstance(data.get("j"), str):
+        return join(data["j"], [from_data(p, templates)
+                                for p in data["parts"]])
+    template = templates.get(data["c"]) if "c" in data else data.get("t")
+    params = data.get("p") or {}
+    plural = data.get("pl")
+    if not isinstance(template, str) or not isinstance(params, dict) or \
+            not isinstance(plural, (str, type(None))):
+        raise ValueError("not a stored text: %r" % (data,))
+    try:
+        return Text(template, {name: from_data(v, templates)
+                               for name, v in params.items()},
+                    plural=plural, number=data.get("n"))
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise ValueError("a stored text does not fill: %s" % error)

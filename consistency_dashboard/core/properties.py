@@ -68,14 +68,18 @@ class FlexibleBoolean:
         """Plain words for the value, for the UI (a marked text: Nova's
         reading, true or false, is a value and stays as it is)."""
         if self.spelling is Spelling.ABSENT:
-            return gettext_noop("not set (Nova reads: false)")
+            return NOT_SET
         if self.spelling is Spelling.UNPARSEABLE:
-            return fill(gettext_noop("{raw} is not a boolean Nova "
-                                     "understands (Nova reads: false)"),
-                        raw=repr(str(self.raw)))
-        return fill(gettext_noop("{raw} (Nova reads: {value})"),
-                    raw=str(self.raw),
+            return fill(NOT_A_BOOLEAN, raw=repr(str(self.raw)))
+        return fill(NOVA_READS, raw=str(self.raw),
                     value="true" if self.value else "false")
+
+
+# The words FlexibleBoolean.describe is made of
+NOT_SET = gettext_noop("not set (Nova reads: false)")
+NOT_A_BOOLEAN = gettext_noop(
+    "{raw} is not a boolean Nova understands (Nova reads: false)")
+NOVA_READS = gettext_noop("{raw} (Nova reads: {value})")
 
 
 def parse_flexible_boolean(name, raw):

@@ -29,6 +29,9 @@ import struct
 import uuid as uuid_mod
 import zlib
 
+from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import gettext_noop
+
 KIB = 1024
 MIB = 1024 * KIB
 # The budget of one snapshot: a qcow2 whole-disk ext4 takes 2 reads and
@@ -138,80 +141,109 @@ class DiskCheck:
 
 # --- The sentences ----------------------------------------------------------
 
+# code -> the sentence a DiskCheck's ``reason`` is (marked for translation;
+# a stored check keeps the code)
 REASONS = {
-    "clean": "Every journaled filesystem in the snapshot has a clean journal: "
-             "each was frozen, unmounted or mounted read-only when the copy "
-             "was taken.",
-    "needs-recovery": "A journaled filesystem in the snapshot needs journal "
-                      "recovery: it was mounted read-write and not frozen "
-                      "when the copy was taken.",
-    "no-journal-fs": "The snapshot holds no journaled ext3/ext4 filesystem, "
-                     "so its bytes cannot show whether it was frozen.",
-    "no-fs": "No partition table or filesystem this reader knows was found "
-             "in the snapshot, so nothing is concluded from its bytes.",
-    "empty": "The snapshot's data is empty or shorter than one disk sector.",
-    "backing": "The qcow2 snapshot depends on an external backing file, so "
-               "its own bytes do not hold the whole disk.",
-    "encrypted": "The qcow2 snapshot is encrypted, so its filesystems cannot "
-                 "be read.",
-    "qcow2-feature": "The qcow2 snapshot uses a feature this reader does not "
-                     "read ({detail}).",
-    "format": "The snapshot is a {detail} image, which this reader does not "
-              "read.",
-    "damaged": "The snapshot's {detail} is damaged or inconsistent, so "
-               "nothing is concluded from its bytes.",
-    "ranges": "This Glance does not serve byte ranges, so the snapshot's "
-              "bytes were not read.",
-    "budget": "Reading the snapshot needed more than its read budget "
-              "({detail}), so the reading was stopped.",
-    "read": "The snapshot's bytes could not be read ({detail}).",
-    "stored": "The stored result of reading the snapshot could not be read.",
+    "clean": gettext_noop(
+        "Every journaled filesystem in the snapshot has a clean journal: "
+        "each was frozen, unmounted or mounted read-only when the copy was "
+        "taken."),
+    "needs-recovery": gettext_noop(
+        "A journaled filesystem in the snapshot needs journal recovery: it "
+        "was mounted read-write and not frozen when the copy was taken."),
+    "no-journal-fs": gettext_noop(
+        "The snapshot holds no journaled ext3/ext4 filesystem, so its bytes "
+        "cannot show whether it was frozen."),
+    "no-fs": gettext_noop(
+        "No partition table or filesystem this reader knows was found in "
+        "the snapshot, so nothing is concluded from its bytes."),
+    "empty": gettext_noop(
+        "The snapshot's data is empty or shorter than one disk sector."),
+    "backing": gettext_noop(
+        "The qcow2 snapshot depends on an external backing file, so its own "
+        "bytes do not hold the whole disk."),
+    "encrypted": gettext_noop(
+        "The qcow2 snapshot is encrypted, so its filesystems cannot be "
+        "read."),
+    "qcow2-feature": gettext_noop(
+        "The qcow2 snapshot uses a feature this reader does not read "
+        "({detail})."),
+    "format": gettext_noop(
+        "The snapshot is a {detail} image, which this reader does not "
+        "read."),
+    "damaged": gettext_noop(
+        "The snapshot's {detail} is damaged or inconsistent, so nothing is "
+        "concluded from its bytes."),
+    "ranges": gettext_noop(
+        "This Glance does not serve byte ranges, so the snapshot's bytes "
+        "were not read."),
+    "budget": gettext_noop(
+        "Reading the snapshot needed more than its read budget ({detail}), "
+        "so the reading was stopped."),
+    "read": gettext_noop("The snapshot's bytes could not be read ({detail})."),
+    "stored": gettext_noop(
+        "The stored result of reading the snapshot could not be read."),
+}
+_UNKNOWN_DETAIL = gettext_noop("unknown")
+
+# code -> why a filesystem of that kind is not checkable
+_NOT_CHECKABLE_WHY = {
+    "xfs": gettext_noop("xfs records its state in its log, not in a flag"),
+    "btrfs": gettext_noop("btrfs has no journal flag to read"),
+    "ntfs": gettext_noop("NTFS has no journal flag this reader reads"),
+    "vfat": gettext_noop("vfat has no journal"),
+    "exfat": gettext_noop("exFAT has no journal"),
+    "iso9660": gettext_noop("an ISO 9660 image is read-only"),
+    "luks": gettext_noop("a LUKS volume is encrypted"),
+    "lvm2-pv": gettext_noop(
+        "the logical volumes of an LVM physical volume are not read"),
+    "swap": gettext_noop("swap space holds no filesystem"),
+    "jbd": gettext_noop("it is an external ext3/ext4 journal device"),
+    "bios-boot": gettext_noop("a BIOS boot partition holds no filesystem"),
 }
 
-_NOT_CHECKABLE_WHY = {
-    "xfs": "xfs records its state in its log, not in a flag",
-    "btrfs": "btrfs has no journal flag to read",
-    "ntfs": "NTFS has no journal flag this reader reads",
-    "vfat": "vfat has no journal",
-    "exfat": "exFAT has no journal",
-    "iso9660": "an ISO 9660 image is read-only",
-    "luks": "a LUKS volume is encrypted",
-    "lvm2-pv": "the logical volumes of an LVM physical volume are not read",
-    "swap": "swap space holds no filesystem",
-    "jbd": "it is an external ext3/ext4 journal device",
-    "bios-boot": "a BIOS boot partition holds no filesystem",
+# code -> the sentence a FilesystemCheck's ``reason`` is made of
+FS_REASONS = {
+    "clean": gettext_noop(
+        "The {kind} journal is clean: the filesystem was frozen, unmounted "
+        "or mounted read-only when the snapshot was taken{errors}."),
+    "needs-recovery": gettext_noop(
+        "The {kind} journal needs recovery: the filesystem was mounted "
+        "read-write and not frozen when the snapshot was taken{errors}."),
+    "no-journal": gettext_noop(
+        "{kind} has no journal, so its bytes cannot show a freeze{marked}"
+        "{errors}."),
+    "unknown": gettext_noop(
+        "No known filesystem signature was found there, so nothing is "
+        "concluded from it."),
+    "not-checkable": gettext_noop(
+        "{kind} is not checkable from the snapshot: {why}."),
+    "no-flag": gettext_noop("it has no journal flag"),
+    "marked-clean": gettext_noop("; its superblock is marked clean"),
+    "marked-in-use": gettext_noop(
+        "; its superblock is marked in use (not cleanly unmounted)"),
+    "errors": gettext_noop(", and its superblock records errors"),
+    **{"why-" + kind: why for kind, why in _NOT_CHECKABLE_WHY.items()},
 }
 
 
 def disk_reason(code, detail=""):
-    """The sentence for a DiskCheck ``reason_code``."""
+    """The sentence for a DiskCheck ``reason_code`` (a marked text)."""
     template = REASONS.get(code, REASONS["stored"])
-    return template.format(detail=detail or "unknown")
+    return fill(template, detail=detail or _UNKNOWN_DETAIL)
 
 
 def fs_reason(kind, state, marked_clean=None, errors=False):
-    """The sentence for one filesystem."""
-    if state is FsState.CLEAN:
-        text = ("The %s journal is clean: the filesystem was frozen, "
-                "unmounted or mounted read-only when the snapshot was taken"
-                % kind)
-    elif state is FsState.NEEDS_RECOVERY:
-        text = ("The %s journal needs recovery: the filesystem was mounted "
-                "read-write and not frozen when the snapshot was taken" % kind)
-    elif state is FsState.NO_JOURNAL:
-        text = "%s has no journal, so its bytes cannot show a freeze" % kind
-        if marked_clean is not None:
-            text += "; its superblock is marked %s" % (
-                "clean" if marked_clean else "in use (not cleanly unmounted)")
-    elif kind == "unknown":
-        return ("No known filesystem signature was found there, so nothing "
-                "is concluded from it.")
-    else:
-        return "%s is not checkable from the snapshot: %s." % (
-            kind, _NOT_CHECKABLE_WHY.get(kind, "it has no journal flag"))
-    if errors:
-        text += ", and its superblock records errors"
-    return text + "."
+    """The sentence for one filesystem (a marked text)."""
+    if kind == "unknown" and state is FsState.NOT_CHECKABLE:
+        return FS_REASONS["unknown"]
+    if state is FsState.NOT_CHECKABLE:
+        return fill(FS_REASONS["not-checkable"], kind=kind, why=FS_REASONS[
+            "why-" + kind if "why-" + kind in FS_REASONS else "no-flag"])
+    marked = "" if marked_clean is None or state is not FsState.NO_JOURNAL \
+        else FS_REASONS["marked-clean" if marked_clean else "marked-in-use"]
+    return fill(FS_REASONS[state.value], kind=kind, marked=marked,
+                errors=FS_REASONS["errors"] if errors else "")
 
 
 def _fs(where, offset, kind, state=FsState.NOT_CHECKABLE, **fields):

@@ -37,6 +37,7 @@ the guest disagree the verdict follows the bytes and says so loudly.
 
 import dataclasses
 import enum
+import json
 
 from consistency_dashboard.core import captured as captured_mod
 from consistency_dashboard.core import causes
@@ -47,8 +48,11 @@ from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core import snapshot_paths as paths
 from consistency_dashboard.core import timestamps
 from consistency_dashboard.core.i18n import fill
+from consistency_dashboard.core.i18n import from_data
 from consistency_dashboard.core.i18n import gettext_noop
 from consistency_dashboard.core.i18n import Text
+from consistency_dashboard.core.i18n import to_data
+from consistency_dashboard.core.i18n import unstopped
 from consistency_dashboard.core.poll import ImageFate
 
 
@@ -184,28 +188,241 @@ class Evidence:
                                    self.captured_source))
 
 
+SRC_CAPTURED_SERVER = gettext_noop(
+    "properties captured at boot, as Nova reports them for the server")
+SRC_CAPTURED_SNAPSHOT = gettext_noop(
+    "properties captured at boot, from an earlier snapshot of the instance")
+SRC_CAPTURED_UNKNOWN = gettext_noop(
+    "properties captured at boot, source unknown")
+SRC_DRIVER = gettext_noop("cloud hypervisor setting")
+
 _SOURCE_NAMES = {
-    captured_mod.CapturedSource.SERVER: gettext_noop(
-        "properties captured at boot, as Nova reports them for the server"),
-    captured_mod.CapturedSource.SNAPSHOT: gettext_noop(
-        "properties captured at boot, from an earlier snapshot of the "
-        "instance"),
+    captured_mod.CapturedSource.SERVER: SRC_CAPTURED_SERVER,
+    captured_mod.CapturedSource.SNAPSHOT: SRC_CAPTURED_SNAPSHOT,
     captured_mod.CapturedSource.BOOT_VOLUME: SRC_VOLUME_METADATA,
-    captured_mod.CapturedSource.UNKNOWN: gettext_noop(
-        "properties captured at boot, source unknown"),
+    captured_mod.CapturedSource.UNKNOWN: SRC_CAPTURED_UNKNOWN,
 }
+
+# code -> source, the short name an evidence item stored on an image keeps
+SOURCES = {
+    "nova": SRC_NOVA, "glance": SRC_GLANCE, "locations": SRC_LOCATIONS,
+    "events": SRC_EVENTS, "guest": SRC_GUEST, "held": SRC_HELD,
+    "bytes": SRC_BYTES, "quiesce": SRC_QUIESCE, "console": SRC_CONSOLE,
+    "cinder": SRC_CINDER, "server": SRC_SERVER, "storage": SRC_STORAGE,
+    "prediction": SRC_PREDICTION, "captured": SRC_CAPTURED,
+    "inherited": SRC_INHERITED, "volume_metadata": SRC_VOLUME_METADATA,
+    "captured_server": SRC_CAPTURED_SERVER,
+    "captured_snapshot": SRC_CAPTURED_SNAPSHOT,
+    "captured_unknown": SRC_CAPTURED_UNKNOWN, "driver": SRC_DRIVER,
+}
+_SOURCE_CODES = {str(source): code for code, source in SOURCES.items()}
+
+_ITEM = gettext_noop("{observation} ({source}; {strength})")
+
+# code -> template of an evidence item's observation (the item is stored
+# on the image by code, with its values)
+OBSERVATIONS = {
+    # what the properties captured at boot read
+    "captured": gettext_noop(
+        "hw_qemu_guest_agent {agent}, os_require_quiesce {quiesce}"),
+    "not_set": props.NOT_SET,
+    "not_a_boolean": props.NOT_A_BOOLEAN,
+    "nova_reads": props.NOVA_READS,
+    # Nova's answer and the image
+    "http_error": gettext_noop("HTTP {status}: {message}"),
+    "no_message": gettext_noop("(no message)"),
+    "no_answer": gettext_noop("no answer"),
+    "accepted": gettext_noop("accepted: image {image}"),
+    "id_not_returned": gettext_noop("(id not returned)"),
+    "power_at_request": gettext_noop("instance {power} at the request"),
+    "image_vanished": gettext_noop("image {image} vanished (HTTP 404)"),
+    "image_is": gettext_noop("image {image} is {status}"),
+    "id_not_known": gettext_noop("(id not known)"),
+    "image_status": gettext_noop("image is {status}"),
+    "image_deactivated": gettext_noop("image is deactivated"),
+    "event": gettext_noop("{event}: {result}"),
+    "event_details": gettext_noop("{event}: {result}: {details}"),
+    "no_result": gettext_noop("(no result yet)"),
+    "event_says_success": gettext_noop(
+        "{event} (from Nova 33.0.0 this event says Success even when the "
+        "snapshot fails)"),
+    # the guest's report
+    "pair": gettext_noop("freeze seq {seq} then thaw seq {seq}, {gap} apart"),
+    "held": gettext_noop("writes held while frozen: {held}"),
+    "none_held": gettext_noop("no write was held during the freeze"),
+    "apps": gettext_noop("applications at freeze: {apps}"),
+    "no_thaw": gettext_noop("freeze seq {seq} with no thaw"),
+    "probe_silent": gettext_noop(
+        "the probe reported earlier freezes in this boot but none for this "
+        "snapshot"),
+    "power_off": gettext_noop(
+        "the guest reported a power-off (reboot: Power down) before the "
+        "snapshot"),
+    "console_unavailable": gettext_noop(
+        "console output unavailable: {error}"),
+    # where the disks are
+    "rbd_location": gettext_noop(
+        "rbd:// location: Glance keeps this image on Ceph RBD"),
+    "root_disks": gettext_noop("root disks: {storage}"),
+    # the snapshot's bytes
+    "bytes_not_checked": gettext_noop("snapshot's bytes not checked: {why}"),
+    "no_ranges": gettext_noop("this Glance does not serve ranges"),
+    "unreadable": gettext_noop("the snapshot could not be read"),
+    "fs_needs_recovery": gettext_noop(
+        "{kind} journal needs recovery in the snapshot ({where})"),
+    "fs_labelled": gettext_noop("{where}, label {label}"),
+    "fs_state": gettext_noop("{kind} ({where}): {state}"),
+    "fs_state_reason": gettext_noop("{kind} ({where}): {state}: {reason}"),
+    "fs_clean": gettext_noop("journal clean (needs_recovery clear)"),
+    "fs_no_journal": gettext_noop("no journal, so the snapshot cannot tell"),
+    "fs_not_checkable": gettext_noop("not checkable from the snapshot"),
+}
+
+
+def _observed(code, **params):
+    """An observation: the template of ``code`` filled with ``params``."""
+    return fill(OBSERVATIONS[code], **params)
 
 
 @dataclasses.dataclass(frozen=True)
 class EvidenceItem:
+    """One observation, where it comes from and how much it can prove.
+    The words are marked texts (core/i18n.py), translated where they are
+    shown; on an image the item is stored without its language
+    (:meth:`to_property`).  ``strength`` None: an item read back from an
+    image written before items were stored that way, whose text did not
+    name its source."""
     observation: str
     source: str
     strength: Strength = Strength.CLOUD
 
     @property
     def text(self):
-        return "%s (%s; %s)" % (self.observation, self.source,
-                                self.strength.value)
+        if self.strength is None:
+            return self.observation
+        return fill(_ITEM, observation=self.observation, source=self.source,
+                    strength=self.strength.value)
+
+    def to_property(self):
+        """The item as one property value (at most ``MAX_VALUE``
+        characters): JSON with the observation's msgid and values (``o``,
+        core/i18n.py ``to_data``), the source's code (``s``, see
+        ``SOURCES``; an unknown source as its words) and the strength's
+        name (``k``).  Values too long are clipped; an item that still
+        does not fit is stored as its English words, as older versions
+        stored every item."""
+        data = {"o": to_data(self.observation, _stored_codes()),
+                "s": _SOURCE_CODES.get(str(self.source),
+                                       to_data(self.source)),
+                "k": self.strength.name if self.strength else ""}
+        return _fitted_json(data) or _clip(self.text)
+
+    @classmethod
+    def from_property(cls, value, sources=()):
+        """The item stored by :meth:`to_property`; for an item stored as
+        its words (an older version's) the same words, with the source and
+        strength split off when the words end with a known pair
+        (``sources``: further sources to look for)."""
+        data = _json_object(value)
+        if data is not None and "o" in data:
+            try:
+                source = data.get("s")
+                return cls(from_data(data["o"], STORED_TEXTS),
+                           SOURCES.get(source) if source in SOURCES
+                           else from_data(source or ""),
+                           Strength[data["k"]] if data.get("k") else None)
+            except (KeyError, ValueError, TypeError):
+                pass
+        return _item_from_words(value, sources)
+
+
+def _item_from_words(text, sources=()):
+    """An evidence item stored as "observation (source; strength)"."""
+    known = list(SOURCES.values()) + [Text(s) for s in sources if s]
+    for strength in Strength:
+        for source in known:
+            suffix = " (%s; %s)" % (source, strength.value)
+            if text.endswith(suffix) and len(text) > len(suffix):
+                return EvidenceItem(text[:-len(suffix)], source, strength)
+    return EvidenceItem(text, "", None)
+
+
+def _json_object(value):
+    """``value`` parsed as a JSON object, or None."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return None
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _dump(data):
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=True)
+
+
+def _values(data):
+    """``(holder, key)`` of every value in stored text data that is data
+    (a name, an ID, Nova's message), not a msgid: what may be clipped."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("p", "parts") and isinstance(value, (dict, list)):
+                keys = value.keys() if isinstance(value, dict) \
+                    else range(len(value))
+                for inner in keys:
+                    if isinstance(value[inner], str):
+                        found.append((value, inner))
+                    else:
+                        found.extend(_values(value[inner]))
+            elif isinstance(value, dict):
+                found.extend(_values(value))
+    return found
+
+
+def _fitted_json(data):
+    """``data`` as JSON of at most ``MAX_VALUE`` characters, its longest
+    values clipped as needed; None when even that does not fit."""
+    text = _dump(data)
+    while len(text) > MAX_VALUE:
+        values = _values(data)
+        if not values:
+            return None
+        holder, key = max(values, key=lambda v: len(v[0][v[1]]))
+        value = holder[key]
+        keep = len(value) - (len(text) - MAX_VALUE) - 1
+        if keep < 8:
+            return None
+        holder[key] = value[:keep] + _ELLIPSIS
+        text = _dump(data)
+    return text
+
+
+def text_property(text):
+    """A marked text as one property value: a sentence with values as JSON
+    of its msgid and values (core/i18n.py ``to_data``), so it is shown in
+    the reader's language; a text without values as its words, which are
+    the catalogue's msgid.  Clipped words when the JSON does not fit."""
+    if isinstance(text, Text) and (
+            text.params or text.plural is not None or text.template != text):
+        found = _fitted_json(to_data(text, _stored_codes()))
+        if found is not None and found.startswith("{"):
+            return found
+    return _clip(text)
+
+
+def text_from_property(value):
+    """The text :func:`text_property` stored (a :class:`Text`), or the
+    stored words themselves (an older version's, or clipped)."""
+    data = _json_object(value)
+    if data is not None:
+        try:
+            return from_data(data, STORED_TEXTS)
+        except ValueError:
+            pass
+    return value or ""
 
 
 class _Basis:
@@ -219,8 +436,11 @@ class _Basis:
 
     @property
     def summary(self):
-        return "%s, %s" % (self.label, self.basis) if self.basis \
-            else self.label
+        return fill(_SUMMARY, label=self.label, basis=self.basis) \
+            if self.basis else self.label
+
+
+_SUMMARY = gettext_noop("{label}, {basis}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,7 +457,7 @@ class Verdict(_Basis):
     cause_code: str = None
     cause_params: tuple = ()
     proof: str = ""            # "proven by the snapshot (ext4 / clean)"
-    freeze_measured_by: str = None   # "held writes" or "hook gap"
+    freeze_measured_by: str = None   # MEASURED_BY_HELD or MEASURED_BY_HOOKS
 
     @property
     def label(self):
@@ -385,8 +605,8 @@ class _Guest:
 
 
 def _describe(captured):
-    return "hw_qemu_guest_agent %s, os_require_quiesce %s" % (
-        captured.guest_agent.describe(), captured.require_quiesce.describe())
+    return _observed("captured", agent=captured.guest_agent.describe(),
+                     quiesce=captured.require_quiesce.describe())
 
 
 def _captured(ev, items):
@@ -486,8 +706,9 @@ def _sync_cause(ev, status, message):
 def _sync_failure(ev, prediction):
     status = ev.nova.status
     message = (ev.nova.message or "").strip()
-    items = [EvidenceItem("HTTP %d: %s" % (status, message or
-                                            "(no message)"), SRC_NOVA)]
+    items = [EvidenceItem(_observed(
+        "http_error", status=status,
+        message=message or OBSERVATIONS["no_message"]), SRC_NOVA)]
     cause, step = _sync_cause(ev, status, message or "(no message)")
     if prediction.outcome is paths.Outcome.FAILS and status in (400, 409,
                                                                 500):
@@ -500,14 +721,13 @@ def _sync_failure(ev, prediction):
 def _event_items(ev, event, reports_failure, items):
     if event is None:
         return
-    result = event.get("result") or "(no result yet)"
-    text = "%s: %s" % (event.get("event"), result)
-    if event.get("details"):
-        text += ": %s" % event["details"]
+    result = event.get("result") or OBSERVATIONS["no_result"]
+    text = _observed("event_details" if event.get("details") else "event",
+                     event=str(event.get("event")), result=result,
+                     details=event.get("details"))
     if (result or "").lower() == "success" and reports_failure is not True \
             and event.get("event") == "compute_snapshot_instance":
-        text += (" (from Nova 33.0.0 this event says Success even when the "
-                 "snapshot fails)")
+        text = _observed("event_says_success", event=text)
     items.append(EvidenceItem(text, SRC_EVENTS))
 
 
@@ -547,12 +767,12 @@ def _details_note(ev, event):
 def _failed_after_accept(ev, prediction, event, reports_failure, items,
                          fate):
     if fate is ImageFate.VANISHED:
-        items.append(EvidenceItem("image %s vanished (HTTP 404)" %
-                                  (ev.nova.image_id or "?"), SRC_GLANCE))
+        items.append(EvidenceItem(_observed(
+            "image_vanished", image=ev.nova.image_id or "?"), SRC_GLANCE))
     elif fate is not None:
-        items.append(EvidenceItem("image %s is %s" % (
-            ev.nova.image_id or "?", ev.image_status or fate.value),
-            SRC_GLANCE))
+        items.append(EvidenceItem(_observed(
+            "image_is", image=ev.nova.image_id or "?",
+            status=ev.image_status or fate.value), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     cause = _vanished_cause(ev, prediction, event)
     warnings = []
@@ -565,8 +785,9 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
                                   Strength.PREDICTION))
         step = _STEP_GIVE_AGENT
     elif cause.code == "abandoned":
-        step = ("Delete this test snapshot (its unfinished image goes with "
-                "it) and test again.")
+        step = gettext_noop(
+            "Delete this test snapshot (its unfinished image goes with it) "
+            "and test again.")
     else:
         step = gettext_noop(
             "Test again; if it fails again, ask the cloud operator to look "
@@ -588,7 +809,8 @@ def _in_progress(ev, fate, items, cause=None):
         step = gettext_noop(
             "The page checks again; a slow snapshot is not a failure.")
     if ev.image_status:
-        items.append(EvidenceItem("image is %s" % ev.image_status,
+        items.append(EvidenceItem(_observed("image_status",
+                                            status=ev.image_status),
                                   SRC_GLANCE))
     return _verdict(Level.IN_PROGRESS, cause, items, step,
                     rests_on=SRC_GLANCE, strength=Strength.CLOUD)
@@ -611,28 +833,29 @@ _NEWER_PROBE = gettext_noop(
     "read ({count} lines): update the dashboard.")
 
 
+def _held(guest):
+    """"/ 0.31 s, /data 0.30 s": the mounts whose writes were held."""
+    return ", ".join("%s %s" % (mount, _fmt_seconds(seconds))
+                     for mount, seconds in guest.held)
+
+
 def _pair_items(guest, items, warnings):
     pair = guest.pair
     apps = pair.app_results("freeze")
     items.append(EvidenceItem(
-        "freeze seq %d then thaw seq %d, %s apart" % (
-            pair.seq, pair.seq, _fmt_seconds(pair.duration)), SRC_GUEST,
-        Strength.HOOK_PAIR))
+        _observed("pair", seq=pair.seq, gap=_fmt_seconds(pair.duration)),
+        SRC_GUEST, Strength.HOOK_PAIR))
     if guest.held:
-        items.append(EvidenceItem(
-            "writes held while frozen: %s" % ", ".join(
-                "%s %s" % (mount, _fmt_seconds(seconds))
-                for mount, seconds in guest.held), SRC_HELD,
-            Strength.HELD_WRITES))
+        items.append(EvidenceItem(_observed("held", held=_held(guest)),
+                                  SRC_HELD, Strength.HELD_WRITES))
     elif guest.version not in (None, "v1"):
-        items.append(EvidenceItem(
-            "no write was held during the freeze", SRC_HELD,
-            Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("none_held"), SRC_HELD,
+                                  Strength.GUEST_REPORT))
     if apps:
         items.append(EvidenceItem(
-            "applications at freeze: %s" % ", ".join(
-                "%s %s" % kv for kv in sorted(apps.items())), SRC_GUEST,
-            Strength.GUEST_REPORT))
+            _observed("apps", apps=", ".join(
+                "%s %s" % kv for kv in sorted(apps.items()))),
+            SRC_GUEST, Strength.GUEST_REPORT))
     thaw_fail = [a for a, r in pair.app_results("thaw").items()
                  if r == "fail"]
     if thaw_fail:
@@ -646,9 +869,8 @@ def _guest_items(guest, items, warnings):
     if guest.pair is not None:
         _pair_items(guest, items, warnings)
     for unmatched in guest.unmatched:
-        items.append(EvidenceItem(
-            "freeze seq %d with no thaw" % unmatched.seq, SRC_GUEST,
-            Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("no_thaw", seq=unmatched.seq),
+                                  SRC_GUEST, Strength.GUEST_REPORT))
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
     if guest.disputed:
@@ -676,7 +898,8 @@ def _no_answer(ev, items):
     cause = causes.cause("no_answer", colon_message=(
         ": " + message) if message else "")
     return _verdict(
-        Level.FAILED, cause, items + [EvidenceItem("no answer", SRC_NOVA)],
+        Level.FAILED, cause,
+        items + [EvidenceItem(_observed("no_answer"), SRC_NOVA)],
         gettext_noop(
             "Look at the Test snapshots tab: if Nova created the image "
             "after all, it is listed there; otherwise test again."),
@@ -708,10 +931,12 @@ def decide(ev):
         return dataclasses.replace(verdict, evidence=tuple(items) +
                                    verdict.evidence)
     if ev.nova.status is not None:
-        items.append(EvidenceItem("accepted: image %s" % (
-            ev.nova.image_id or "(id not returned)"), SRC_NOVA))
-    items.append(EvidenceItem("instance %s at the request" %
-                              ev.power_at_request.value, SRC_SERVER))
+        items.append(EvidenceItem(_observed(
+            "accepted",
+            image=ev.nova.image_id or OBSERVATIONS["id_not_returned"]),
+            SRC_NOVA))
+    items.append(EvidenceItem(_observed(
+        "power_at_request", power=ev.power_at_request.value), SRC_SERVER))
     return _after_accept(ev, captured, exact, prediction, items)
 
 
@@ -729,7 +954,8 @@ def _after_accept(ev, captured, exact, prediction, items):
         return _failed_after_accept(ev, prediction, event, reports_failure,
                                     items, fate)
     if fate is ImageFate.DEACTIVATED:
-        items.append(EvidenceItem("image is deactivated", SRC_GLANCE))
+        items.append(EvidenceItem(_observed("image_deactivated"),
+                                  SRC_GLANCE))
         return _verdict(Level.UNKNOWN, causes.cause("deactivated"), items,
                         gettext_noop("Ask the cloud operator."),
                         rests_on=SRC_GLANCE, strength=Strength.CLOUD)
@@ -739,8 +965,9 @@ def _after_accept(ev, captured, exact, prediction, items):
         warnings.append(gettext_noop(
             "Nova's event says Error although the image is active; the "
             "image was kept."))
-    items.append(EvidenceItem("image %s is active" % (
-        ev.nova.image_id or "(id not known)"), SRC_GLANCE))
+    items.append(EvidenceItem(_observed(
+        "image_is", image=ev.nova.image_id or OBSERVATIONS["id_not_known"],
+        status="active"), SRC_GLANCE))
     _event_items(ev, event, reports_failure, items)
     if ev.boot_source is paths.BootSource.VOLUME:
         pending = _volume_snapshots(ev, items)
@@ -786,9 +1013,6 @@ def _awaiting_volume_thaw(ev):
 
 
 # --- an active image: ranked evidence ----------------------------------------
-
-SRC_DRIVER = gettext_noop("cloud hypervisor setting")
-
 
 @dataclasses.dataclass(frozen=True)
 class _Path:
@@ -871,25 +1095,52 @@ class _Bytes:
     clean: bool = False
     recovery: bool = False
     filesystems: str = ""    # "ext4 on the whole disk"
-    proof: str = ""          # "ext4 / clean"
+    proof: str = ""          # "ext4 / clean": kinds and states, as data
     why_not: str = ""        # why they settle nothing (when read)
+
+    @property
+    def shown(self):
+        """The basis of a verdict the bytes settle against a freeze."""
+        return fill(PROOFS["proof_bytes_shown"], proof=self.proof)
+
+    @property
+    def proven(self):
+        """The basis of a freeze the bytes prove."""
+        return fill(PROOFS["proof_bytes"], proof=self.proof)
+
+
+_NO_JOURNAL_FLAG = gettext_noop(
+    "no filesystem in it keeps a journal flag the dashboard can read "
+    "({kinds})")
+_NONE_FOUND = gettext_noop("none found")
+
+# code -> the line naming what a settled verdict rests on (Verdict.proof)
+PROOFS = {
+    "proof_bytes": gettext_noop("proven by the snapshot ({proof})"),
+    "proof_bytes_shown": gettext_noop("shown by the snapshot ({proof})"),
+    "proof_held_writes": gettext_noop(
+        "proven by the guest's held writes ({held})"),
+    "proof_nova": gettext_noop("enforced by Nova"),
+}
 
 
 _FS_WORDS = {
-    snapshot_bytes.FsState.CLEAN: "journal clean (needs_recovery clear)",
-    snapshot_bytes.FsState.NO_JOURNAL:
-        "no journal, so the snapshot cannot tell",
-    snapshot_bytes.FsState.NOT_CHECKABLE: "not checkable from the snapshot",
+    snapshot_bytes.FsState.CLEAN: OBSERVATIONS["fs_clean"],
+    snapshot_bytes.FsState.NO_JOURNAL: OBSERVATIONS["fs_no_journal"],
+    snapshot_bytes.FsState.NOT_CHECKABLE: OBSERVATIONS["fs_not_checkable"],
 }
 
 
 def _fs_observation(fs):
-    where = fs.where + (", label %s" % fs.label if fs.label else "")
+    # where ("whole disk", "partition 1"), the kind and the reason are the
+    # disk reader's words (core/snapshot_bytes.py), shown as they are
+    where = _observed("fs_labelled", where=fs.where, label=fs.label) \
+        if fs.label else fs.where
     if fs.state is snapshot_bytes.FsState.NEEDS_RECOVERY:
-        return "%s journal needs recovery in the snapshot (%s)" % (fs.kind,
-                                                                   where)
-    text = "%s (%s): %s" % (fs.kind, where, _FS_WORDS[fs.state])
-    return text + (": " + fs.reason if fs.reason else "")
+        return _observed("fs_needs_recovery", kind=fs.kind, where=where)
+    return _observed("fs_state_reason" if fs.reason else "fs_state",
+                     kind=fs.kind, where=where, state=_FS_WORDS[fs.state],
+                     reason=fs.reason)
 
 
 def _read_bytes(ev, items):
@@ -897,10 +1148,9 @@ def _read_bytes(ev, items):
     if check is None:
         return _Bytes()
     if not check.checkable:
-        why = ("this Glance does not serve ranges" if check.ranges_unsupported
-               else check.reason or "the snapshot could not be read")
-        why = why.rstrip(".")
-        items.append(EvidenceItem("snapshot's bytes not checked: %s" % why,
+        why = OBSERVATIONS["no_ranges"] if check.ranges_unsupported else \
+            unstopped(check.reason or "") or OBSERVATIONS["unreadable"]
+        items.append(EvidenceItem(_observed("bytes_not_checked", why=why),
                                   SRC_BYTES))
         for fs in check.filesystems:
             items.append(EvidenceItem(_fs_observation(fs), SRC_BYTES))
@@ -914,10 +1164,9 @@ def _read_bytes(ev, items):
     wanted = state.NEEDS_RECOVERY if check.any_needs_recovery else \
         state.CLEAN if check.all_clean else None
     if wanted is None:
-        return _Bytes(why_not="no filesystem in it keeps a journal flag the "
-                              "dashboard can read (%s)" % (", ".join(
-                                  f.kind for f in check.filesystems) or
-                                  "none found"))
+        return _Bytes(why_not=fill(
+            _NO_JOURNAL_FLAG, kinds=", ".join(
+                f.kind for f in check.filesystems) or _NONE_FOUND))
     found = [f for f in check.filesystems if f.state is wanted]
     return _Bytes(clean=wanted is state.CLEAN,
                   recovery=wanted is state.NEEDS_RECOVERY,
@@ -951,7 +1200,7 @@ def _apps_note(pair):
         return ""
     apps = pair.app_results("freeze")
     if any(r in ("fail", "released") for r in apps.values()) or pair.guards:
-        return " Not every application hook succeeded."
+        return "apps_failed"    # causes.NOTES
     return ""
 
 
@@ -992,7 +1241,7 @@ def _judge_by_bytes(path, found, guest, warnings):
             causes.cause("bytes_needs_recovery",
                          filesystems=found.filesystems),
             _crash_step(path, guest), SRC_BYTES, Strength.SNAPSHOT_BYTES,
-            "snapshot", "shown by the snapshot (%s)" % found.proof)
+            "snapshot", found.shown)
     if not found.clean:
         return None
     if path.ruled_out() is not None:
@@ -1003,8 +1252,7 @@ def _judge_by_bytes(path, found, guest, warnings):
                 "probably not mounted read-write when it was copied."))
     pair = guest.pair if guest.pair is not None and path.running else None
     return _proven(pair, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
-                   Strength.SNAPSHOT_BYTES, "snapshot",
-                   "proven by the snapshot (%s)" % found.proof,
+                   Strength.SNAPSHOT_BYTES, "snapshot", found.proven,
                    filesystems=found.filesystems,
                    has_have="has" if "," not in found.filesystems else "have")
 
@@ -1047,8 +1295,7 @@ def _crash_step(path, guest):
 def _judge_proven(path, guest, warnings):
     pair = guest.pair
     if pair is not None and guest.writes_proved:
-        held = ", ".join("%s %s" % (m, _fmt_seconds(s))
-                         for m, s in guest.held)
+        held = _held(guest)
         if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
             warnings.append(
                 gettext_noop(
@@ -1057,12 +1304,12 @@ def _judge_proven(path, guest, warnings):
                     "path: instance disks are not on Ceph here."))
         return _proven(pair, "held_writes", "held_writes_apps", SRC_HELD,
                        Strength.HELD_WRITES, "guest",
-                       "proven by the guest's held writes (%s)" % held,
+                       fill(PROOFS["proof_held_writes"], held=held),
                        held=held, seq=pair.seq)
     if path.enforced:
         return _proven(pair, "nova_enforced", "nova_enforced_apps",
                        SRC_QUIESCE, Strength.NOVA_QUIESCE, "nova",
-                       "enforced by Nova")
+                       PROOFS["proof_nova"])
     return None
 
 
@@ -1106,16 +1353,28 @@ def _judge_guest_only(path, found, guest):
     return _unknown(
         causes.cause("hooks_ran_unproven", seq=pair.seq,
                      gap=_fmt_seconds(pair.duration)),
-        _with_bytes_note(
-            gettext_noop(
-                "Update the guest probe kit: its newer version holds a "
-                "test write on each filesystem during the freeze, which "
-                "proves it."),
-            found), SRC_GUEST, Strength.HOOK_PAIR)
+        _with_bytes_note(_STEP_UPDATE_KIT, found), SRC_GUEST,
+        Strength.HOOK_PAIR)
 
 
 _BYTES_NOTE = gettext_noop(
     "{step} (The snapshot's bytes could not settle it: {why_not}.)")
+# The next steps that may get that note
+_STEP_UPDATE_KIT = gettext_noop(
+    "Update the guest probe kit: its newer version holds a test write on "
+    "each filesystem during the freeze, which proves it.")
+_STEP_ASK_STORAGE = gettext_noop(
+    "Ask the cloud operator where instance disks are kept (the dashboard's "
+    "CONSISTENCY_DASHBOARD_STORAGE setting), or install the guest probe "
+    "kit.")
+_STEP_SET_QUIESCE = gettext_noop(
+    "Set os_require_quiesce so Nova enforces the freeze.")
+_STEP_CONSOLE_NEEDED = gettext_noop(
+    "Console output is needed for the guest's report; ask the operator to "
+    "enable it.")
+_STEP_SHUT_DOWN = gettext_noop(
+    "Shut the guest down from inside (so it unmounts its filesystems) "
+    "before snapshotting, then test again.")
 
 
 def _with_bytes_note(step, found):
@@ -1135,16 +1394,12 @@ def _probe_silent(report, guest):
 def _judge_nothing_proven(ev, path, found, guest, items):
     report = ev.probe
     if path.rbd_location and path.storage is paths.Storage.UNKNOWN:
-        return _unknown(causes.cause("rbd_location_only"), _with_bytes_note(
-            gettext_noop(
-                "Ask the cloud operator where instance disks are kept (the "
-                "dashboard's CONSISTENCY_DASHBOARD_STORAGE setting), or "
-                "install the guest probe kit."),
-            found), SRC_LOCATIONS, Strength.CLOUD)
+        return _unknown(causes.cause("rbd_location_only"),
+                        _with_bytes_note(_STEP_ASK_STORAGE, found),
+                        SRC_LOCATIONS, Strength.CLOUD)
     if _probe_silent(report, guest):
-        items.append(EvidenceItem(
-            "the probe reported earlier freezes in this boot but none for "
-            "this snapshot", SRC_GUEST, Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("probe_silent"), SRC_GUEST,
+                                  Strength.GUEST_REPORT))
         return _Judgement(
             Level.CRASH_CONSISTENT, causes.cause("probe_silent"),
             gettext_noop(
@@ -1154,12 +1409,8 @@ def _judge_nothing_proven(ev, path, found, guest, items):
     if report is None and ev.console_error:
         return _unknown(
             causes.cause("console_unavailable", error=ev.console_error),
-            _with_bytes_note(
-                gettext_noop(
-                    "Set os_require_quiesce so Nova enforces the freeze.")
-                if path.volume else gettext_noop(
-                    "Console output is needed for the guest's report; ask "
-                    "the operator to enable it."), found))
+            _with_bytes_note(_STEP_SET_QUIESCE if path.volume
+                             else _STEP_CONSOLE_NEEDED, found))
     return _silent(path, found)
 
 
@@ -1220,14 +1471,10 @@ def _judge_running(ev, path, found, guest, items, warnings):
 def _judge_stopped(ev, found, items):
     """A cold snapshot: consistent if the guest shut down cleanly
     (LibvirtDriver.snapshot takes no live snapshot of a SHUTDOWN guest)."""
-    step = _with_bytes_note(
-        gettext_noop(
-            "Shut the guest down from inside (so it unmounts its "
-            "filesystems) before snapshotting, then test again."), found)
+    step = _with_bytes_note(_STEP_SHUT_DOWN, found)
     if found.clean:
         return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
-                       Strength.SNAPSHOT_BYTES, "snapshot",
-                       "proven by the snapshot (%s)" % found.proof,
+                       Strength.SNAPSHOT_BYTES, "snapshot", found.proven,
                        filesystems=found.filesystems, has_have="has")
     if found.recovery:
         return _Judgement(
@@ -1238,13 +1485,11 @@ def _judge_stopped(ev, found, items):
                 "Shut the guest down from inside before snapshotting: Nova "
                 "forces the power off after its shutdown timeout, which "
                 "leaves the journal dirty."),
-            SRC_BYTES, Strength.SNAPSHOT_BYTES,
-            "snapshot", "shown by the snapshot (%s)" % found.proof)
+            SRC_BYTES, Strength.SNAPSHOT_BYTES, "snapshot", found.shown)
     report = ev.probe
     if report is not None and report.power_down_seen:
-        items.append(EvidenceItem("the guest reported a power-off (reboot: "
-                                  "Power down) before the snapshot",
-                                  SRC_GUEST, Strength.GUEST_REPORT))
+        items.append(EvidenceItem(_observed("power_off"), SRC_GUEST,
+                                  Strength.GUEST_REPORT))
         return _unknown(causes.cause("stopped_power_off_reported"), step,
                         SRC_GUEST, Strength.GUEST_REPORT)
     if report is None and ev.console_error:
@@ -1257,12 +1502,15 @@ def _judge_stopped(ev, found, items):
 
 def _storage_items(ev, path, items):
     if path.rbd_location:
-        items.append(EvidenceItem(
-            "rbd:// location: Glance keeps this image on Ceph RBD",
-            SRC_LOCATIONS))
+        items.append(EvidenceItem(_observed("rbd_location"), SRC_LOCATIONS))
     if ev.storage is not paths.Storage.UNKNOWN:
-        items.append(EvidenceItem("root disks: %s" % ev.storage.value,
-                                  SRC_STORAGE))
+        items.append(EvidenceItem(
+            _observed("root_disks", storage=ev.storage.value), SRC_STORAGE))
+
+
+# How the freeze time shown was measured (Verdict.freeze_measured_by)
+MEASURED_BY_HELD = gettext_noop("held writes")
+MEASURED_BY_HOOKS = gettext_noop("hook gap")
 
 
 def _freeze_time(guest, judged):
@@ -1272,8 +1520,8 @@ def _freeze_time(guest, judged):
     if not judged.uses_pair or guest.pair is None:
         return None, None
     if guest.held_seconds is not None:
-        return guest.held_seconds, "held writes"
-    return guest.pair.duration, "hook gap"
+        return guest.held_seconds, MEASURED_BY_HELD
+    return guest.pair.duration, MEASURED_BY_HOOKS
 
 
 def _active(ev, captured, exact, items, warnings):
@@ -1282,8 +1530,9 @@ def _active(ev, captured, exact, items, warnings):
     if ev.probe is not None:
         _guest_items(guest, items, warnings)
     elif ev.console_error:
-        items.append(EvidenceItem("console output unavailable: %s" %
-                                  ev.console_error, SRC_CONSOLE))
+        items.append(EvidenceItem(
+            _observed("console_unavailable", error=ev.console_error),
+            SRC_CONSOLE))
     path = _path_of(ev, captured, exact, items)
     _storage_items(ev, path, items)
     found = _read_bytes(ev, items)
@@ -1325,6 +1574,37 @@ FREEZE_MEASURED_BY = "consistency_freeze_measured_by"
 DISK_CHECK = "consistency_disk_check"
 
 MAX_VALUE = 255
+# code -> the texts a next step or a warning with values is made of (their
+# msgids are too long to be stored in a property as they are)
+NOTES = {
+    "bytes_note": _BYTES_NOTE, "no_journal_flag": _NO_JOURNAL_FLAG,
+    "none_found": _NONE_FOUND, "step_kit": _STEP_KIT,
+    "step_kit_or_recreate": _STEP_KIT_OR_RECREATE,
+    "step_kit_or_quiesce": _STEP_KIT_OR_QUIESCE,
+    "step_update_kit": _STEP_UPDATE_KIT, "step_ask_storage": _STEP_ASK_STORAGE,
+    "step_set_quiesce": _STEP_SET_QUIESCE,
+    "step_console_needed": _STEP_CONSOLE_NEEDED,
+    "step_shut_down": _STEP_SHUT_DOWN,
+    "contradiction": LOUD_CONTRADICTION, "claim_held": _CLAIM_HELD,
+    "claim_pair": _CLAIM_PAIR, "thaw_failed": _THAW_FAILED,
+    "guard_released": _GUARD_RELEASED, "disputed": _DISPUTED,
+    "other_pairs": _OTHER_PAIRS, "newer_probe": _NEWER_PROBE,
+    "clock": _CLOCK_NOTE,
+}
+# code -> template: the texts stored on an image by code (short, and the
+# same code when the words change)
+STORED_TEXTS = dict(
+    OBSERVATIONS, **PROOFS, **NOTES,
+    # the disk reader's sentences, quoted in evidence items
+    **{"disk_reason_" + code: text
+       for code, text in snapshot_bytes.REASONS.items()},
+    **{"fs_reason_" + code: text
+       for code, text in snapshot_bytes.FS_REASONS.items()})
+
+
+def _stored_codes():
+    return {str(template): code for code, template in STORED_TEXTS.items()}
+
 MAX_EVIDENCE_ITEMS = 12
 MAX_WARNINGS = 4
 _SEPARATOR = " | "
@@ -1363,16 +1643,27 @@ def is_test_snapshot(image_properties):
     return found.get(TEST_SNAPSHOT_MARKER) == TEST_SNAPSHOT_VERSION
 
 
-def _numbered(name, texts, count):
-    return {"%s_%d" % (name, i + 1):
-            (_clip(texts[i]) if i < len(texts) else "")
+def _numbered(name, values, count):
+    """``name_1`` .. ``name_<count>``: the values, then empty ones."""
+    return {"%s_%d" % (name, i + 1): (values[i] if i < len(values) else "")
             for i in range(count)}
 
 
 def image_properties_for(verdict, checked_at):
     """The verdict and its key evidence as namespaced Glance properties.
-    The cause is kept as a code with short parameters (rendered whole by
-    core/causes.py), beside the sentence clipped for older readers."""
+
+    What a user reads is stored without its language, so a reader in
+    another language sees it in theirs: the cause as a code with short
+    parameters (rendered whole by core/causes.py), beside the sentence
+    clipped for older readers; each evidence item (``consistency_evidence_N``)
+    as JSON of its observation's msgid and values, its source's code and its
+    strength (``EvidenceItem.to_property``); the proof, the next step and
+    each warning (``consistency_warnings_N``) with values as JSON of their
+    msgid and values, without values as their words, which are the msgid
+    (``text_property``).  ``consistency_evidence`` and
+    ``consistency_warnings`` join the English words, for a person reading
+    the image's properties; ``consistency_rests_on`` is the source's msgid.
+    Every value is at most 255 characters."""
     texts = [item.text for item in verdict.evidence]
     found = {
         VERDICT: verdict.level.value,
@@ -1382,15 +1673,18 @@ def image_properties_for(verdict, checked_at):
         EVIDENCE: _join(texts),
         # Each item also whole in its own property (values are capped at 255
         # characters, so one joined property cuts the later items off).
-        **_numbered(EVIDENCE, texts, MAX_EVIDENCE_ITEMS),
-        NEXT_STEP: _clip(verdict.next_step),
+        **_numbered(EVIDENCE, [item.to_property()
+                               for item in verdict.evidence],
+                    MAX_EVIDENCE_ITEMS),
+        NEXT_STEP: text_property(verdict.next_step),
         WARNINGS: _join(verdict.warnings),
-        **_numbered(WARNINGS, list(verdict.warnings), MAX_WARNINGS),
+        **_numbered(WARNINGS, [text_property(w) for w in verdict.warnings],
+                    MAX_WARNINGS),
         CHECKED_AT: timestamps.format_timestamp(checked_at),
         VERIFIED_BY: verdict.verified_by or "",
         RESTS_ON: _clip(verdict.rests_on or ""),
         STRENGTH: verdict.strength.name if verdict.strength else "",
-        PROOF: _clip(verdict.proof or ""),
+        PROOF: text_property(verdict.proof or ""),
         FREEZE_MEASURED_BY: verdict.freeze_measured_by or "",
         FREEZE_SECONDS: ("%.3f" % verdict.freeze_seconds
                          if verdict.freeze_seconds is not None else ""),
@@ -1403,7 +1697,7 @@ class StoredVerdict(_Basis):
     """A verdict read back from a test snapshot's properties."""
     level: Level
     cause: str
-    evidence: tuple         # the evidence texts
+    evidence: tuple         # EvidenceItem
     next_step: str
     warnings: tuple
     freeze_seconds: float
@@ -1454,21 +1748,25 @@ def verdict_from_image_properties(image_properties):
         return None
     params = causes.decode_params(found.get(CAUSE_PARAMS))
     code = found.get(CAUSE_CODE) or None
+    rests_on = found.get(RESTS_ON) or None
     return StoredVerdict(
         level=level,
         cause=stored_cause(code, params, found.get(CAUSE, "")),
-        evidence=(_numbered_back(found, EVIDENCE, MAX_EVIDENCE_ITEMS)
-                  or _split(found.get(EVIDENCE))),
-        next_step=found.get(NEXT_STEP, ""),
-        warnings=(_numbered_back(found, WARNINGS, MAX_WARNINGS) or
-                  _split(found.get(WARNINGS))),
+        evidence=tuple(
+            EvidenceItem.from_property(text, sources=(rests_on,))
+            for text in (_numbered_back(found, EVIDENCE, MAX_EVIDENCE_ITEMS)
+                         or _split(found.get(EVIDENCE)))),
+        next_step=text_from_property(found.get(NEXT_STEP)),
+        warnings=tuple(text_from_property(w) for w in (
+            _numbered_back(found, WARNINGS, MAX_WARNINGS) or
+            _split(found.get(WARNINGS)))),
         freeze_seconds=_float(found.get(FREEZE_SECONDS)),
         verified_by=found.get(VERIFIED_BY) or None,
         checked_at=timestamps.parse_timestamp(found.get(CHECKED_AT)),
         requested_at=timestamps.parse_timestamp(found.get(REQUESTED_AT)),
-        rests_on=found.get(RESTS_ON) or None,
+        rests_on=rests_on,
         strength=Strength.__members__.get(found.get(STRENGTH) or ""),
-        proof=found.get(PROOF) or "",
+        proof=text_from_property(found.get(PROOF)),
         cause_code=code, cause_params=params,
         freeze_measured_by=found.get(FREEZE_MEASURED_BY) or None,
     )

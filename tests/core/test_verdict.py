@@ -5,9 +5,11 @@ pattern, then the verdict stored on the image."""
 import dataclasses
 import datetime
 import os
+import json
 
 import pytest
 
+from consistency_dashboard.core import i18n
 from consistency_dashboard.core import poll
 from consistency_dashboard.core import probe
 from consistency_dashboard.core import snapshot_bytes as sb
@@ -690,9 +692,10 @@ def test_verdict_round_trip_through_image_properties(kw):
         assert back.freeze_seconds == pytest.approx(verdict.freeze_seconds)
     joined = " | ".join(i.text for i in verdict.evidence)
     if len(joined) <= 255:
-        assert back.evidence == tuple(i.text for i in verdict.evidence)
+        assert tuple(i.text for i in back.evidence) == \
+            tuple(i.text for i in verdict.evidence)
     else:
-        assert back.evidence[0] == verdict.evidence[0].text
+        assert back.evidence[0].text == verdict.evidence[0].text
     for stored, original in zip(back.warnings, verdict.warnings):
         assert original.startswith(stored.rstrip("\u2026"))
 
@@ -857,7 +860,8 @@ def test_every_evidence_item_survives_the_round_trip_whole():
     stored = v.image_properties_for(decided, "2026-11-22T05:00:00Z")
     assert all(len(value) <= v.MAX_VALUE for value in stored.values())
     back = v.verdict_from_image_properties(stored)
-    assert back.evidence == tuple(i.text for i in items)
+    assert tuple(i.text for i in back.evidence) == \
+        tuple(i.text for i in items)
 
 
 def test_quota_413_is_read_as_quota():
@@ -890,3 +894,155 @@ def test_real_probe_v2_lines(held_field, level, measured):
             verdict.summary
     else:
         assert "writes was seen held" in verdict.cause
+
+
+# --- what is stored on the image is language-neutral ----------------------
+
+EVERY_VERDICT = [a[1] for a in ACTIVE] + [f[1] for f in FAILURES]
+
+
+@pytest.mark.parametrize("kw", EVERY_VERDICT,
+                         ids=[a[0] for a in ACTIVE] + [f[0] for f in FAILURES])
+def test_stored_words_are_msgids_and_values(kw):
+    """Each evidence item, the proof, the next step and the warnings come
+    back from the image as the same marked texts: the same English words,
+    the same msgids and values, so they can be shown in another language."""
+    verdict = decide(**kw)
+    stored = v.image_properties_for(verdict, SETTLED)
+    assert all(len(value) <= v.MAX_VALUE for value in stored.values())
+    back = v.verdict_from_image_properties(stored)
+    assert len(back.evidence) == len(verdict.evidence)
+    for original, read in zip(verdict.evidence, back.evidence):
+        assert read == original, read
+        assert i18n.to_data(read.observation) == \
+            i18n.to_data(original.observation)
+    assert str(back.basis) == str(verdict.basis)
+    # A text with values comes back as its msgid and values; one without
+    # as its words, which are its msgid.
+    assert len(back.warnings) == len(verdict.warnings)
+    for original, read in zip((verdict.proof, verdict.next_step) +
+                              verdict.warnings,
+                              (back.proof, back.next_step) + back.warnings):
+        assert str(read) == str(original)
+        if getattr(original, "params", None):
+            assert i18n.to_data(read) == i18n.to_data(original)
+
+
+def test_a_stored_item_keeps_no_english_of_its_own():
+    verdict = decide(disk_check=CLEAN, probe=report("fs_verified.log"))
+    stored = v.image_properties_for(verdict, SETTLED)
+    item = json.loads(stored[v.EVIDENCE + "_1"])
+    # The observation's code and values, the source's code, the strength's
+    # name.
+    assert item == {"k": "CLOUD", "s": "captured_server", "o": {
+        "c": "captured",
+        "p": {"agent": {"c": "nova_reads",
+                        "p": {"raw": "yes", "value": "true"}},
+              "quiesce": {"c": "nova_reads",
+                          "p": {"raw": "yes", "value": "true"}}}}}
+    assert v.STORED_TEXTS["captured"] == \
+        "hw_qemu_guest_agent {agent}, os_require_quiesce {quiesce}"
+    assert json.loads(stored[v.PROOF]) == {
+        "c": "proof_bytes", "p": {"proof": "ext4 / clean"}}
+    # A text without values is stored as its words: they are its msgid.
+    assert stored[v.NEXT_STEP] == str(verdict.next_step)
+
+
+def test_a_next_step_with_the_bytes_note_reads_back_with_its_values():
+    unreadable = sb.DiskCheck(False, reason="The snapshot's bytes could not "
+                                            "be read (timeout).", reads=1)
+    verdict = decide(captured=AGENT, boot_source="volume",
+                     disk_check=unreadable)
+    assert "could not settle it" in verdict.next_step
+    stored = v.image_properties_for(verdict, SETTLED)
+    assert json.loads(stored[v.NEXT_STEP])["c"] == "bytes_note"
+    back = v.verdict_from_image_properties(stored)
+    assert str(back.next_step) == str(verdict.next_step)
+    assert i18n.to_data(back.next_step) == i18n.to_data(verdict.next_step)
+
+
+def test_a_long_value_is_clipped_so_the_item_still_reads_back():
+    message = "Failed to quiesce instance: " + "x" * 400
+    verdict = decide(nova=v.NovaAnswer(409, message))
+    stored = v.image_properties_for(verdict, SETTLED)
+    assert all(len(value) <= v.MAX_VALUE for value in stored.values())
+    back = v.verdict_from_image_properties(stored)
+    [nova] = [i for i in back.evidence if i.source == v.SRC_NOVA]
+    assert nova.observation.template == "HTTP {status}: {message}"
+    assert nova.observation.params["status"] == 409
+    assert nova.observation.params["message"].endswith("\u2026")
+    assert message.startswith(nova.observation.params["message"][:-1])
+    assert nova.strength is v.Strength.CLOUD
+
+
+def test_words_stored_by_an_older_version_still_read_back():
+    """An older version stored each item as its English words: they are
+    shown as they are, the source and strength split off when known."""
+    stored = {
+        v.VERDICT: "filesystem-consistent",
+        v.EVIDENCE + "_1": "ext4 (whole disk): journal clean (needs_recovery "
+                           "clear) (the snapshot's own bytes (read from "
+                           "Glance); strongest: the snapshot's own bytes)",
+        v.EVIDENCE + "_2": "something a newer version said",
+        v.EVIDENCE + "_3": "snapshot image active (Glance; stated by the "
+                           "cloud)",
+        v.RESTS_ON: "Glance",
+        v.PROOF: "proven by the snapshot (ext4 / clean)",
+        v.NEXT_STEP: "Nothing to do.",
+        v.WARNINGS + "_1": "{not json",
+    }
+    back = v.verdict_from_image_properties(stored)
+    first, second, third = back.evidence
+    assert (first.observation, first.source, first.strength) == (
+        "ext4 (whole disk): journal clean (needs_recovery clear)",
+        v.SRC_BYTES, v.Strength.SNAPSHOT_BYTES)
+    assert (second.observation, second.source, second.strength) == (
+        "something a newer version said", "", None)
+    assert second.text == "something a newer version said"
+    # The source the verdict rests on is recognised too.
+    assert (third.observation, third.source) == ("snapshot image active",
+                                                 "Glance")
+    assert back.proof == "proven by the snapshot (ext4 / clean)"
+    assert back.basis == "proven by the snapshot (ext4 / clean)"
+    assert back.next_step == "Nothing to do."
+    assert back.warnings == ("{not json",)
+
+
+def test_a_text_survives_to_data_and_back():
+    from consistency_dashboard.core import diagnosis
+    from tests.core import test_diagnosis as cases
+    texts = [
+        i18n.fill(i18n.gettext_noop("{a} and {b}"), a="x",
+                  b=i18n.fill(i18n.gettext_noop("({c})"), c=3)),
+        i18n.ngettext_lazy("{n} test", "{n} tests", 2),
+        diagnosis.explain(cases.facts(cases.GOOD, test_snapshots=3)),
+        i18n.unstopped(sb.disk_reason("read", "timeout")),
+    ]
+    for text in texts:
+        data = i18n.to_data(text)
+        assert json.loads(json.dumps(data)) == data
+        back = i18n.from_data(data)
+        assert str(back) == str(text)
+        assert i18n.to_data(back) == data
+    assert str(texts[-1]) == "The snapshot's bytes could not be read " \
+        "(timeout)"
+    assert i18n.unstopped("A sentence.") == "A sentence"
+    # Codes for long msgids, given both ways.
+    coded = i18n.to_data(texts[0], {"{a} and {b}": "and"})
+    assert coded["c"] == "and" and "t" not in coded
+    assert str(i18n.from_data(coded, {"and": "{a} and {b}"})) == "x and (3)"
+    for bad in ({"c": "unknown"}, [1, 2], {"t": 3}, {"t": "{a}", "p": 1},
+                {"t": "{a}", "p": {"b": 1}}):
+        with pytest.raises(ValueError):
+            i18n.from_data(bad, {"and": "{a} and {b}"})
+
+
+def test_every_stored_code_names_one_text():
+    tables = (v.OBSERVATIONS, v.PROOFS, v.NOTES, v.SOURCES)
+    codes = [code for table in tables[:3] for code in table]
+    assert len(codes) == len(set(codes))
+    for table in tables[:3]:
+        for code, text in table.items():
+            assert v.STORED_TEXTS[code] is text
+    assert len(set(map(str, v.STORED_TEXTS.values()))) == \
+        len(v.STORED_TEXTS)

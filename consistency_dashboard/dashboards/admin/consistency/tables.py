@@ -46,11 +46,9 @@ def image_link(image_id, label):
 
 def boot_source_cell(row):
     if row.volume_backed:
-        volume = row.volume
-        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
-                 if volume is not None else _("boot volume not found"))
         return format_html('{}<div class="text-muted">{}</div>',
-                           _("Volume-backed"), label)
+                           _("Volume-backed"),
+                           instance_tables.volume_label(row))
     if row.image is None:
         return format_html('{}<div class="text-muted">{}</div>',
                            _("Image"), _("%s (deleted or not visible)")
@@ -153,16 +151,9 @@ def verdict_cell(row):
         core_text(row.verdict.basis or row.verdict.cause))
 
 
-def snapshot_project_cell(row):
-    if row.owner_name and row.owner_name != row.owner:
-        return format_html('{}<div class="text-muted small">{}</div>',
-                           row.owner_name, row.owner)
-    return row.owner or "-"
-
-
 class RecentSnapshotsTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Snapshot"))
-    project = tables.Column(snapshot_project_cell, verbose_name=_("Project"))
+    project = tables.Column(owner_cell, verbose_name=_("Project"))
     created = tables.Column("created_at", verbose_name=_("Created"))
     status = tables.Column("status", verbose_name=_("Status"))
     instance = tables.Column(snapshot_instance_cell,

@@ -45,6 +45,23 @@ class _FleetMixin(object):
         return self._fleet
 
 
+# (label, what, format) of the export buttons: this page's rows, and every
+# instance the filters keep
+EXPORTS = ((_("Instances CSV"), "instances", "csv"),
+           (_("Instances JSON"), "instances", "json"),
+           (_("Images CSV"), "images", "csv"),
+           (_("Images JSON"), "images", "json"))
+EXPORTS_ALL = ((_("All instances CSV"), "instances", "csv"),
+               (_("All instances JSON"), "instances", "json"))
+
+
+def _export_links(query, id_prefix, exports):
+    """(label, URL, element id) of each export button."""
+    return [(label, _url("export", query, (what, fmt)),
+             "%s-%s-%s" % (id_prefix, what, fmt))
+            for label, what, fmt in exports]
+
+
 class AuditView(_FleetMixin, tables.MultiTableView):
     table_classes = (admin_tables.AuditInstancesTable,
                      admin_tables.AuditImagesTable)
@@ -75,30 +92,10 @@ class AuditView(_FleetMixin, tables.MultiTableView):
             "projects": projects,
             "boot_sources": (("", _("any")), ("image", _("image")),
                              ("volume", _("volume"))),
-            "export_links": [
-                (_("Instances CSV"), _url("export", query_with_marker,
-                                          ("instances", "csv")),
-                 "export-instances-csv"),
-                (_("Instances JSON"), _url("export", query_with_marker,
-                                           ("instances", "json")),
-                 "export-instances-json"),
-                (_("Images CSV"), _url("export", query_with_marker,
-                                       ("images", "csv")),
-                 "export-images-csv"),
-                (_("Images JSON"), _url("export", query_with_marker,
-                                        ("images", "json")),
-                 "export-images-json"),
-            ],
-            "export_all_links": [
-                (_("All instances CSV"), _url("export", dict(query,
-                                                             scope="all"),
-                                             ("instances", "csv")),
-                 "export-all-instances-csv"),
-                (_("All instances JSON"), _url("export", dict(query,
-                                                              scope="all"),
-                                              ("instances", "json")),
-                 "export-all-instances-json"),
-            ],
+            "export_links": _export_links(query_with_marker, "export",
+                                          EXPORTS),
+            "export_all_links": _export_links(dict(query, scope="all"),
+                                              "export-all", EXPORTS_ALL),
             "next_url": (_url("index", dict(query, marker=found.next_marker))
                          if found.has_more and found.next_marker else None),
             "first_url": _url("index", query) if found.marker else None,

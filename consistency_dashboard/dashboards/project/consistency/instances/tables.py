@@ -114,13 +114,19 @@ def detail_url(row):
                    args=(row.id,))
 
 
+def volume_label(row):
+    """The boot volume's name (its ID when it has none), or that it was
+    not found."""
+    volume = row.volume
+    if volume is None:
+        return _("boot volume not found")
+    return getattr(volume, "name", None) or getattr(volume, "id", None)
+
+
 def boot_source_cell(row):
     if row.volume_backed:
-        volume = row.volume
-        label = (getattr(volume, "name", None) or getattr(volume, "id", None)
-                 if volume is not None else _("boot volume not found"))
         return format_html('{}: <span class="text-muted">{}</span>',
-                           _("Volume"), _short(label))
+                           _("Volume"), _short(volume_label(row)))
     url = image_tables.image_url(row.image_id)
     if row.image is None:
         return format_html('{}: <span class="text-muted" title="{} ({})">{} '
@@ -206,27 +212,28 @@ class _FixLink(tables.LinkAction):
         return row is not None and row.allows(self.option)
 
 
-class RebuildFromImage(_FixLink):
+class _RebuildLink(_FixLink):
+    """A rebuild: offered only for a running or stopped server with no
+    task under way."""
+
+    def allowed(self, request, row=None):
+        return (super().allowed(request, row) and
+                row.status in ("ACTIVE", "SHUTOFF") and not row.task_state)
+
+
+class RebuildFromImage(_RebuildLink):
     name = "rebuild_from_image"
     verbose_name = _("Rebuild from the image")
     classes = ("ajax-modal", "btn-danger")
     option = paths.FixOption.REBUILD_FROM_IMAGE
     url = "horizon:project:consistency:rebuild_from_image"
 
-    def allowed(self, request, row=None):
-        return (super().allowed(request, row) and
-                row.status in ("ACTIVE", "SHUTOFF") and not row.task_state)
 
-
-class RebuildFromSnapshot(_FixLink):
+class RebuildFromSnapshot(_RebuildLink):
     name = "rebuild_from_snapshot"
     verbose_name = _("Rebuild from its own snapshot")
     option = paths.FixOption.REBUILD_FROM_OWN_SNAPSHOT
     url = "horizon:project:consistency:rebuild_from_snapshot"
-
-    def allowed(self, request, row=None):
-        return (super().allowed(request, row) and
-                row.status in ("ACTIVE", "SHUTOFF") and not row.task_state)
 
 
 class RecreateFromVolume(_FixLink):

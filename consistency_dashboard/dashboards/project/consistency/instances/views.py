@@ -55,65 +55,70 @@ class _InstanceMixin(object):
         return self._row
 
 
-class RebuildFromImageView(_InstanceMixin, modal_base.RowModalFormView):
+class _FixModalView(_InstanceMixin, modal_base.RowModalFormView):
+    """A fix of one instance in a modal: the form and the page get the row
+    and why this project may not run the fix (``refusal``, None when it
+    may), the page also the fix's trade-off."""
+    url_kwarg = "instance_id"
+    option = None    # the core's snapshot_paths.FixOption
+
+    def back_url(self):
+        return instances_tab_url()
+
+    def refusal(self, row):
+        raise NotImplementedError
+
+    def form_kwargs(self):
+        row = self.get_row()
+        return {"row": row, "refusal": self.refusal(row)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        row = self.get_row()
+        context.update(row=row, refusal=self.refusal(row),
+                       tradeoff=paths.FIX_OPTION_TRADEOFFS[self.option])
+        return context
+
+
+class RebuildFromImageView(_FixModalView):
     form_class = instance_forms.RebuildFromImageForm
     template_name = "consistency_dashboard/project/instances/rebuild.html"
     modal_id = "rebuild_from_image_modal"
     modal_header = _("Rebuild from the image")
     submit_label = _("Rebuild")
     submit_url_name = "horizon:project:consistency:rebuild_from_image"
-    url_kwarg = "instance_id"
+    option = paths.FixOption.REBUILD_FROM_IMAGE
 
-    def back_url(self):
-        return instances_tab_url()
-
-    def form_kwargs(self):
-        row = self.get_row()
-        return {"row": row, "refusal": row.rebuild_from_image_refusal(
-            self.request.user.project_id)}
+    def refusal(self, row):
+        return row.rebuild_from_image_refusal(self.request.user.project_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        row = self.get_row()
-        context["row"] = row
-        context["refusal"] = row.rebuild_from_image_refusal(
-            self.request.user.project_id)
-        context["tradeoff"] = paths.FIX_OPTION_TRADEOFFS[
-            paths.FixOption.REBUILD_FROM_IMAGE]
-        context["step"] = row.step(paths.FixOption.REBUILD_FROM_IMAGE)
+        context["step"] = context["row"].step(self.option)
         return context
 
 
-class RecreateFromVolumeView(_InstanceMixin, modal_base.RowModalFormView):
+class RecreateFromVolumeView(_FixModalView):
     form_class = instance_forms.FixBootVolumeForm
     template_name = "consistency_dashboard/project/instances/boot_volume.html"
     modal_id = "boot_volume_modal"
     modal_header = _("Fix the boot volume")
     submit_label = _("Set the properties on the volume")
     submit_url_name = "horizon:project:consistency:recreate_from_volume"
-    url_kwarg = "instance_id"
+    option = paths.FixOption.VOLUME_RECREATE
 
-    def back_url(self):
-        return instances_tab_url()
+    def refusal(self, row):
+        return row.boot_volume_refusal(self.request.user.project_id)
 
     def _to_set(self):
         return self.get_row().volume_to_set()
 
     def form_kwargs(self):
-        row = self.get_row()
-        return {"row": row, "to_set": self._to_set(),
-                "refusal": row.boot_volume_refusal(
-                    self.request.user.project_id)}
+        return dict(super().form_kwargs(), to_set=self._to_set())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        row = self.get_row()
-        context["row"] = row
-        context["refusal"] = row.boot_volume_refusal(
-            self.request.user.project_id)
         context["to_set"] = sorted(self._to_set().items())
-        context["tradeoff"] = paths.FIX_OPTION_TRADEOFFS[
-            paths.FixOption.VOLUME_RECREATE]
         return context
 
 

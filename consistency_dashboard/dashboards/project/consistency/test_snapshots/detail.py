@@ -16,6 +16,7 @@ from horizon.utils import memoized
 from consistency_dashboard.api import servers as server_calls
 from consistency_dashboard.dashboards.project.consistency import \
     detail_base
+from consistency_dashboard.dashboards.translation import core_text
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import evidence
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
@@ -56,9 +57,9 @@ class EvidenceTab(tabs.Tab):
         row = self.tab_group.kwargs["row"]
         items = row.verdict.evidence if row.verdict is not None else ()
         return {"row": row, "items": [
-            {"observation": getattr(i, "observation", i),
-             "source": getattr(i, "source", ""),
-             "strength": getattr(getattr(i, "strength", None), "value", ""),
+            {"observation": core_text(i.observation),
+             "source": core_text(i.source),
+             "strength": core_text(getattr(i.strength, "value", "")),
              "rests_on": i is tables.resting_item(row)}
             for i in items]}
 

@@ -12,6 +12,7 @@ from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import rows
 from consistency_dashboard.dashboards.project.consistency.test_snapshots \
     import start as start_mod
+from consistency_dashboard.dashboards.translation import core_text
 
 
 class TestSnapshotForm(forms.SelfHandlingForm):
@@ -48,8 +49,9 @@ class TestSnapshotForm(forms.SelfHandlingForm):
                 "Nova refused the test snapshot of %(instance)s: "
                 "%(cause)s Next step: %(step)s This was not a test: nothing "
                 "was created and nothing is listed.") % {
-                    "instance": self.row.name, "cause": verdict.cause,
-                    "step": verdict.next_step})
+                    "instance": self.row.name,
+                    "cause": core_text(verdict.cause),
+                    "step": core_text(verdict.next_step)})
             if started.cleanup_error:
                 messages.warning(request, _(
                     "The request's record could not be removed from "
@@ -69,8 +71,9 @@ class TestSnapshotForm(forms.SelfHandlingForm):
             messages.error(request, _(
                 "Test snapshot of %(instance)s: %(cause)s Next step: "
                 "%(step)s %(kept)s") % {
-                    "instance": self.row.name, "cause": verdict.cause,
-                    "step": verdict.next_step, "kept": kept})
+                    "instance": self.row.name,
+                    "cause": core_text(verdict.cause),
+                    "step": core_text(verdict.next_step), "kept": kept})
             return True
         messages.success(request, _(
             "Test snapshot %(name)s of %(instance)s requested (image "

@@ -227,7 +227,7 @@ def record_verdict(record, image_state=IMAGE_GONE):
                 step = str(_UNCHECKED_NEXT_STEP)
         elif record.image_id and level is core_verdict.Level.FAILED:
             evidence = (core_verdict.EvidenceItem(
-                "image %s is gone" % record.image_id,
+                str(_("image %s is gone") % record.image_id),
                 core_verdict.SRC_GLANCE),)
         elif record.image_id:
             # Only a snapshot image that reached Glance gets a verdict other
@@ -388,20 +388,14 @@ class TestSnapshotRow(object):
     @property
     def resting_item(self):
         """The evidence item the verdict rests on: the first from the source
-        the core names (an item of a verdict just decided, or its text when
-        read back from the image); when the core names none (a record's
-        verdict), the first item; None otherwise."""
+        the core names; when the core names none (a record's verdict), the
+        first item; None otherwise."""
         items = self.verdict.evidence if self.verdict is not None else ()
         rests_on = self.verdict.rests_on if self.verdict is not None else None
         if not rests_on:
             return items[0] if items else None
-        suffix = " (%s; %s)" % (rests_on,
-                                getattr(self.verdict.strength, "value", None))
-        for item in items:
-            if getattr(item, "source", None) == rests_on or (
-                    isinstance(item, str) and item.endswith(suffix)):
-                return item
-        return None
+        return next((item for item in items if item.source == rests_on),
+                    None)
 
     @property
     def rests_on_line(self):
@@ -417,13 +411,7 @@ class TestSnapshotRow(object):
         item = self.resting_item
         if item is None:
             return (verdict.basis, None) if verdict.basis else None
-        if isinstance(item, str):
-            strength = getattr(verdict.strength, "value", None)
-            suffix = " (%s; %s)" % (verdict.rests_on, strength)
-            if verdict.rests_on and item.endswith(suffix):
-                return item[:-len(suffix)], verdict.rests_on
-            return item, None
-        return item.observation, item.source
+        return item.observation, item.source or None
 
     @property
     def more_count(self):
