@@ -8,14 +8,19 @@ and the sentence is rendered here, from the same templates the verdict used,
 so it is never cut off.  Records written before codes existed carry the
 sentence itself; readers fall back to it.
 
-Parameters are plain short strings (a sequence number, seconds, a
-filesystem, an HTTP status, Nova's message clipped to what fits).
+Parameters are plain short strings (a sequence number, seconds, an HTTP
+status, Nova's message clipped to what fits).  A parameter that stands for
+words keeps them language-neutral and is shown as marked text: a note's
+code, the filesystems as the disk reader's short codes ("d:ext4",
+"p1:ext4,p2:ext4"; an older record's English words read the same way).
 """
 
 import dataclasses
 from urllib import parse
 
+from consistency_dashboard.core import snapshot_bytes
 from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import ngettext_lazy
 from consistency_dashboard.core.i18n import placeholders
 from consistency_dashboard.core.i18n import Text
 
@@ -113,12 +118,17 @@ TEMPLATES = {
         "The volume snapshots are done; waiting for the guest's thaw, which "
         "Nova sends after them."),
     # an active image: proven
+    # the number of filesystems picks the form (see _number)
     "bytes_clean":
-        gettext_noop(
+        ngettext_lazy(
             "The snapshot's own bytes prove it: {filesystems} in the "
-            "snapshot {has_have} a clean journal (needs_recovery clear), "
-            "which a copy of a mounted read-write filesystem has only when "
-            "it was frozen or cleanly unmounted. {apps_note}"),
+            "snapshot has a clean journal (needs_recovery clear), which a "
+            "copy of a mounted read-write filesystem has only when it was "
+            "frozen or cleanly unmounted. {apps_note}",
+            "The snapshot's own bytes prove it: {filesystems} in the "
+            "snapshot have a clean journal (needs_recovery clear), which a "
+            "copy of a mounted read-write filesystem has only when it was "
+            "frozen or cleanly unmounted. {apps_note}", 1),
     "bytes_clean_apps":
         gettext_noop(
             "The snapshot's own bytes prove the freeze ({filesystems}: "
@@ -248,12 +258,38 @@ NOTES = {
 }
 _NOTE_WORDS = {str(text): text for text in NOTES.values()}
 
+# what a ``{message}`` parameter holds when Nova gave no message: stored as
+# these English words (the catalogue's msgid), shown translated
+NO_MESSAGE = gettext_noop("(no message)")
+_MESSAGE_WORDS = {str(NO_MESSAGE): NO_MESSAGE}
+
 
 def _note(value):
     """A ``{..._note}`` parameter's value as a marked text when it names a
     note, else as it is."""
     value = str(value)
     return NOTES.get(value) or _NOTE_WORDS.get(value.strip()) or value
+
+
+def _value(name, value):
+    """A parameter's value as it is shown: a marked text when it stands for
+    words (a note, no message), else the data as it is."""
+    if name.endswith("_note"):
+        return _note(value)
+    if name == "message":
+        return _MESSAGE_WORDS.get(str(value), value)
+    if name == "filesystems":
+        return snapshot_bytes.located_from_code(value) or value
+    return value
+
+
+def _number(values, stored):
+    """The number a cause with plural forms counts: its filesystems (an
+    older record that could not be read back said "have" for several)."""
+    parts = getattr(values.get("filesystems"), "parts", None)
+    if parts is not None:
+        return len(parts)
+    return 1 if stored.get("has_have", "has") == "has" else 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,10 +335,17 @@ def render(code, params=()):
     template = TEMPLATES.get(code or "")
     if template is None:
         return None
-    values = _Missing(dict(params or ()))
-    values = {name: _note(values[name]) if name.endswith("_note")
-              else values[name] for name in placeholders(template)}
-    return _Sentence(template, values, _sentence(template.format(**values)))
+    stored = _Missing(dict(params or ()))
+    values = {name: _value(name, stored[name])
+              for name in placeholders(template)}
+    if template.plural is None:
+        return _Sentence(template, values,
+                         _sentence(template.format(**values)))
+    number = _number(values, stored)
+    english = template.plural if number != 1 else template.template
+    return _Sentence(template.template, values,
+                     _sentence(english.format(**values)),
+                     plural=template.plural, number=number)
 
 
 class _Missing(dict):

@@ -31,6 +31,7 @@ import zlib
 
 from consistency_dashboard.core.i18n import fill
 from consistency_dashboard.core.i18n import gettext_noop
+from consistency_dashboard.core.i18n import join
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -85,6 +86,7 @@ class FsState(enum.Enum):
 @dataclasses.dataclass(frozen=True)
 class FilesystemCheck:
     where: str             # "whole disk", "partition 1", "logical partition 5"
+    #                        (a marked text, see WHERE)
     offset: int            # byte offset of the filesystem in the virtual disk
     kind: str              # "ext4", "ext3", "ext2", "xfs", "btrfs", "ntfs",
     #                        "lvm2-pv", "luks", "swap", "vfat", "unknown"
@@ -225,6 +227,90 @@ FS_REASONS = {
     "errors": gettext_noop(", and its superblock records errors"),
     **{"why-" + kind: why for kind, why in _NOT_CHECKABLE_WHY.items()},
 }
+
+
+# code -> where a filesystem is (``FilesystemCheck.where``); the code is
+# what a stored check keeps: d, p<N>, l<N>
+WHERE = {
+    "d": gettext_noop("whole disk"),
+    "p": gettext_noop("partition {number}"),
+    "l": gettext_noop("logical partition {number}"),
+}
+# code -> a filesystem's kind and where it is, as a verdict names it
+LOCATED = {
+    "d": gettext_noop("{kind} on the whole disk"),
+    "p": gettext_noop("{kind} on partition {number}"),
+    "l": gettext_noop("{kind} on logical partition {number}"),
+}
+_WHERE_CODE = re.compile(r"(d)|([pl])(\d+)\Z")
+_WHERE = re.compile(r"(whole disk)|(partition|logical partition) (\d+)\Z")
+_LOCATED = re.compile(r"([a-z0-9][a-z0-9-]{0,15}) on (?:the (whole disk)|"
+                      r"(partition|logical partition) (\d{1,4}))\Z")
+_LOCATED_CODE = re.compile(r"(d|[pl]\d{1,4}):([a-z0-9][a-z0-9-]{0,15})\Z")
+
+
+def where_text(code):
+    """The words (a marked text) for a where code ("d", "p1", "l5")."""
+    match = _WHERE_CODE.match(code)
+    if not match:
+        raise ValueError("not a where code: %r" % (code,))
+    if match.group(1):
+        return WHERE["d"]
+    return fill(WHERE[match.group(2)], number=int(match.group(3)))
+
+
+def where_code(where):
+    """The code of a filesystem's ``where`` (its words, English or marked),
+    None for words this module does not make."""
+    match = _WHERE.match(str(where))
+    if not match:
+        return None
+    return "d" if match.group(1) else (
+        ("p" if match.group(2) == "partition" else "l") + match.group(3))
+
+
+def _located(code, kind):
+    if code == "d":
+        return fill(LOCATED["d"], kind=kind)
+    return fill(LOCATED[code[0]], kind=kind, number=int(code[1:]))
+
+
+def located(filesystems):
+    """The filesystems' kinds and where they are, e.g. "ext4 on the whole
+    disk" or "ext4 on partition 1, ext4 on partition 2": marked texts
+    joined, translated each on its own."""
+    return join(", ", [
+        _located(where_code(fs.where), fs.kind) if where_code(fs.where)
+        else "%s on %s" % (fs.kind, fs.where) for fs in filesystems])
+
+
+def located_code(filesystems):
+    """What :func:`located` says, language-neutral and short (to store):
+    ``<where code>:<kind>`` joined by commas, e.g. "d:ext4" or
+    "p1:ext4,p2:ext4"."""
+    codes = [(where_code(fs.where), fs.kind) for fs in filesystems]
+    if not all(code and _LOCATED_CODE.match("%s:%s" % (code, kind))
+               for code, kind in codes):
+        raise ValueError("not storable: %r" % (filesystems,))
+    return ",".join("%s:%s" % found for found in codes)
+
+
+def located_from_code(value):
+    """The text :func:`located` made, from what :func:`located_code` stored
+    or from the English words an older version stored ("ext4 on the whole
+    disk, ext4 on partition 1"); None for anything else."""
+    value = str(value or "")
+    compact = [_LOCATED_CODE.match(part) for part in value.split(",")]
+    if value and all(compact):
+        return join(", ", [_located(m.group(1), m.group(2))
+                           for m in compact])
+    words = [_LOCATED.match(part) for part in value.split(", ")]
+    if value and all(words):
+        return join(", ", [_located(
+            "d" if m.group(2) else
+            ("p" if m.group(3) == "partition" else "l") + m.group(4),
+            m.group(1)) for m in words])
+    return None
 
 
 def disk_reason(code, detail=""):
@@ -667,7 +753,7 @@ def _gpt_entries(disk, header, sector):
         first, last = struct.unpack_from("<QQ", entry, 32)
         if kind.int == 0 or first == 0 or last < first:
             continue
-        found.append(("partition %d" % (index + 1), first * sector,
+        found.append((where_text("p%d" % (index + 1)), first * sector,
                       "bios-boot" if kind == _GPT_BIOS_BOOT else None))
     return found
 
@@ -704,7 +790,7 @@ def _mbr(disk, head):
         if kind in _MBR_EXTENDED:
             found.extend(_logical(disk, first))
         else:
-            found.append(("partition %d" % number, first * SECTOR, None))
+            found.append((where_text("p%d" % number), first * SECTOR, None))
     return found
 
 
@@ -725,7 +811,7 @@ def _logical(disk, extended):
             if kind in _MBR_EXTENDED:
                 following = extended + first
             else:
-                found.append(("logical partition %d" % (5 + len(found)),
+                found.append((where_text("l%d" % (5 + len(found))),
                               (ebr + first) * SECTOR, None))
         ebr = following
     return found
@@ -776,7 +862,7 @@ def _scan(disk):
         if parts is not None:
             return "mbr", _probe_all(disk, parts)
         found = _identify_far(head)
-    return "", [_fs("whole disk", 0, **(found or {"kind": "unknown"}))]
+    return "", [_fs(WHERE["d"], 0, **(found or {"kind": "unknown"}))]
 
 
 def _probe_all(disk, parts):
@@ -874,17 +960,14 @@ _STATE_CODES = {FsState.CLEAN: "c", FsState.NEEDS_RECOVERY: "r",
                 FsState.NO_JOURNAL: "n", FsState.NOT_CHECKABLE: "x"}
 _PRIORITY = {FsState.NEEDS_RECOVERY: 0, FsState.CLEAN: 1,
              FsState.NO_JOURNAL: 2, FsState.NOT_CHECKABLE: 3}
-_WHERE = re.compile(r"(whole disk)|(partition|logical partition) (\d+)\Z")
 _FS_CODE = re.compile(r"(d|[pl]\d{1,4}):([a-z0-9][a-z0-9-]{0,15}):"
                       r"([crnx])([ume]{0,2}):(\d{1,15})\Z")
 
 
 def _encode_fs(fs):
-    match = _WHERE.match(fs.where)
-    if not match or fs.offset % SECTOR:
+    where = where_code(fs.where)
+    if not where or fs.offset % SECTOR:
         raise ValueError("not storable: %r" % (fs,))
-    where = "d" if match.group(1) else (
-        ("p" if match.group(2) == "partition" else "l") + match.group(3))
     flags = "" if fs.marked_clean is None else (
         "u" if fs.marked_clean else "m")
     flags += "e" if fs.errors else ""
@@ -971,8 +1054,7 @@ def _decode_fs(entry):
     if not match:
         raise ValueError("not a stored filesystem: %r" % entry)
     where, kind, state, flags, sectors = match.groups()
-    where = {"d": "whole disk", "p": "partition %s" % where[1:],
-             "l": "logical partition %s" % where[1:]}[where[0]]
+    where = where_text(where)
     state = {v: k for k, v in _STATE_CODES.items()}[state]
     marked = True if "u" in flags else (False if "m" in flags else None)
     return _fs(where, int(sectors) * SECTOR, kind, state,

@@ -230,7 +230,7 @@ OBSERVATIONS = {
     "nova_reads": props.NOVA_READS,
     # Nova's answer and the image
     "http_error": gettext_noop("HTTP {status}: {message}"),
-    "no_message": gettext_noop("(no message)"),
+    "no_message": causes.NO_MESSAGE,
     "no_answer": gettext_noop("no answer"),
     "accepted": gettext_noop("accepted: image {image}"),
     "id_not_returned": gettext_noop("(id not returned)"),
@@ -709,7 +709,7 @@ def _sync_failure(ev, prediction):
     items = [EvidenceItem(_observed(
         "http_error", status=status,
         message=message or OBSERVATIONS["no_message"]), SRC_NOVA)]
-    cause, step = _sync_cause(ev, status, message or "(no message)")
+    cause, step = _sync_cause(ev, status, message or causes.NO_MESSAGE)
     if prediction.outcome is paths.Outcome.FAILS and status in (400, 409,
                                                                 500):
         items.append(EvidenceItem(prediction.summary, SRC_PREDICTION,
@@ -1094,7 +1094,8 @@ class _Bytes:
     """What the snapshot's own bytes settle."""
     clean: bool = False
     recovery: bool = False
-    filesystems: str = ""    # "ext4 on the whole disk"
+    filesystems: str = ""    # "ext4 on the whole disk" (a marked text)
+    located: str = ""        # the same as stored with a cause: "d:ext4"
     proof: str = ""          # "ext4 / clean": kinds and states, as data
     why_not: str = ""        # why they settle nothing (when read)
 
@@ -1131,11 +1132,19 @@ _FS_WORDS = {
 }
 
 
+def _where_words(where):
+    """Where a filesystem is, as the disk reader's marked words (also for
+    a check made with plain English words)."""
+    code = snapshot_bytes.where_code(where)
+    return snapshot_bytes.where_text(code) if code else where
+
+
 def _fs_observation(fs):
-    # where ("whole disk", "partition 1"), the kind and the reason are the
-    # disk reader's words (core/snapshot_bytes.py), shown as they are
-    where = _observed("fs_labelled", where=fs.where, label=fs.label) \
-        if fs.label else fs.where
+    # where ("whole disk", "partition 1") and the reason are the disk
+    # reader's marked words (core/snapshot_bytes.py); the kind is data
+    where = _where_words(fs.where)
+    where = _observed("fs_labelled", where=where, label=fs.label) \
+        if fs.label else where
     if fs.state is snapshot_bytes.FsState.NEEDS_RECOVERY:
         return _observed("fs_needs_recovery", kind=fs.kind, where=where)
     return _observed("fs_state_reason" if fs.reason else "fs_state",
@@ -1170,12 +1179,20 @@ def _read_bytes(ev, items):
     found = [f for f in check.filesystems if f.state is wanted]
     return _Bytes(clean=wanted is state.CLEAN,
                   recovery=wanted is state.NEEDS_RECOVERY,
-                  filesystems=", ".join("%s on the %s" % (f.kind, f.where)
-                                        if f.where == "whole disk" else
-                                        "%s on %s" % (f.kind, f.where)
-                                        for f in found),
+                  filesystems=snapshot_bytes.located(found),
+                  located=_located_param(found),
                   proof=", ".join("%s / %s" % (f.kind, f.state.value)
                                   for f in found))
+
+
+def _located_param(found):
+    """The filesystems as a cause's parameter keeps them (language-neutral
+    codes; the words for a filesystem the disk reader could not have
+    found)."""
+    try:
+        return snapshot_bytes.located_code(found)
+    except ValueError:
+        return str(snapshot_bytes.located(found))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1239,7 +1256,7 @@ def _judge_by_bytes(path, found, guest, warnings):
         return _Judgement(
             Level.CRASH_CONSISTENT,
             causes.cause("bytes_needs_recovery",
-                         filesystems=found.filesystems),
+                         filesystems=found.located),
             _crash_step(path, guest), SRC_BYTES, Strength.SNAPSHOT_BYTES,
             "snapshot", found.shown)
     if not found.clean:
@@ -1253,8 +1270,7 @@ def _judge_by_bytes(path, found, guest, warnings):
     pair = guest.pair if guest.pair is not None and path.running else None
     return _proven(pair, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                    Strength.SNAPSHOT_BYTES, "snapshot", found.proven,
-                   filesystems=found.filesystems,
-                   has_have="has" if "," not in found.filesystems else "have")
+                   filesystems=found.located)
 
 
 _CLAIM_HELD = gettext_noop(
@@ -1475,12 +1491,12 @@ def _judge_stopped(ev, found, items):
     if found.clean:
         return _proven(None, "bytes_clean", "bytes_clean_apps", SRC_BYTES,
                        Strength.SNAPSHOT_BYTES, "snapshot", found.proven,
-                       filesystems=found.filesystems, has_have="has")
+                       filesystems=found.located)
     if found.recovery:
         return _Judgement(
             Level.CRASH_CONSISTENT,
             causes.cause("bytes_needs_recovery",
-                         filesystems=found.filesystems),
+                         filesystems=found.located),
             gettext_noop(
                 "Shut the guest down from inside before snapshotting: Nova "
                 "forces the power off after its shutdown timeout, which "
@@ -1599,7 +1615,11 @@ STORED_TEXTS = dict(
     **{"disk_reason_" + code: text
        for code, text in snapshot_bytes.REASONS.items()},
     **{"fs_reason_" + code: text
-       for code, text in snapshot_bytes.FS_REASONS.items()})
+       for code, text in snapshot_bytes.FS_REASONS.items()},
+    # where a filesystem is, alone and with its kind
+    **{"where_" + code: text for code, text in snapshot_bytes.WHERE.items()},
+    **{"located_" + code: text
+       for code, text in snapshot_bytes.LOCATED.items()})
 
 
 def _stored_codes():
