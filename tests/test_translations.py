@@ -195,7 +195,24 @@ GERMAN = {
         "das Einfrieren fand statt (seq {seq}). {apps_note}",
     str(causes.NOTES["apps_failed"]):
         "Nicht jeder Anwendungs-Hook war erfolgreich.",
+    # Nova's missing message, the disk reader's places and the filesystems
+    # a verdict names
+    str(causes.NO_MESSAGE): "(keine Meldung)",
+    str(snapshot_bytes.WHERE["d"]): "ganze Festplatte",
+    snapshot_bytes.WHERE["p"].template: "Partition {number}",
+    snapshot_bytes.WHERE["l"].template: "logische Partition {number}",
+    snapshot_bytes.LOCATED["d"].template: "{kind} auf der ganzen Festplatte",
+    snapshot_bytes.LOCATED["p"].template: "{kind} auf Partition {number}",
+    snapshot_bytes.LOCATED["l"].template:
+        "{kind} auf logischer Partition {number}",
+    str(verdict.OBSERVATIONS["fs_needs_recovery"]):
+        "{kind}-Journal braucht im Snapshot eine Wiederherstellung ({where})",
+    str(verdict.OBSERVATIONS["fs_state"]): "{kind} ({where}): {state}",
+    str(verdict.LOUD_CONTRADICTION):
+        "WIDERSPRUCH: {claim}, aber laut den Bytes des Snapshots braucht "
+        "{fs} eine Journal-Wiederherstellung.",
 }
+BYTES_CLEAN = causes.TEMPLATES["bytes_clean"]
 # (singular, plural) -> (German singular, German plural)
 GERMAN_PLURALS = {
     PLURAL_WORDS[0]: (
@@ -213,6 +230,11 @@ GERMAN_PLURALS = {
         "die Hooks des letzten {seconds} s auseinander.",
         "Die Konsole zeigt {count} vom Gast gemeldete Freeze/Thaw-Paare, "
         "die Hooks des letzten {seconds} s auseinander."),
+    (BYTES_CLEAN.template, BYTES_CLEAN.plural): (
+        "Die Bytes des Snapshots beweisen es: {filesystems} im Snapshot hat "
+        "ein sauberes Journal. {apps_note}",
+        "Die Bytes des Snapshots beweisen es: {filesystems} im Snapshot "
+        "haben ein sauberes Journal. {apps_note}"),
 }
 
 
@@ -485,3 +507,117 @@ def test_a_probe_anomaly_reason_is_translated(german):
     assert anomaly.reason == "A second thaw with seq 4."
     with translation.override("de"):
         assert core_text(anomaly.reason) == "Ein zweites Thaw mit seq 4."
+
+
+def test_a_causes_filesystems_and_their_number_are_translated(german):
+    """The filesystems a cause names are the disk reader's marked places,
+    and their number picks the sentence's form, in English and German."""
+    from tests.core import test_verdict as cases
+    one = cases.decide(disk_check=cases.CLEAN)
+    two = cases.decide(disk_check=cases.disk("clean", "clean"))
+    # Stored without their language: the places as short codes.
+    assert dict(one.cause_params)["filesystems"] == "d:ext4"
+    assert dict(two.cause_params)["filesystems"] == "p1:ext4,p2:ext4"
+    assert "has_have" not in dict(one.cause_params)
+    assert "prove it: ext4 on the whole disk in the snapshot has a clean " \
+        "journal (needs_recovery clear)" in one.cause
+    assert "prove it: ext4 on partition 1, ext4 on partition 2 in the " \
+        "snapshot have a clean journal (needs_recovery clear)" in two.cause
+    back = [verdict.verdict_from_image_properties(
+        verdict.image_properties_for(decided, cases.SETTLED)).cause
+        for decided in (one, two)]
+    assert back == [one.cause, two.cause]
+    with translation.override("de"):
+        for cause in (one.cause, back[0]):
+            assert core_text(cause) == \
+                "Die Bytes des Snapshots beweisen es: ext4 auf der ganzen " \
+                "Festplatte im Snapshot hat ein sauberes Journal."
+        for cause in (two.cause, back[1]):
+            assert core_text(cause) == \
+                "Die Bytes des Snapshots beweisen es: ext4 auf Partition 1, " \
+                "ext4 auf Partition 2 im Snapshot haben ein sauberes Journal."
+    with translation.override("en"):
+        assert core_text(two.cause) == str(two.cause)
+
+
+def test_an_older_records_filesystems_are_translated_too(german):
+    """A record written before the places were codes kept the English
+    words and the verb: it reads the same and is translated the same."""
+    older = [causes.render("bytes_clean", params) for params in (
+        (("filesystems", "ext4 on the whole disk"), ("has_have", "has"),
+         ("apps_note", "")),
+        (("filesystems", "ext4 on partition 1, xfs on logical partition 5"),
+         ("has_have", "have"), ("apps_note", "")))]
+    assert "prove it: ext4 on the whole disk in the snapshot has a clean " \
+        "journal" in older[0]
+    assert "prove it: ext4 on partition 1, xfs on logical partition 5 in " \
+        "the snapshot have a clean journal" in older[1]
+    # Words that are not the reader's places stay as they are (data).
+    clipped = causes.render("bytes_clean", (
+        ("filesystems", "ext4 on partition 1, ext4 on part\u2026"),
+        ("has_have", "have"), ("apps_note", "")))
+    assert "ext4 on part\u2026 in the snapshot have a clean" in clipped
+    with translation.override("de"):
+        assert core_text(older[0]) == \
+            "Die Bytes des Snapshots beweisen es: ext4 auf der ganzen " \
+            "Festplatte im Snapshot hat ein sauberes Journal."
+        assert core_text(older[1]) == \
+            "Die Bytes des Snapshots beweisen es: ext4 auf Partition 1, xfs " \
+            "auf logischer Partition 5 im Snapshot haben ein sauberes Journal."
+        assert core_text(clipped) == \
+            "Die Bytes des Snapshots beweisen es: ext4 on partition 1, ext4 " \
+            "on part\u2026 im Snapshot haben ein sauberes Journal."
+
+
+def test_the_disk_readers_places_are_translated(german):
+    """Where the reader found a filesystem: marked words, the same English
+    as before, kept as d / p<N> / l<N> in a stored check."""
+    stored = "sb1|qcow2|mbr|clean|4/204800|p1:ext4:c:2048;l5:ext4:r:4096"
+    check = snapshot_bytes.decode(stored)
+    assert [fs.where for fs in check.filesystems] == \
+        ["partition 1", "logical partition 5"]
+    assert snapshot_bytes.encode(check) == stored
+    whole = snapshot_bytes.decode("sb1|raw||clean|1/4096|d:ext4:c:0")
+    from tests.core import test_verdict as cases
+    found = cases.decide(disk_check=check, probe=cases.held(
+        cases.report("fs_verified.log")))
+    [warning] = [w for w in found.warnings if w.startswith("CONTRADICTION")]
+    assert "say ext4 on logical partition 5 journal needs recovery" in \
+        warning
+    back = verdict.verdict_from_image_properties(
+        verdict.image_properties_for(found, cases.SETTLED))
+    items = [i.observation for i in back.evidence
+             if i.source == verdict.SRC_BYTES]
+    assert items[0] == "ext4 (partition 1): journal clean (needs_recovery " \
+        "clear): " + str(snapshot_bytes.fs_reason(
+            "ext4", snapshot_bytes.FsState.CLEAN))
+    assert items[1] == "ext4 journal needs recovery in the snapshot " \
+        "(logical partition 5)"
+    with translation.override("de"):
+        assert core_text(whole.filesystems[0].where) == "ganze Festplatte"
+        assert [core_text(fs.where) for fs in check.filesystems] == \
+            ["Partition 1", "logische Partition 5"]
+        assert core_text(items[0]).startswith("ext4 (Partition 1): ")
+        assert core_text(items[1]) == "ext4-Journal braucht im Snapshot " \
+            "eine Wiederherstellung (logische Partition 5)"
+        for text in (warning, back.warnings[0]):
+            assert core_text(text).endswith(
+                ", aber laut den Bytes des Snapshots braucht ext4 auf "
+                "logischer Partition 5 eine Journal-Wiederherstellung.")
+
+
+def test_nova_without_a_message_is_said_in_the_readers_language(german):
+    from tests.core import test_verdict as cases
+    decided = cases.decide(nova=verdict.NovaAnswer(503, ""))
+    assert decided.cause == \
+        "Nova refused the snapshot (HTTP 503): (no message)."
+    back = verdict.verdict_from_image_properties(
+        verdict.image_properties_for(decided, cases.SETTLED))
+    with translation.override("de"):
+        for cause in (decided.cause, back.cause):
+            assert core_text(cause) == \
+                "Nova hat den Snapshot abgelehnt (HTTP 503): (keine Meldung)."
+        # Nova's own message is data: it stays as Nova wrote it.
+        assert core_text(cases.decide(nova=verdict.NovaAnswer(
+            503, "Service Unavailable")).cause) == \
+            "Nova hat den Snapshot abgelehnt (HTTP 503): Service Unavailable."
