@@ -606,6 +606,36 @@ def test_the_disk_readers_places_are_translated(german):
                 "logischer Partition 5 eine Journal-Wiederherstellung.")
 
 
+def test_places_an_older_version_stored_as_words_are_translated(german):
+    """Evidence and a warning stored before the places were marked kept
+    them as English words inside the stored text."""
+    back = verdict.verdict_from_image_properties({
+        verdict.VERDICT: "crash-consistent",
+        verdict.EVIDENCE + "_1": '{"k":"SNAPSHOT_BYTES","o":{"c":'
+                                 '"fs_needs_recovery","p":{"kind":"ext4",'
+                                 '"where":"whole disk"}},"s":"bytes"}',
+        verdict.EVIDENCE + "_2": '{"k":"CLOUD","o":{"c":"fs_state","p":{'
+                                 '"kind":"xfs","where":{"c":"fs_labelled",'
+                                 '"p":{"where":"partition 3","label":"data"'
+                                 '}},"state":{"c":"fs_not_checkable"}}},'
+                                 '"s":"bytes"}',
+        verdict.WARNINGS + "_1": '{"c":"contradiction","p":{"claim":{"c":'
+                                 '"claim_held","p":{"seq":1}},"fs":"ext4 on '
+                                 'the whole disk"}}'})
+    first, second = (item.observation for item in back.evidence)
+    assert first == "ext4 journal needs recovery in the snapshot (whole disk)"
+    assert second == "xfs (partition 3, label data): not checkable from " \
+        "the snapshot"
+    assert "say ext4 on the whole disk journal needs recovery" in \
+        back.warnings[0]
+    with translation.override("de"):
+        assert core_text(first) == "ext4-Journal braucht im Snapshot eine " \
+            "Wiederherstellung (ganze Festplatte)"
+        assert core_text(second).startswith("xfs (Partition 3, label data)")
+        assert "braucht ext4 auf der ganzen Festplatte eine " \
+            "Journal-Wiederherstellung" in core_text(back.warnings[0])
+
+
 def test_nova_without_a_message_is_said_in_the_readers_language(german):
     from tests.core import test_verdict as cases
     decided = cases.decide(nova=verdict.NovaAnswer(503, ""))

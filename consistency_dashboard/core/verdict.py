@@ -327,7 +327,7 @@ class EvidenceItem:
         if data is not None and "o" in data:
             try:
                 source = data.get("s")
-                return cls(from_data(data["o"], STORED_TEXTS),
+                return cls(_older_places(from_data(data["o"], STORED_TEXTS)),
                            SOURCES.get(source) if source in SOURCES
                            else from_data(source or ""),
                            Strength[data["k"]] if data.get("k") else None)
@@ -419,10 +419,32 @@ def text_from_property(value):
     data = _json_object(value)
     if data is not None:
         try:
-            return from_data(data, STORED_TEXTS)
+            return _older_places(from_data(data, STORED_TEXTS))
         except ValueError:
             pass
     return value or ""
+
+
+# the values that name where a filesystem is, and how words an older
+# version stored as data become the disk reader's marked words
+_PLACES = {
+    "where": lambda words: _where_words(words),
+    "fs": lambda words: snapshot_bytes.located_from_code(words) or words,
+}
+
+
+def _older_places(text):
+    """``text`` read back, with the places of filesystems an older version
+    stored as English words (data) marked, so they are translated too."""
+    if type(text) is not Text:
+        return text
+    params = {name: _PLACES[name](value)
+              if name in _PLACES and not isinstance(value, Text)
+              else _older_places(value)
+              for name, value in text.params.items()}
+    if all(params[name] is value for name, value in text.params.items()):
+        return text
+    return Text(text.template, params, str(text), text.plural, text.number)
 
 
 class _Basis:
