@@ -273,7 +273,7 @@ def _note(value):
 
 def _value(name, value):
     """A parameter's value as it is shown: a marked text when it stands for
-    words (a note, no message), else the data as it is."""
+    words (a note, no message, the filesystems), else the data as it is."""
     if name.endswith("_note"):
         return _note(value)
     if name == "message":
@@ -338,13 +338,10 @@ def render(code, params=()):
     stored = _Missing(dict(params or ()))
     values = {name: _value(name, stored[name])
               for name in placeholders(template)}
-    if template.plural is None:
-        return _Sentence(template, values,
-                         _sentence(template.format(**values)))
-    number = _number(values, stored)
-    english = template.plural if number != 1 else template.template
-    return _Sentence(template.template, values,
-                     _sentence(english.format(**values)),
+    number = None if template.plural is None else _number(values, stored)
+    words = Text(template.template, values, plural=template.plural,
+                 number=number)
+    return _Sentence(template.template, values, _sentence(words),
                      plural=template.plural, number=number)
 
 
