@@ -65,8 +65,10 @@ class FakeGlance(http.server.BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # counted before it is sent: the client may have read it and
+        # returned before this thread runs again
         FakeGlance.body_bytes += len(body)
+        self.wfile.write(body)
 
     def _whole(self):
         """200 with a 256 MiB body, as a store that ignores Range would
