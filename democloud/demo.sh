@@ -407,11 +407,7 @@ rabbit_env() {
 do_rabbitmq() {
   mkdir -p "$STATE/rabbitmq/mnesia" "$LOG/rabbitmq"
   echo "[]." >"$STATE/rabbitmq/enabled_plugins"
-  # Small socket buffers: about 40 connections from the services, each
-  # buffering what the kernel's autotuned buffers hold otherwise (RabbitMQ's
-  # networking guide: "reduce per connection RAM use").
-  printf 'loopback_users = none\nlisteners.tcp.default = %s:5672\ntcp_listen_options.sndbuf = 32768\ntcp_listen_options.recbuf = 32768\n' \
-    "$HOST" >"$STATE/rabbitmq/rabbitmq.conf"
+  printf 'loopback_users = none\nlisteners.tcp.default = %s:5672\n' "$HOST" >"$STATE/rabbitmq/rabbitmq.conf"
   rabbit_env
   if ! pid_alive rabbitmq; then
     start_bg rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server
