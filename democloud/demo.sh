@@ -595,9 +595,12 @@ do_nova_services() {
   # nova-compute as its console script runs it, with privsep's functions
   # called in its own process instead of two privsep-helper daemons (see
   # privsep_in_process.py)
+  # a nova-compute started now must report after its start (see seed.py)
+  local since=0
+  pid_alive nova-compute || since=$(date +%s)
   start_bg nova-compute "$OSV/bin/python" "$HERE/privsep_in_process.py" nova.cmd.compute:main \
     --config-file "$ETC/nova-compute/nova.conf"
-  seed wait-compute
+  seed wait-compute --since "$since"
   if [ -f "$STATE/done/nova-discovered" ]; then
     echo "the host was mapped to cell1 before (the mapping is kept in the database)"; return 0
   fi

@@ -7,6 +7,7 @@ by name, so re-running it changes nothing that is already there.
 """
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -207,12 +208,28 @@ def cmd_wait_compute(args):
 
     seen = {"services": None}
 
+    # A nova-compute started just now counts only with a heartbeat newer
+    # than its start: the heartbeat of the one stopped by `down` stays "up"
+    # for service_down_time (60 s), and the new one sends its first only
+    # after init_host has restarted the guests.
+    since = datetime.datetime.fromtimestamp(args.since, datetime.timezone.utc) \
+        .replace(tzinfo=None) if args.since else None
+
+    def fresh(s):
+        if since is None:
+            return True
+        try:
+            beat = datetime.datetime.fromisoformat(s["updated_at"] or "")
+        except ValueError:
+            return False
+        return beat.replace(tzinfo=None) >= since
+
     def up():
         svcs = sess.get(nova + "/os-services", params={"binary": "nova-compute"},
                         headers=NOVA_MV).json()["services"]
         seen["services"] = [(s["host"], s["state"], s["status"], s["updated_at"])
                             for s in svcs]
-        return [s for s in svcs if s["state"] == "up"]
+        return [s for s in svcs if s["state"] == "up" and fresh(s)]
     try:
         wait("nova-compute to report up", up, 240)
     except SystemExit:
@@ -520,6 +537,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", required=True)
     ap.add_argument("--guest-dir", required=True)
+    ap.add_argument("--since", type=float, default=0,
+                    help="wait-compute: a heartbeat newer than this (epoch seconds)")
     ap.add_argument("command", choices=["identity", "wait-compute", "wait-volume",
                                         "wait-hypervisor", "content", "rss"])
     args = ap.parse_args()
