@@ -495,7 +495,7 @@ def cmd_rss(args):
         seen.update(p.pid for p in procs)
         services.append((name, procs))
     prefix = os.environ.get("DEMO_INSTANCE_PREFIX", "instance-")
-    helpers = []
+    helpers = {}
     for p in psutil.process_iter(["pid", "name", "cmdline"]):
         if p.pid in seen:
             continue
@@ -506,17 +506,18 @@ def cmd_rss(args):
             guests.append(("guest %s (%s)" % (_guest_name(domain), domain), [p]))
             seen.add(p.pid)
         elif p.info["name"] == "epmd":
-            helpers.append(("epmd", [p]))
+            helpers.setdefault("epmd", []).append(p)
             seen.add(p.pid)
         elif "privsep-helper" in line and args.state in line:
             ctx = cmd[cmd.index("--privsep_context") + 1] \
                 if "--privsep_context" in cmd else "?"
-            helpers.append(("privsep-helper %s" % ctx, [p]))
+            helpers.setdefault("privsep-helper %s" % ctx, []).append(p)
             seen.add(p.pid)
     mb = 1024.0 * 1024.0
     totals = {}
     print("%-56s %8s %8s" % ("part", "RSS MiB", "PSS MiB"))
-    for group, rows in (("services", services + helpers), ("guests", guests)):
+    for group, rows in (("services", services + sorted(helpers.items())),
+                        ("guests", guests)):
         grss = gpss = 0
         for name, procs in rows:
             rss, pss = mem(procs)
