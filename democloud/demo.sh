@@ -594,8 +594,8 @@ do_nova_services() {
     --config-file "$ETC/nova/nova-conductor-scheduler.conf"
   # nova-compute as its console script runs it, with privsep's functions
   # called in its own process instead of two privsep-helper daemons (see
-  # privsep_in_process.py)
-  # a nova-compute started now must report after its start (see seed.py)
+  # privsep_in_process.py).  One started now counts as up only with a
+  # heartbeat after its start (see seed.py's wait-compute).
   local since=0
   pid_alive nova-compute || since=$(date +%s)
   start_bg nova-compute "$OSV/bin/python" "$HERE/privsep_in_process.py" nova.cmd.compute:main \
