@@ -8,6 +8,7 @@
 #   democloud/demo.sh wipe   down, then delete the state (venvs/images kept)
 #   democloud/demo.sh status which processes run, and the URLs
 #   democloud/demo.sh env [demo|admin]   print `export OS_...` lines
+#   democloud/demo.sh packages   the Debian packages `up` installs
 #
 # Volume-backed instances run too (CONSISTENCY_DEMO_VOLUMES=0 leaves them
 # out): a single-node Ceph (mon, mgr, one BlueStore OSD on a file in the
@@ -591,8 +592,15 @@ do_nova_services() {
   # conductor and scheduler in one process, no forked worker (see nova_one_process.py)
   start_bg nova-conductor-scheduler "$OSV/bin/python" "$HERE/nova_one_process.py" conductor scheduler \
     --config-file "$ETC/nova/nova-conductor-scheduler.conf"
-  start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
-  seed wait-compute
+  # nova-compute as its console script runs it, with privsep's functions
+  # called in its own process instead of two privsep-helper daemons (see
+  # privsep_in_process.py).  One started now counts as up only with a
+  # heartbeat after its start (see seed.py's wait-compute).
+  local since=0
+  pid_alive nova-compute || since=$(date +%s)
+  start_bg nova-compute "$OSV/bin/python" "$HERE/privsep_in_process.py" nova.cmd.compute:main \
+    --config-file "$ETC/nova-compute/nova.conf"
+  seed wait-compute --since "$since"
   if [ -f "$STATE/done/nova-discovered" ]; then
     echo "the host was mapped to cell1 before (the mapping is kept in the database)"; return 0
   fi
@@ -832,5 +840,6 @@ case "${1:-up}" in
   wipe) cmd_wipe ;;
   status) cmd_status ;;
   env) print_env "${2:-demo}" ;;
-  *) echo "usage: $0 [up|down|wipe|status|env [demo|admin]]" >&2; exit 2 ;;
+  packages) echo "${APT_PACKAGES[@]}" ;;
+  *) echo "usage: $0 [up|down|wipe|status|env [demo|admin]|packages]" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ by name, so re-running it changes nothing that is already there.
 """
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -38,11 +39,12 @@ if VOLUMES:
     SERVICES += [("cinder", "volumev3", "http://%s:8776/v3/%%(project_id)s" % HOST),
                  ("cinderv3", "block-storage", "http://%s:8776/v3/%%(project_id)s" % HOST)]
 
-# 112 MB: the Debian guest kernel reserves about 62 MB of it, and at 96 MB it
+# 104 MB: the Debian guest kernel reserves about 62 MB of it, and at 96 MB it
 # panics while unpacking its initramfs ("System is deadlocked on memory");
 # QEMU touches all of a guest's RAM within minutes, so every MB here is a MB
-# of the host per guest.
-FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "112")),
+# of the host per guest (8 MiB less per guest than 112 MB, and the guest
+# still has 43 MB for its page cache, qemu-guest-agent and the probe kit).
+FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "104")),
           "vcpus": 1, "disk": 1}
 
 # name -> (properties, extra kernel command line)
@@ -206,12 +208,28 @@ def cmd_wait_compute(args):
 
     seen = {"services": None}
 
+    # A nova-compute started just now counts only with a heartbeat newer
+    # than its start: the heartbeat of the one stopped by `down` stays "up"
+    # for service_down_time (60 s), and the new one sends its first only
+    # after init_host has restarted the guests.
+    since = datetime.datetime.fromtimestamp(args.since, datetime.timezone.utc) \
+        .replace(tzinfo=None) if args.since else None
+
+    def fresh(s):
+        if since is None:
+            return True
+        try:
+            beat = datetime.datetime.fromisoformat(s["updated_at"] or "")
+        except ValueError:
+            return False
+        return beat.replace(tzinfo=None) >= since
+
     def up():
         svcs = sess.get(nova + "/os-services", params={"binary": "nova-compute"},
                         headers=NOVA_MV).json()["services"]
         seen["services"] = [(s["host"], s["state"], s["status"], s["updated_at"])
                             for s in svcs]
-        return [s for s in svcs if s["state"] == "up"]
+        return [s for s in svcs if s["state"] == "up" and fresh(s)]
     try:
         wait("nova-compute to report up", up, 240)
     except SystemExit:
@@ -417,7 +435,27 @@ def cmd_content(args):
 
 
 # ----------------------------------------------------------------- memory
+def _guest_name(domain):
+    """The Nova server name libvirt keeps in a running domain's metadata."""
+    try:
+        with open("/run/libvirt/qemu/%s.xml" % domain) as f:
+            xml = f.read()
+    except OSError:
+        return "?"
+    start = xml.find("<nova:name>")
+    end = xml.find("</nova:name>", start)
+    return xml[start + len("<nova:name>"):end] if 0 <= start < end else "?"
+
+
 def cmd_rss(args):
+    """RSS and PSS of every part of the stack, in MiB, and the totals.
+
+    RSS counts a page shared by several processes (libraries, a file both
+    map) once per process, so the sum over-counts; PSS splits each shared
+    page between the processes that map it, so the PSS sum is what the
+    stack takes.  A part is a process started by demo.sh with its children,
+    libvirtd and virtlogd, each guest's QEMU, and any privsep-helper or
+    epmd."""
     import psutil
     run = os.path.join(args.state, "run")
     roots = []
@@ -433,8 +471,17 @@ def cmd_rss(args):
         except (OSError, ValueError):
             pass
     seen = set()
-    total = 0
-    rows = []
+
+    def mem(procs):
+        rss = pss = 0
+        for p in procs:
+            try:
+                full = p.memory_full_info()
+            except psutil.Error:
+                continue
+            rss += full.rss
+            pss += full.pss
+        return rss, pss
 
     def tree(pid):
         try:
@@ -442,55 +489,57 @@ def cmd_rss(args):
             return [p] + p.children(recursive=True)
         except psutil.Error:
             return []
+    services, guests = [], []
     for name, pid in roots:
-        rss = 0
-        for p in tree(pid):
-            if p.pid in seen:
-                continue
-            seen.add(p.pid)
-            try:
-                rss += p.memory_info().rss
-            except psutil.Error:
-                pass
-        rows.append((name, rss))
-        total += rss
-    extra = 0
-    guests = 0
+        procs = [p for p in tree(pid) if p.pid not in seen]
+        seen.update(p.pid for p in procs)
+        services.append((name, procs))
+    prefix = os.environ.get("DEMO_INSTANCE_PREFIX", "instance-")
+    helpers = {}
     for p in psutil.process_iter(["pid", "name", "cmdline"]):
         if p.pid in seen:
             continue
-        cmd = " ".join(p.info["cmdline"] or [])
-        try:
-            if "qemu-system" in (p.info["name"] or "") and \
-                    "guest=%s" % os.environ.get("DEMO_INSTANCE_PREFIX", "instance-") in cmd:
-                guests += p.memory_info().rss
-                seen.add(p.pid)
-            elif p.info["name"] in ("epmd", "privsep-helper") or "privsep-helper" in cmd \
-                    and args.state in cmd:
-                extra += p.memory_info().rss
-                seen.add(p.pid)
-        except psutil.Error:
-            pass
-    pss_total = 0
-    for pid in seen:
-        try:
-            pss_total += psutil.Process(pid).memory_full_info().pss
-        except (psutil.Error, AttributeError):
-            pass
-    mb = 1024 * 1024
-    for name, rss in rows:
-        print("  %-16s %7.0f MiB" % (name, rss / mb))
-    print("  %-16s %7.0f MiB" % ("other (epmd...)", extra / mb))
-    print("services total:  %7.0f MiB RSS" % ((total + extra) / mb))
-    print("guests (QEMU):   %7.0f MiB RSS" % (guests / mb))
-    print("whole stack:     %7.0f MiB RSS" % ((total + extra + guests) / mb))
-    print("whole stack:     %7.0f MiB PSS (shared pages counted once)" % (pss_total / mb))
+        cmd = p.info["cmdline"] or []
+        line = " ".join(cmd)
+        if "qemu-system" in (p.info["name"] or "") and "guest=" + prefix in line:
+            domain = line.split("guest=", 1)[1].split(",")[0].split()[0]
+            guests.append(("guest %s (%s)" % (_guest_name(domain), domain), [p]))
+            seen.add(p.pid)
+        elif p.info["name"] == "epmd":
+            helpers.setdefault("epmd", []).append(p)
+            seen.add(p.pid)
+        elif "privsep-helper" in line and args.state in line:
+            ctx = cmd[cmd.index("--privsep_context") + 1] \
+                if "--privsep_context" in cmd else "?"
+            helpers.setdefault("privsep-helper %s" % ctx, []).append(p)
+            seen.add(p.pid)
+    mb = 1024.0 * 1024.0
+    totals = {}
+    print("%-56s %8s %8s" % ("part", "RSS MiB", "PSS MiB"))
+    for group, rows in (("services", services + sorted(helpers.items())),
+                        ("guests", guests)):
+        grss = gpss = 0
+        for name, procs in rows:
+            rss, pss = mem(procs)
+            grss += rss
+            gpss += pss
+            print("  %-54s %8.0f %8.0f" % (name, rss / mb, pss / mb))
+        totals[group] = (grss, gpss)
+        label = "%s total (%d)" % (group, len(rows))
+        print("%-56s %8.0f %8.0f" % (label, grss / mb, gpss / mb))
+    rss = sum(t[0] for t in totals.values())
+    pss = sum(t[1] for t in totals.values())
+    print("%-56s %8.0f %8.0f" % ("whole stack", rss / mb, pss / mb))
+    print("whole stack: %.2f GB RSS summed, %.2f GB PSS; load average %s"
+          % (rss / 1e9, pss / 1e9, " ".join("%.2f" % x for x in os.getloadavg())))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", required=True)
     ap.add_argument("--guest-dir", required=True)
+    ap.add_argument("--since", type=float, default=0,
+                    help="wait-compute: a heartbeat newer than this (epoch seconds)")
     ap.add_argument("command", choices=["identity", "wait-compute", "wait-volume",
                                         "wait-hypervisor", "content", "rss"])
     args = ap.parse_args()
