@@ -43,7 +43,8 @@ if VOLUMES:
 # panics while unpacking its initramfs ("System is deadlocked on memory");
 # QEMU touches all of a guest's RAM within minutes, so every MB here is a MB
 # of the host per guest (about 4 MiB less resident per guest than 112 MB,
-# as measured with `demo.sh status`; the guest still has 43 MB for its page cache, qemu-guest-agent and the probe kit).
+# as measured with `demo.sh status`; the guest still has 43 MB for its
+# page cache, qemu-guest-agent and the probe kit).
 FLAVOR = {"name": "cd.guest", "ram": int(os.environ.get("DEMO_GUEST_RAM_MB", "104")),
           "vcpus": 1, "disk": 1}
 
