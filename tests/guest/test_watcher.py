@@ -94,6 +94,28 @@ def watcher_pids(g):
     return out
 
 
+def wait_looking_again(hook, timeout=30):
+    """Until the freeze hook ``hook`` (a Popen) pauses between two looks at
+    the watcher (a child ``sleep 0.05``): its wait has begun, its clock
+    read."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and hook.poll() is None:
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open('/proc/%s/stat' % pid) as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+                with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                    argv = f.read().split(b'\0')[:2]
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == hook.pid and argv == [b'sleep', b'0.05']:
+                return True
+        time.sleep(0.01)
+    return False
+
+
 def wait_gone(g, timeout=5):
     deadline = time.monotonic() + timeout
     while watcher_pids(g) and time.monotonic() < deadline:
@@ -187,21 +209,23 @@ def test_the_freeze_hook_returns_once_the_watcher_wrote(tmp_path):
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
     release = hold_with_fifo(mount)
-    late = threading.Timer(1.0, release)
-    start = time.monotonic()
-    late.start()
+    hook = g.start('probe', 'freeze', CONSISTENCY_PROBE_READY_WAIT=60,
+                   CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
     try:
-        result = agent_freeze(
-            g, CONSISTENCY_PROBE_READY_WAIT=60,
-            CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
-        returned = time.monotonic() - start
+        # The write is held for a second from when the hook's wait began
+        # (however long the hook took to start the watcher).
+        assert wait_looking_again(hook)
+        time.sleep(1.0)
+        assert hook.poll() is None
     finally:
-        late.join()
-    assert result.returncode == 0
-    assert returned >= 1.0
+        release()
+    hook.communicate(timeout=30)
+    g.agent_state.write_text('')
+    assert hook.returncode == 0
     ready, waited = ready_of(g)
     assert ready == '1/1'
-    assert waited >= 0.8
+    # Centiseconds of /proc/uptime, both ends truncated.
+    assert waited >= 0.99
     agent_thaw(g)
     thaw = g.events('thaw')[0]
     assert (thaw['held'], thaw['free'], thaw['stuck']) == (
