@@ -310,13 +310,25 @@ def test_no_wait_when_the_watcher_is_off(tmp_path):
 
 def test_no_wait_when_the_wait_is_zero(tmp_path):
     g = real_guest(tmp_path)
+    # Every pause logged with the pid of the shell that paused.
+    g.fake('sleep', '#!/bin/sh\necho "SLEEP $PPID $*" >>"$FAKE_LOG"\n'
+           'exec %s "$@"\n' % shutil.which('sleep'))
     mount = watched_fs(tmp_path)
     g.add_mount(mount)
     release = hold_with_fifo(mount)
     try:
-        agent_freeze(g, CONSISTENCY_PROBE_READY_WAIT=0,
-                     CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
-        assert ready_of(g) == ('0/1', 0.0)
+        hook = g.start('probe', 'freeze', CONSISTENCY_PROBE_READY_WAIT=0,
+                       CONSISTENCY_PROBE_FREEZE_WCHAN='percpu_rwsem_wait')
+        hook.communicate(timeout=30)
+        g.agent_state.write_text('')
+        ready, waited = ready_of(g)
+        assert ready == '0/1'
+        # It looked once and never paused (its "waited" is the time of
+        # that look: on a busy machine a centisecond or two).
+        assert not [line for line in g.fake_log()
+                    if line.startswith('SLEEP %d ' % hook.pid)]
+        assert waited < 1
+        assert wait_blocked(g)
     finally:
         release()
     agent_thaw(g)
@@ -572,6 +584,8 @@ def test_a_real_ext4_not_frozen_is_free(tmp_path, ext4):
     agent_thaw(g)
     thaw = g.events('thaw')[0]
     assert (thaw['held'], thaw['free']) == ('-', str(ext4))
+    # Gone before the fixture unmounts (its directory is on the mount).
+    assert wait_gone(g) == []
 
 
 def uptime():
