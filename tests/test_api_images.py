@@ -6,6 +6,7 @@ the wire."""
 import http.server
 import re
 import socket
+import threading
 import time
 
 from django.test import override_settings
@@ -29,6 +30,20 @@ class FakeGlance(http.server.BaseHTTPRequestHandler):
     mode = "ranges"
     requests = []
     body_bytes = 0
+    # Requests whose handler returned (its body written and counted).  The
+    # client has its answer once the body is on the socket, before the
+    # handler counts it: read body_bytes after settled().
+    answered = 0
+    changed = threading.Condition()
+
+    @classmethod
+    def settled(cls, timeout=30):
+        """Wait until every request received was answered to the end."""
+        with cls.changed:
+            if not cls.changed.wait_for(
+                    lambda: cls.answered == len(cls.requests), timeout):
+                raise AssertionError("%d of %d requests still answering" % (
+                    len(cls.requests) - cls.answered, len(cls.requests)))
 
     def log_message(self, *args):
         pass
@@ -40,7 +55,16 @@ class FakeGlance(http.server.BaseHTTPRequestHandler):
             pass        # the client closed a response it would not read
 
     def do_GET(self):
-        FakeGlance.requests.append((self.path, dict(self.headers)))
+        with FakeGlance.changed:
+            FakeGlance.requests.append((self.path, dict(self.headers)))
+        try:
+            self._get()
+        finally:
+            with FakeGlance.changed:
+                FakeGlance.answered += 1
+                FakeGlance.changed.notify_all()
+
+    def _get(self):
         match = re.match(r"/image/v2/images/([^/]+)/file\Z", self.path)
         data = FakeGlance.images.get(match.group(1)) if match else None
         if data is None or FakeGlance.mode == "404":
@@ -104,6 +128,7 @@ def images(tmp_path_factory):
 def glance():
     FakeGlance.images, FakeGlance.mode = {}, "ranges"
     FakeGlance.requests, FakeGlance.body_bytes = [], 0
+    FakeGlance.answered = 0
     with wire.serve(FakeGlance) as port:
         yield "http://127.0.0.1:%d/image" % port
 
@@ -124,6 +149,7 @@ def test_reads_a_real_qcow2_snapshot_with_two_ranged_reads(glance, images):
         True, "needs-recovery", "ext4 (whole disk): journal needs recovery")
     assert ranges_asked() == ["bytes=0-69631", "bytes=196608-458751"]
     assert result.reads == len(FakeGlance.requests) == 2
+    FakeGlance.settled()
     assert result.bytes_read == FakeGlance.body_bytes == 69632 + 262144
     path, headers = FakeGlance.requests[0]
     assert path == "/image/v2/images/%s/file" % IMAGE_ID
@@ -139,6 +165,7 @@ def test_reads_a_gpt_qcow2_and_past_the_end_without_size(glance, images):
             ("partition 3", "ext4", "clean")]
     assert result.all_clean
     assert result.reads == len(FakeGlance.requests) == 3
+    FakeGlance.settled()
     assert result.bytes_read == FakeGlance.body_bytes
 
 
@@ -156,18 +183,17 @@ def test_glance_that_ignores_range_is_detected_and_not_downloaded(
         glance, images):
     FakeGlance.images[IMAGE_ID] = images("ext4.qcow2")
     FakeGlance.mode = "ignore-range"
-    started = time.monotonic()
     result = image_calls.check_snapshot(Request(glance), IMAGE_ID)
     assert (result.checkable, result.ranges_unsupported,
             result.reason_code) == (False, True, "ranges")
     assert result.reason == ("This Glance does not serve byte ranges, so "
                              "the snapshot's bytes were not read.")
     assert len(FakeGlance.requests) == 1 and result.bytes_read == 0
-    time.sleep(0.5)     # let the server notice the closed connection
-    # what the loopback socket buffers took before the client closed, not
-    # the 256 MiB body
+    # The server's write fails once the client closed the connection:
+    # counted is what the loopback socket buffers took before the close,
+    # not the 256 MiB body.
+    FakeGlance.settled()
     assert FakeGlance.body_bytes < BIG // 8, FakeGlance.body_bytes
-    assert time.monotonic() - started < 5
 
 
 def test_not_found_is_a_sentence(glance):
@@ -201,6 +227,7 @@ def test_budget_of_bytes_is_kept_on_the_wire(glance, images):
     result = image_calls.check_snapshot(Request(glance), IMAGE_ID,
                                         max_bytes=128 * 1024)
     assert (result.checkable, result.reason_code) == (False, "budget")
+    FakeGlance.settled()
     assert FakeGlance.body_bytes == result.bytes_read == 69632
     assert ranges_asked() == ["bytes=0-69631"]
 

@@ -93,12 +93,21 @@ class Guest:
         path.chmod(0o755)
         return path
 
-    def run(self, name, phase, timeout=30, **env):
+    def _env(self, env):
         full_env = dict(self.env)
         full_env.update({k: str(v) for k, v in env.items()})
+        return full_env
+
+    def run(self, name, phase, timeout=30, **env):
         return subprocess.run(
-            [str(self.scripts[name]), phase], env=full_env,
+            [str(self.scripts[name]), phase], env=self._env(env),
             capture_output=True, text=True, timeout=timeout)
+
+    def start(self, name, phase, **env):
+        """The hook running (a Popen), for a test that acts while it runs."""
+        return subprocess.Popen(
+            [str(self.scripts[name]), phase], env=self._env(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def lines(self):
         return [line for line in self.kmsg.read_text().splitlines()
