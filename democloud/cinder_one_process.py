@@ -8,9 +8,6 @@ ServiceLauncher runs any number of them in one process (one eventlet hub),
 as ``cinder.service.serve`` runs cinder-scheduler alone.  This builds them
 exactly as Cinder's ``main()`` functions do (cinder/cmd/api.py,
 scheduler.py, volume.py) and launches all three: about 200 MiB.
-Privileged functions (Cinder inspects images through oslo.privsep) run in
-this process too instead of in privsep-helper daemons: see
-privsep_in_process.py.
 
     python cinder_one_process.py --config-file FILE [--log-file FILE]
 
@@ -25,10 +22,6 @@ def main():
     # Cinder's monkey patching first, as each of its entry points does.
     from cinder import monkey_patch
     monkey_patch.patch()
-    # privsep's functions run in this process, not in helper daemons (see
-    # privsep_in_process.py).
-    import privsep_in_process
-    privsep_in_process.in_process()
 
     import logging as python_logging
     import shlex

@@ -592,14 +592,13 @@ do_nova_services() {
   # conductor and scheduler in one process, no forked worker (see nova_one_process.py)
   start_bg nova-conductor-scheduler "$OSV/bin/python" "$HERE/nova_one_process.py" conductor scheduler \
     --config-file "$ETC/nova/nova-conductor-scheduler.conf"
-  # nova-compute as its console script runs it, with privsep's functions
-  # called in its own process instead of two privsep-helper daemons (see
-  # privsep_in_process.py).  One started now counts as up only with a
+  # nova-compute, with its privsep-helper daemons (running privsep's
+  # functions in nova-compute itself saved 116 MiB but hung nova-compute's
+  # main thread in a CI run).  One started now counts as up only with a
   # heartbeat after its start (see seed.py's wait-compute).
   local since=0
   pid_alive nova-compute || since=$(date +%s)
-  start_bg nova-compute "$OSV/bin/python" "$HERE/privsep_in_process.py" nova.cmd.compute:main \
-    --config-file "$ETC/nova-compute/nova.conf"
+  start_bg nova-compute "$OSV/bin/nova-compute" --config-file "$ETC/nova-compute/nova.conf"
   seed wait-compute --since "$since"
   if [ -f "$STATE/done/nova-discovered" ]; then
     echo "the host was mapped to cell1 before (the mapping is kept in the database)"; return 0
