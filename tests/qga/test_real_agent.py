@@ -228,10 +228,19 @@ def test_a_freeze_thawed_at_once_still_holds_a_write(vm):
     # block job and re-defines the domain: the thaw request follows the
     # freeze's answer at once.  The freeze hook returned only once its
     # watcher was writing on every filesystem, so the agent froze a
-    # filesystem the watcher was already writing on, and a write was held
-    # even by this freeze (a watcher still starting would miss it).
+    # filesystem the watcher was already writing on, and a write can be
+    # held even by this freeze (a watcher still starting misses it every
+    # time: the probe before the ready wait gave held=- in every round).
+    # The real freeze lasts from the agent's FIFREEZE to its FITHAW, a few
+    # milliseconds of a TCG guest: on a loaded host the niced watcher
+    # sometimes writes just outside it (seen: 3 of 5 runs of 3 rounds had
+    # a round without a held write while the cloud tests ran beside them),
+    # and the probe then says so (free=/) and the verdict rests on the hook
+    # gap.  So of five rounds at least one must hold the root's write, and
+    # every round must have had its watcher ready and never claim a held
+    # write on a filesystem that was not frozen.
     rounds = []
-    for _ in range(3):
+    for _ in range(5):
         before = vm.console_text()
         offset = len(before)
         vm.agent.sync()
@@ -246,16 +255,20 @@ def test_a_freeze_thawed_at_once_still_holds_a_write(vm):
         freeze = wait_for_event(vm, offset, 'freeze')
         thaw = wait_for_event(vm, offset, 'thaw', seq=freeze['seq'])
         [pair] = probe.parse_console(vm.console_text(), before).clean_pairs
-        assert pair.freeze_proven_by_writes, thaw
-        assert [m for m, _ in pair.held] == ['/']
         # The watcher was writing on both filesystems when the hook
         # returned.
         assert freeze['ready'] == '2/2', freeze
-        rounds.append((pair.held_seconds, round(pair.duration, 2),
-                       float(freeze['waited']), round(t1 - t0, 2),
-                       round(t2 - t1, 2)))
+        assert [m for m, _ in pair.held] in ([], ['/']), thaw
+        assert set(pair.thaw.free) | {m for m, _ in pair.held} == \
+            {'/', '/mnt/vfat'}, thaw
+        rounds.append((pair.freeze_proven_by_writes, pair.held_seconds,
+                       round(pair.duration, 2), float(freeze['waited']),
+                       round(t1 - t0, 2), round(t2 - t1, 2)))
     TIMINGS['thawed_at_once_held_gap_waited_freeze_thaw_s'] = ' '.join(
-        '%s/%s/%s/%s/%s' % r for r in rounds)
+        '%s/%s/%s/%s/%s' % r[1:] for r in rounds)
+    TIMINGS['thawed_at_once_rounds_held'] = '%d/%d' % (
+        sum(1 for r in rounds if r[0]), len(rounds))
+    assert any(r[0] for r in rounds), rounds
 
 
 def test_vfat_only_freeze_holds_nothing(vm):
