@@ -310,6 +310,7 @@ _SOURCE_SHORT = {
         gettext_noop("read from an earlier snapshot of it"),
 }
 
+
 def _pairs_text(kind, count, seconds=None):
     # Written out for makemessages: it reads only literal arguments.
     if kind == "held":

@@ -245,7 +245,7 @@ LOCATED = {
 _WHERE_CODE = re.compile(r"(d)|([pl])(\d+)\Z")
 _WHERE = re.compile(r"(whole disk)|(partition|logical partition) (\d+)\Z")
 _LOCATED = re.compile(r"([a-z0-9][a-z0-9-]{0,15}) on (?:the (whole disk)|"
-                      r"(partition|logical partition) (\d{1,4}))\Z")
+                      r"((?:logical )?partition \d{1,4}))\Z")
 _LOCATED_CODE = re.compile(r"(d|[pl]\d{1,4}):([a-z0-9][a-z0-9-]{0,15})\Z")
 
 
@@ -279,9 +279,12 @@ def located(filesystems):
     """The filesystems' kinds and where they are, e.g. "ext4 on the whole
     disk" or "ext4 on partition 1, ext4 on partition 2": marked texts
     joined, translated each on its own."""
-    return join(", ", [
-        _located(where_code(fs.where), fs.kind) if where_code(fs.where)
-        else "%s on %s" % (fs.kind, fs.where) for fs in filesystems])
+    words = []
+    for fs in filesystems:
+        code = where_code(fs.where)
+        words.append(_located(code, fs.kind) if code
+                     else "%s on %s" % (fs.kind, fs.where))
+    return join(", ", words)
 
 
 def located_code(filesystems):
@@ -306,10 +309,8 @@ def located_from_code(value):
                            for m in compact])
     words = [_LOCATED.match(part) for part in value.split(", ")]
     if value and all(words):
-        return join(", ", [_located(
-            "d" if m.group(2) else
-            ("p" if m.group(3) == "partition" else "l") + m.group(4),
-            m.group(1)) for m in words])
+        return join(", ", [_located(where_code(m.group(2) or m.group(3)),
+                                    m.group(1)) for m in words])
     return None
 
 

@@ -311,7 +311,7 @@ class EvidenceItem:
         name (``k``).  Values too long are clipped; an item that still
         does not fit is stored as its English words, as older versions
         stored every item."""
-        data = {"o": to_data(self.observation, _stored_codes()),
+        data = {"o": to_data(self.observation, _STORED_CODES),
                 "s": _SOURCE_CODES.get(str(self.source),
                                        to_data(self.source)),
                 "k": self.strength.name if self.strength else ""}
@@ -407,7 +407,7 @@ def text_property(text):
     the catalogue's msgid.  Clipped words when the JSON does not fit."""
     if isinstance(text, Text) and (
             text.params or text.plural is not None or text.template != text):
-        found = _fitted_json(to_data(text, _stored_codes()))
+        found = _fitted_json(to_data(text, _STORED_CODES))
         if found is not None and found.startswith("{"):
             return found
     return _clip(text)
@@ -1644,8 +1644,10 @@ STORED_TEXTS = dict(
        for code, text in snapshot_bytes.LOCATED.items()})
 
 
-def _stored_codes():
-    return {str(template): code for code, template in STORED_TEXTS.items()}
+# msgid -> code: how a text stored by code is found (the inverse of
+# STORED_TEXTS)
+_STORED_CODES = {str(template): code
+                 for code, template in STORED_TEXTS.items()}
 
 MAX_EVIDENCE_ITEMS = 12
 MAX_WARNINGS = 4
