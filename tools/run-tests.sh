@@ -133,6 +133,10 @@ else
   "$VENV/bin/python" -m pytest -m "$second" "${REST[@]}" 2>&1 | tee "$LOGDIR/2.log"
   rc2=${PIPESTATUS[0]}
   set -e
+  # What the whole stack takes after the cloud layer (RSS and PSS per part,
+  # KSM's savings), for the memory budget in README.md.
+  step "memory after the cloud layer (democloud/demo.sh status)"
+  democloud/demo.sh status || true
 fi
 
 echo
