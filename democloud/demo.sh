@@ -591,12 +591,12 @@ restore_ksm() {
   echo "KSM: the host's earlier settings put back"
 }
 ksm_status() {
-  local sharing profit
+  local sharing
   [ -r "$KSM_DIR/run" ] || { echo "KSM: not available"; return 0; }
   sharing=$(cat "$KSM_DIR/pages_sharing" 2>/dev/null || echo 0)
-  if [ -r "$KSM_DIR/general_profit" ]; then profit=$(( $(cat "$KSM_DIR/general_profit") / 1048576 ))
-  else profit=$(( sharing * 4 / 1024 )); fi
-  echo "KSM: run=$(cat "$KSM_DIR/run"), $sharing pages merged into $(cat "$KSM_DIR/pages_shared" 2>/dev/null || echo 0), $profit MiB saved, $(cat "$KSM_DIR/ksm_zero_pages" 2>/dev/null || echo 0) zero pages, full scans $(cat "$KSM_DIR/full_scans" 2>/dev/null || echo 0)"
+  local bytes=$((sharing * 4096))
+  [ -r "$KSM_DIR/general_profit" ] && bytes=$(cat "$KSM_DIR/general_profit")
+  echo "KSM: run=$(cat "$KSM_DIR/run"), $sharing pages merged into $(cat "$KSM_DIR/pages_shared" 2>/dev/null || echo 0), $((bytes / 1048576)) MiB saved, $(cat "$KSM_DIR/ksm_zero_pages" 2>/dev/null || echo 0) zero pages, full scans $(cat "$KSM_DIR/full_scans" 2>/dev/null || echo 0)"
 }
 
 # nova-compute refuses to start as a new service while libvirt holds any
