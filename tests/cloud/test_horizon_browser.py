@@ -146,31 +146,46 @@ def forget_test_snapshots(cloud, server, started):
             cloud.delete_image(img["id"])
 
 
+# As in test_verdict_cloud: Nova's short freeze sometimes ends before the
+# probe's watcher writes.  Up to this many test snapshots; one must show the
+# root's held write, and none may claim held writes it did not see.
+HELD_WRITE_ATTEMPTS = 5
+
+
 def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
     server = cloud.server_by_name("demo-healthy")
     cloudlib.wait_agent_ready(cloud, server["id"])
     started = time.time()
     try:
-        text = snapshot_from_the_instances_tab(chromium, cloud, server)
-        screenshot(chromium, "cloud-horizon-test-snapshot-verdict")
-        assert "filesystem-consistent" in text, text
-        assert "proven by the snapshot (ext4 / clean)" in text, text
-        # The row is one line; the test's name opens its detail page, where
-        # every evidence item is.  The freeze time is the guest's held
-        # writes (the root's write was held by Nova's short freeze), not the
-        # hook gap.
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as EC
-        chromium.find_element(By.LINK_TEXT, text.split()[0]).click()
-        waiter(chromium)().until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, ".detail, .tab-content")))
-        text = chromium.find_element(By.TAG_NAME, "body").text
-        screenshot(chromium, "cloud-horizon-test-snapshot-detail")
-        assert "(held writes)" in text, text
-        chromium.find_element(By.LINK_TEXT, "Evidence").click()
-        text = chromium.find_element(By.TAG_NAME, "body").text
-        assert "writes held while frozen: / " in text, text
-        assert "reported by the guest" in text, text
+        for attempt in range(1, HELD_WRITE_ATTEMPTS + 1):
+            if attempt > 1:
+                chromium.delete_all_cookies()   # log_in starts signed out
+            text = snapshot_from_the_instances_tab(chromium, cloud, server)
+            screenshot(chromium, "cloud-horizon-test-snapshot-verdict")
+            assert "filesystem-consistent" in text, text
+            assert "proven by the snapshot (ext4 / clean)" in text, text
+            # The row is one line; the test's name opens its detail page,
+            # where every evidence item is.  The freeze time is the guest's
+            # held writes when the root's write was held by Nova's short
+            # freeze, else the hook gap, said so.
+            chromium.find_element(By.LINK_TEXT, text.split()[0]).click()
+            waiter(chromium)().until(EC.presence_of_element_located(
+                (By.CSS_SELECTOR, ".detail, .tab-content")))
+            detail = chromium.find_element(By.TAG_NAME, "body").text
+            screenshot(chromium, "cloud-horizon-test-snapshot-detail")
+            chromium.find_element(By.LINK_TEXT, "Evidence").click()
+            evidence = chromium.find_element(By.TAG_NAME, "body").text
+            assert "reported by the guest" in evidence, evidence
+            if "(held writes)" in detail:
+                assert "writes held while frozen: / " in evidence, evidence
+                break
+            assert "writes held while frozen" not in evidence, evidence
+            print("attempt %d: no held write in the freeze" % attempt)
+        else:
+            raise AssertionError("no test snapshot of %d showed the root's "
+                                 "held write" % HELD_WRITE_ATTEMPTS)
     except Exception:
         screenshot(chromium, "cloud-horizon-test-snapshot-failure")
         raise

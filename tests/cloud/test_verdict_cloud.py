@@ -61,26 +61,49 @@ def judged_with_bytes(cloud, server_id, cleanup, record_property):
     return verdict, evidence, check
 
 
+# Nova's freeze of an image-backed guest is short, and the probe's watcher
+# (niced, in a TCG guest) sometimes writes just outside it: one CI run under
+# load saw no write at all in the freeze (held and free both empty), as the
+# qga layer's thawed-at-once test sees in some rounds.  Up to this many test
+# snapshots are taken; at least one must hold the root's write, and none may
+# claim held writes it did not see.
+HELD_WRITE_ATTEMPTS = 5
+
+
 def test_healthy_guest_is_proven_by_the_snapshot_and_its_held_writes(
         cloud, cleanup, record_property):
     server = cloud.server_by_name("demo-healthy")
     cloudlib.wait_agent_ready(cloud, server["id"])
-    verdict, evidence, check = judged_with_bytes(cloud, server["id"],
-                                                 cleanup, record_property)
-    assert not check.ranges_unsupported, check.reason
-    assert check.all_clean, snapshot_bytes.summary(check)
-    assert verdict.level in (core_verdict.Level.FILESYSTEM_CONSISTENT,
-                             core_verdict.Level.APPLICATION_CONSISTENT)
-    assert verdict.summary.startswith(
-        "%s, proven by the snapshot (ext4 / clean)" % verdict.label), \
-        verdict.summary
-    assert verdict.rests_on == core_verdict.SRC_BYTES
+    seen = []
+    for attempt in range(1, HELD_WRITE_ATTEMPTS + 1):
+        verdict, evidence, check = judged_with_bytes(cloud, server["id"],
+                                                     cleanup, record_property)
+        assert not check.ranges_unsupported, check.reason
+        assert check.all_clean, snapshot_bytes.summary(check)
+        assert verdict.level in (core_verdict.Level.FILESYSTEM_CONSISTENT,
+                                 core_verdict.Level.APPLICATION_CONSISTENT)
+        assert verdict.summary.startswith(
+            "%s, proven by the snapshot (ext4 / clean)" % verdict.label), \
+            verdict.summary
+        assert verdict.rests_on == core_verdict.SRC_BYTES
+        pair = evidence.probe.clean_pairs[-1]
+        seen.append((attempt, dict(pair.held),
+                     tuple(pair.thaw.free) if pair.thaw is not None else None,
+                     pair.freeze.fields.get("waited")))
+        if pair.freeze_proven_by_writes:
+            break
+        # No held write seen: the freeze time is the hook gap, said so.
+        assert verdict.freeze_measured_by != "held writes", evidence.probe
+        assert not any(item.observation.startswith("writes held while frozen")
+                       for item in verdict.evidence), \
+            [i.text for i in verdict.evidence]
+    record_property("held_write_attempts", len(seen))
+    print("attempts (attempt, held, free, waited): %r" % (seen,))
     # The guest's held writes give the freeze time, not the hook gap: the
-    # probe's freeze hook returns only once its watcher is writing, so even
+    # probe's freeze hook returns only once its watcher is writing, so
     # Nova's short freeze (it lasts through the block job's abort and the
-    # domain's re-define) holds the root's write.
-    pair = evidence.probe.clean_pairs[-1]
-    assert pair.freeze_proven_by_writes, evidence.probe
+    # domain's re-define) can hold the root's write.
+    assert pair.freeze_proven_by_writes, seen
     assert "/" in dict(pair.held), pair.held
     assert verdict.freeze_measured_by == "held writes", evidence.probe
     assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
