@@ -737,6 +737,25 @@ class RowUpdateTests(test.TestCase):
         self.mock_server_metadata_update.assert_not_called()
 
     @test.create_mocks(MOCKS)
+    def test_instance_being_deleted_while_snapshotting(self):
+        # Nova deleted the snapshot's image while the server still answered,
+        # task_state "deleting", before its 404 (seen in a cloud run): the
+        # row says so as for a deleted instance, and writes no record on a
+        # server that is going.
+        stamp = stamp_ago(20)
+        self._cloud(stamp, task_state="deleting",
+                    image_error=glance_exc.HTTPNotFound(),
+                    events=[{"event": "compute_snapshot_instance",
+                             "result": "Success"}])
+        res = self._get(rows.row_id(SERVER_ID, stamp, IMAGE_ID))
+        self.assertEqual(200, res.status_code)
+        self.assertContains(res, 'data-verdict="failed"')
+        self.assertContains(res, "instance deleted")
+        self.assertContains(res, "deleted while it was being snapshotted")
+        self.assertContains(res, "shown only here")
+        self.mock_server_metadata_update.assert_not_called()
+
+    @test.create_mocks(MOCKS)
     def test_glance_unreachable_while_polling_is_not_a_failure(self):
         stamp = stamp_ago(20)
         self._cloud(stamp, image_error=glance_exc.CommunicationError(

@@ -262,6 +262,31 @@ def wait_agent_ready(cloud, server_id, timeout=240):
     time.sleep(10)
 
 
+# The probe's thaw line, read with this regex of the tests' own rather than
+# the plugin's parser: what the guest itself wrote is the reference the
+# plugin's reading is checked against.
+_THAW = re.compile(r"CONSISTENCY-PROBE v2 event=thaw seq=(\d+) .*?"
+                   r"held=(\S+) free=(\S+)")
+
+
+def guest_thaw(cloud, server_id, seq=None):
+    """(seq, {mount: seconds held}, [free mounts]) of the guest's thaw line
+    ``seq`` (the last one when None) in its console log, or None."""
+    found = None
+    for match in _THAW.finditer(cloud.console(server_id)):
+        if seq is None or int(match.group(1)) == seq:
+            found = match
+    if found is None:
+        return None
+    held = {}
+    if found.group(2) != "-":
+        for item in found.group(2).split(","):
+            mount, _, seconds = item.rpartition(":")
+            held[mount] = float(seconds)
+    free = [] if found.group(3) == "-" else found.group(3).split(",")
+    return int(found.group(1)), held, free
+
+
 def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 

@@ -109,29 +109,40 @@ def test_booted_before_fix_is_detected_and_a_rebuild_clears_it(cloud, cleanup):
     assert not pred.rebuild_needed
 
 
-def test_snapshot_of_healthy_guest_is_proven_by_its_held_writes(cloud, cleanup, record_property):
+def test_snapshot_of_healthy_guest_is_judged_by_its_held_writes(cloud, cleanup, record_property):
+    """Without the snapshot's bytes (tests/cloud/test_verdict_cloud.py reads
+    them) only the guest's held writes prove the freeze.  Nova's freeze is
+    short and the watcher does not always write inside it (see
+    HELD_WRITE_ATTEMPTS there), so each verdict is checked against the
+    guest's own thaw line: held write, filesystem-consistent and timed by
+    it; none, only "hooks ran" (unknown), timed by the hook gap."""
     server = cloud.server_by_name("demo-healthy")
     cloudlib.wait_agent_ready(cloud, server["id"])
-    verdict, evidence, image, seconds = cloudlib.run_test_snapshot(cloud, server["id"])
-    if image is not None:
-        cleanup.append(("image", image["id"]))
-    record_property("create_image_to_verdict_seconds", round(seconds, 1))
-    print("createImage to verdict: %.1f s, guest frozen %.2f s"
-          % (seconds, verdict.freeze_seconds or -1))
-    assert evidence.image_fate is ImageFate.ACTIVE
-    pair = evidence.probe.clean_pairs[-1]
-    assert pair.version == "v2" and pair.complete, evidence.probe
-    # Without the snapshot's bytes (tests/cloud/test_verdict_cloud.py reads
-    # them) the held writes prove the freeze: the probe's freeze hook
-    # returns only once its watcher is writing, so Nova's short freeze holds
-    # the root's write.
-    record_property("held_write_seen", pair.freeze_proven_by_writes)
-    assert pair.freeze_proven_by_writes, evidence.probe
-    assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
-    assert verdict.verified_by == "guest"
-    assert verdict.freeze_measured_by == "held writes"
-    assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
-    assert core_verdict.is_test_snapshot(image)
+    for attempt in range(1, 3):
+        verdict, evidence, image, seconds = cloudlib.run_test_snapshot(cloud, server["id"])
+        if image is not None:
+            cleanup.append(("image", image["id"]))
+        record_property("create_image_to_verdict_seconds", round(seconds, 1))
+        print("createImage to verdict: %.1f s, guest frozen %.2f s (%s)"
+              % (seconds, verdict.freeze_seconds or -1, verdict.freeze_measured_by))
+        assert evidence.image_fate is ImageFate.ACTIVE
+        assert core_verdict.is_test_snapshot(image)
+        pair = evidence.probe.clean_pairs[-1]
+        assert pair.version == "v2" and pair.complete, evidence.probe
+        _seq, held, _free = cloudlib.guest_thaw(cloud, server["id"], pair.seq)
+        record_property("held_write_seen", bool(held))
+        if held:
+            assert pair.freeze_proven_by_writes, evidence.probe
+            assert verdict.level in CONSISTENT_LEVELS, (verdict.level, verdict.cause)
+            assert verdict.verified_by == "guest"
+            assert verdict.freeze_measured_by == "held writes"
+            assert abs(verdict.freeze_seconds - max(held.values())) < 0.01
+            return
+        # Hooks ran, nothing proves FIFREEZE held: not claimed consistent.
+        assert not pair.freeze_proven_by_writes, evidence.probe
+        assert verdict.level is core_verdict.Level.UNKNOWN, (verdict.level, verdict.cause)
+        assert verdict.freeze_measured_by != "held writes"
+    print("no held write in 2 freezes: the held-write path was not exercised")
 
 
 def test_agent_stopped_in_guest_is_not_filesystem_consistent(cloud, cleanup):

@@ -68,7 +68,10 @@ class Guests:
 
     def get(self, role):
         if role in self.alive:
-            return self.alive[role]
+            server = self.alive[role]
+            if role == "agent":
+                thaw_left_frozen(server["domain"])
+            return server
         for other in list(self.alive):
             self.release(other)
         cloud = self.cloud
@@ -163,6 +166,16 @@ def thawed_soon(domain, seconds=60):
             return False
         time.sleep(1)
     return True
+
+
+def thaw_left_frozen(domain):
+    """A test that stops nova-compute between the freeze and the thaw
+    leaves the guest frozen (Nova's restart does not thaw it): the
+    operator's ``virsh domfsthaw``, so the next test starts thawed."""
+    if frozen(domain):
+        print("the guest was left frozen: thawed through its agent")
+        faultlib.agent(domain, "guest-fsfreeze-thaw")
+        assert not frozen(domain)
 
 
 def no_raw_error(text):
@@ -312,10 +325,16 @@ def test_nova_compute_stopped_during_a_test_snapshot_and_started_again(
         assert "Delete this test snapshot" in text, text
     else:
         assert verdict in CONSISTENT, text
-    if not thawed_soon(agent["domain"], 20):
-        # Stopped between the freeze and the thaw: the row must say so.
-        assert "may still be frozen" in text, text
-    finish(test)
+    try:
+        if not thawed_soon(agent["domain"], 20):
+            # Stopped between the freeze and the thaw (Nova's graceful
+            # shutdown lets the snapshot go on for 10 s: the mirror can
+            # complete and the guest freeze before the process ends): the
+            # row must say so.
+            assert "may still be frozen" in text, text
+        finish(test)
+    finally:
+        thaw_left_frozen(agent["domain"])
 
 
 def test_nova_api_stopped_while_polling_and_started_again(

@@ -146,10 +146,10 @@ def forget_test_snapshots(cloud, server, started):
             cloud.delete_image(img["id"])
 
 
-# As in test_verdict_cloud: Nova's short freeze sometimes ends before the
-# probe's watcher writes.  Up to this many test snapshots; one must show the
-# root's held write, and none may claim held writes it did not see.
-HELD_WRITE_ATTEMPTS = 5
+# As in test_verdict_cloud: Nova's short freeze does not always hold the
+# watcher's write.  Each test snapshot's page is checked against the
+# guest's own thaw line; up to this many are taken to see a held write.
+HELD_WRITE_ATTEMPTS = 2
 
 
 def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
@@ -178,14 +178,15 @@ def test_demo_user_takes_a_test_snapshot_in_real_horizon(cloud, chromium):
             chromium.find_element(By.LINK_TEXT, "Evidence").click()
             evidence = chromium.find_element(By.TAG_NAME, "body").text
             assert "reported by the guest" in evidence, evidence
-            if "(held writes)" in detail:
+            _seq, held, _free = cloudlib.guest_thaw(cloud, server["id"])
+            if "/" in held:
+                assert "(held writes)" in detail, (held, detail)
                 assert "writes held while frozen: / " in evidence, evidence
                 break
+            assert "(held writes)" not in detail, detail
             assert "writes held while frozen" not in evidence, evidence
+            assert "(hook gap)" in detail, detail
             print("attempt %d: no held write in the freeze" % attempt)
-        else:
-            raise AssertionError("no test snapshot of %d showed the root's "
-                                 "held write" % HELD_WRITE_ATTEMPTS)
     except Exception:
         screenshot(chromium, "cloud-horizon-test-snapshot-failure")
         raise

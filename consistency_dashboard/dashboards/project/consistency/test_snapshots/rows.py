@@ -383,7 +383,20 @@ class TestSnapshotRow(object):
     def has_detail_page(self):
         """The detail page can load this test again: its instance or its
         image still exists (the page reads them by the row id)."""
-        return self.server is not None or self.image is not None
+        return (self.server is not None and not self.instance_gone) or \
+            self.image is not None
+
+    @property
+    def instance_gone(self):
+        """The instance is deleted (Nova answers 404) or Nova is deleting
+        it: task_state ``deleting`` or status ``DELETED``/``SOFT_DELETED``.
+        Nova deletes a snapshot's image when the instance goes during the
+        snapshot, and can do so while the server still answers."""
+        if self.server_state == "deleted":
+            return True
+        server = self.server or {}
+        return server.get("OS-EXT-STS:task_state") == "deleting" or \
+            server.get("status") in ("DELETED", "SOFT_DELETED")
 
     @property
     def resting_item(self):

@@ -64,7 +64,7 @@ def name_cell(row):
     except NoReverseMatch:
         instance = format_html("{}", row.instance_name)
     gone = ""
-    if row.server_state == "deleted":
+    if row.instance_gone:
         gone = format_html('&#32;<span class="label label-danger">'
                            '{}</span>', _("instance deleted"))
     # Horizon renders rows {% spaceless %}: the spaces between words are
