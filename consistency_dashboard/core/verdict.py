@@ -1373,8 +1373,11 @@ def _judge_guest_only(path, found, guest):
     if guest.unmatched:
         return _unknown(causes.cause("freeze_no_thaw"),
                         gettext_noop(
-                            "Check the guest now (it may still be frozen) "
-                            "and the agent's log, then test again."),
+                            "Check the guest now: it may still be frozen "
+                            "(writes in it hang). A hard reboot of the "
+                            "instance thaws it, as does an admin's virsh "
+                            "domfsthaw on its compute host; then read the "
+                            "agent's log and test again."),
                         SRC_GUEST,
                         Strength.GUEST_REPORT)
     pair = guest.pair

@@ -527,6 +527,13 @@ def test_loud_warning_when_guest_may_still_be_frozen(name):
     assert verdict.warnings[0] == v.LOUD_STILL_FROZEN
 
 
+def test_a_guest_left_frozen_is_told_how_to_thaw():
+    """A tenant cannot call the agent: the next step names what thaws the
+    guest (a hard reboot; an admin's virsh domfsthaw)."""
+    step = decide(probe=report("freeze_no_thaw.log")).next_step
+    assert "hard reboot" in step and "virsh domfsthaw" in step, step
+
+
 # Nova thaws a volume-backed guest only after the volume snapshots left
 # "creating" (nova/compute/api.py snapshot_volume_backed): a freeze without
 # its thaw right after that is a thaw on its way, not a frozen guest.
