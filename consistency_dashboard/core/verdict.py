@@ -113,7 +113,8 @@ SRC_VOLUME_METADATA = gettext_noop(
 LOUD_STILL_FROZEN = gettext_noop(
     "The guest reported a freeze with no thaw: the guest may still be "
     "frozen. Check it now: writes inside it block until the filesystems are "
-    "thawed.")
+    "thawed (a hard reboot of the instance thaws them, as does an admin's "
+    "virsh domfsthaw).")
 LOUD_CONTRADICTION = gettext_noop(
     "CONTRADICTION: {claim}, but the snapshot's own bytes say {fs} journal "
     "needs recovery, so the copy was not taken frozen. The verdict follows "
@@ -814,6 +815,15 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
         step = gettext_noop(
             "Test again; if it fails again, ask the cloud operator to look "
             "for the instance's snapshot error in the compute log.")
+    # A snapshot that failed after the guest froze (nova-compute stopped
+    # between the freeze and the thaw: its restart does not thaw) can
+    # leave the guest frozen: that cannot wait for the next test.
+    guest = _Guest(ev)
+    if guest.still_frozen:
+        for unmatched in guest.unmatched:
+            items.append(EvidenceItem(_observed("no_thaw", seq=unmatched.seq),
+                                      SRC_GUEST, Strength.GUEST_REPORT))
+        warnings.insert(0, LOUD_STILL_FROZEN)
     rests = SRC_EVENTS if cause.code == "event_error" else SRC_GLANCE
     return _verdict(Level.FAILED, cause, items, step, warnings=tuple(warnings),
                     rests_on=rests, strength=Strength.CLOUD)

@@ -223,6 +223,13 @@ def domain_of(cloud, server_id):
     return s["OS-EXT-SRV-ATTR:instance_name"]
 
 
+def domain_state(domain):
+    """libvirt's state of the domain ("running", "paused", "shut off"...)."""
+    out = subprocess.run(VIRSH + ["domstate", domain], capture_output=True,
+                         text=True, timeout=30)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 def agent(domain, command, arguments=None, timeout=30):
     body = {"execute": command}
     if arguments is not None:

@@ -527,6 +527,22 @@ def test_loud_warning_when_guest_may_still_be_frozen(name):
     assert verdict.warnings[0] == v.LOUD_STILL_FROZEN
 
 
+def test_a_failed_snapshot_that_left_the_guest_frozen_says_so_first():
+    """nova-compute stopped between the freeze and the thaw: the image is
+    left queued (abandoned) and nothing thaws the guest; seen in the cloud
+    fault matrix.  A failed snapshot without that line has no warning."""
+    verdict = decide(image_fate=F.ABANDONED, image_status="queued",
+                     probe=report("freeze_no_thaw.log"))
+    assert verdict.level is L.FAILED, verdict.cause
+    assert verdict.warnings[0] == v.LOUD_STILL_FROZEN, verdict.warnings
+    assert "virsh domfsthaw" in verdict.warnings[0]
+    assert any(i.observation.startswith("freeze seq") and "no thaw" in
+               i.observation for i in verdict.evidence), \
+        [i.observation for i in verdict.evidence]
+    calm = decide(image_fate=F.ABANDONED, image_status="queued")
+    assert v.LOUD_STILL_FROZEN not in calm.warnings
+
+
 def test_a_guest_left_frozen_is_told_how_to_thaw():
     """A tenant cannot call the agent: the next step names what thaws the
     guest (a hard reboot; an admin's virsh domfsthaw)."""
