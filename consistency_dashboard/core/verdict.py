@@ -820,10 +820,7 @@ def _failed_after_accept(ev, prediction, event, reports_failure, items,
     # leave the guest frozen: that cannot wait for the next test.
     guest = _Guest(ev)
     if guest.still_frozen:
-        for unmatched in guest.unmatched:
-            items.append(EvidenceItem(_observed("no_thaw", seq=unmatched.seq),
-                                      SRC_GUEST, Strength.GUEST_REPORT))
-        warnings.insert(0, LOUD_STILL_FROZEN)
+        _no_thaw_items(guest, items, warnings)
     rests = SRC_EVENTS if cause.code == "event_error" else SRC_GLANCE
     return _verdict(Level.FAILED, cause, items, step, warnings=tuple(warnings),
                     rests_on=rests, strength=Strength.CLOUD)
@@ -896,15 +893,21 @@ def _pair_items(guest, items, warnings):
         warnings.append(fill(_GUARD_RELEASED, seq=pair.seq))
 
 
-def _guest_items(guest, items, warnings):
-    report = guest.report
-    if guest.pair is not None:
-        _pair_items(guest, items, warnings)
+def _no_thaw_items(guest, items, warnings):
+    """The freezes without a thaw, and the loud warning first when the
+    guest may still be frozen."""
     for unmatched in guest.unmatched:
         items.append(EvidenceItem(_observed("no_thaw", seq=unmatched.seq),
                                   SRC_GUEST, Strength.GUEST_REPORT))
     if guest.still_frozen:
         warnings.insert(0, LOUD_STILL_FROZEN)
+
+
+def _guest_items(guest, items, warnings):
+    report = guest.report
+    if guest.pair is not None:
+        _pair_items(guest, items, warnings)
+    _no_thaw_items(guest, items, warnings)
     if guest.disputed:
         warnings.append(fill(_DISPUTED, seqs=", ".join(
             str(p.seq) for p in guest.disputed)))
